@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: MIT
+# Front door. `make test` is the one test command (README, .ci/run).
+BUILD ?= build
+SAN := $(BUILD)/asan
+REL := $(BUILD)/release
+CLANG := $(BUILD)/clang
+MESON_SETUP = meson setup --wipe --reconfigure
+
+.PHONY: all deps build test bench format format-check install clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+$(REL)/build.ninja: | deps
+	meson setup $(REL) --buildtype=release -Db_ndebug=true
+
+build: deps $(REL)/build.ninja
+	ninja -C $(REL)
+
+# ASan+UBSan build running every suite, plus the clang build and the style
+# check as one case each. Last line: "N passed, N failed, N skipped".
+test: deps
+	@[ -f $(SAN)/build.ninja ] || meson setup $(SAN) -Db_sanitize=address,undefined -Db_lundef=false -Dtests=enabled >/dev/null
+	@ninja -C $(SAN) >/dev/null || ninja -C $(SAN)
+	@[ -f $(CLANG)/build.ninja ] || CC=clang meson setup $(CLANG) -Dtests=enabled >/dev/null
+	@python3 scripts/run-tests.py $(SAN) \
+		--check "build-clang=ninja -C $(CLANG)" \
+		--check "style=./scripts/check-style.sh"
+
+bench: build
+	@for b in $(REL)/bench/bench-*; do [ -x "$$b" ] && "$$b"; done
+
+format:
+	@git ls-files -co --exclude-standard '*.c' '*.h' | xargs clang-format -i
+
+format-check:
+	@./scripts/check-style.sh
+
+install: build
+	meson install -C $(REL)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every hardware model shares: the instance base (embedded first in
+ * struct smmu / struct vtd), its bus, platform callbacks and counters.
+ */
+#ifndef IONEST_HW_INTERNAL_H
+#define IONEST_HW_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <ionest/hw.h>
+
+#include "pt/pt.h"
+#include "trace/counters.h"
+#include "trace/trace.h"
+
+struct hw_ops {
+	const char *model; /* "smmuv3", "vtd" */
+	int (*mmio_read)(struct ionest_hw *hw, uint64_t off, unsigned size,
+			 uint64_t *val);
+	int (*mmio_write)(struct ionest_hw *hw, uint64_t off, unsigned size,
+			  uint64_t val);
+	int (*translate)(struct ionest_hw *hw,
+			 const struct ionest_xlate_req *req,
+			 struct ionest_xlate_res *res);
+	void (*flush_caches)(struct ionest_hw *hw);
+	bool (*can_nest)(const struct ionest_hw *hw);
+	void (*free)(struct ionest_hw *hw);
+};
+
+/* Counters every model keeps (component = the instance name). */
+#define HW_COUNTERS(X)      \
+	X(hw, translate)    \
+	X(hw, tlb_hit)      \
+	X(hw, tlb_miss)     \
+	X(hw, cfg_hit)      \
+	X(hw, cfg_miss)     \
+	X(hw, walk)         \
+	X(hw, walk_read)    \
+	X(hw, s2wc_hit)     \
+	X(hw, s2wc_miss)    \
+	X(hw, fault)        \
+	X(hw, event)        \
+	X(hw, event_lost)   \
+	X(hw, page_request) \
+	X(hw, command)      \
+	X(hw, invalidation) \
+	X(hw, atc_inv)      \
+	X(hw, sync)
+enum hw_counter { HW_COUNTERS(CTR_ENUM) HW_COUNTER_COUNT };
+
+struct ionest_hw {
+	const struct hw_ops *ops;
+	unsigned id; /* unique per process, for traces */
+	char name[32];
+
+	const struct ionest_bus_ops *bus_ops; /* NULL: identity */
+	void *bus_ctx;
+
+	ionest_irq_fn irq_fn;
+	void *irq_ctx;
+	ionest_atc_inv_fn atc_inv_fn;
+	void *atc_inv_ctx;
+	ionest_page_resp_fn page_resp_fn;
+	void *page_resp_ctx;
+	ionest_resume_fn resume_fn;
+	void *resume_ctx;
+
+	struct ctr_block ctr;
+	uint64_t ctr_val[HW_COUNTER_COUNT];
+};
+
+/* Set up the base: ops, a default name "<prefix><id>", counters. */
+void hw_init(struct ionest_hw *hw, const struct hw_ops *ops,
+	     const char *name_prefix);
+/* Undo hw_init (unregister counters). */
+void hw_fini(struct ionest_hw *hw);
+
+static inline void hw_count(struct ionest_hw *hw, enum hw_counter c)
+{
+	ctr_inc(&hw->ctr_val[c]);
+}
+
+/* Host pointer for [pa, pa + len) on the model's bus, NULL if nothing is
+ * there (the model then raises its external-abort fault). */
+static inline void *hw_bus_map(struct ionest_hw *hw, uint64_t pa, uint64_t len,
+			       bool write)
+{
+	if (__builtin_expect(!hw->bus_ops, 1)) {
+		if (pa + len < pa || !pa)
+			return NULL;
+		return (void *)(uintptr_t)pa;
+	}
+	return hw->bus_ops->map(hw->bus_ctx, pa, len, write);
+}
+
+/* 64-bit single-copy-atomic reads and writes of table/queue memory that
+ * software may be changing concurrently. */
+static inline uint64_t hw_read64(const void *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+}
+
+static inline void hw_write64(void *p, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
+}
+
+/* Read @n 64-bit words at bus address @pa into @out; false on abort. */
+bool hw_bus_read(struct ionest_hw *hw, uint64_t pa, uint64_t *out, unsigned n);
+/* Write @n 64-bit words; false on abort. */
+bool hw_bus_write(struct ionest_hw *hw, uint64_t pa, const uint64_t *in,
+		  unsigned n);
+/* 32-bit write (MSI data, VT-d wait status); false on abort. */
+bool hw_bus_write32(struct ionest_hw *hw, uint64_t pa, uint32_t val);
+
+/* A pt_mem that reaches tables through this model's bus (identity bus:
+ * {NULL}). The table() hook counts walk_read per table visited. */
+struct pt_mem hw_bus_pt_mem(struct ionest_hw *hw);
+
+static inline void hw_irq(struct ionest_hw *hw, enum ionest_hw_irq line)
+{
+	if (hw->irq_fn)
+		hw->irq_fn(hw->irq_ctx, line);
+}
+
+#endif

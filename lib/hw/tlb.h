@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hardware-like translation cache shared by the models: set-associative,
+ * 32-byte entries stored inline (two per cache line), looked up by stream
+ * (sid, ssid) and input address, tagged for invalidation by domain (VMID /
+ * DID) and address space (ASID / PASID).
+ *
+ * Keying lookups by stream lets a hit cost one probe with no config-cache
+ * access. It is safe because a model drops a stream's entries whenever that
+ * stream's configuration is invalidated (CFGI_STE/CD, context/PASID-cache
+ * invalidation): caches may always drop more than asked, never less.
+ *
+ * The same structure serves as a stage-2 walk cache (sid = HW_TLB_SID_S2WC,
+ * va = IPA of a stage-1 table, pa = its host address).
+ *
+ * Concurrency: lookups are lock-free (per-set sequence counter); inserts and
+ * invalidations take the set's sequence as a lock. Once an invalidation
+ * returns, no later lookup returns a dropped entry.
+ */
+#ifndef IONEST_HW_TLB_H
+#define IONEST_HW_TLB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HW_TLB_WAYS 4
+#define HW_TLB_SSID_VALID 0x80000000u /* or-ed into ssid when present */
+#define HW_TLB_SID_S2WC 0xffffffffu /* walk-cache entries */
+
+/* flags: permissions granted (IONEST_ACCESS_* bits 0-3) and what the entry
+ * was built from (for scoped invalidation). */
+#define HW_TLB_S1 (1u << 4) /* covers a stage-1 translation */
+#define HW_TLB_S2 (1u << 5) /* covers a stage-2 translation */
+#define HW_TLB_GLOBAL (1u << 6) /* not ASID/PASID-tagged (nG=0 / G) */
+
+struct hw_tlb_entry {
+	uint64_t va; /* input block base | 1 (valid) */
+	uint64_t pa; /* output block base */
+	uint32_t sid;
+	uint32_t ssid; /* | HW_TLB_SSID_VALID */
+	uint16_t dom; /* VMID / DID */
+	uint8_t shift; /* log2 of the block size */
+	uint8_t flags;
+	uint32_t asid; /* ASID / PASID tag */
+};
+_Static_assert(sizeof(struct hw_tlb_entry) == 32, "two entries per line");
+
+struct hw_tlb_set {
+	uint32_t seq; /* odd while a writer holds the set */
+	uint32_t next; /* round-robin victim */
+	uint32_t pad[6];
+	struct hw_tlb_entry e[HW_TLB_WAYS];
+};
+
+struct hw_tlb {
+	struct hw_tlb_set *sets;
+	uint32_t mask; /* sets - 1 */
+	uint32_t nsets;
+	uint64_t shifts; /* bit s set: entries of size 1 << s may exist */
+};
+
+/* @entries rounded up to a power of two >= HW_TLB_WAYS. */
+int hw_tlb_init(struct hw_tlb *t, unsigned entries);
+void hw_tlb_fini(struct hw_tlb *t);
+
+static inline uint32_t hw_tlb_hash(uint32_t sid, uint32_t ssid, uint64_t vpn)
+{
+	uint64_t h =
+		(vpn ^ ((uint64_t)sid << 32 | ssid)) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32);
+}
+
+/* One probe for blocks of size 1 << shift; false if absent. */
+static inline bool hw_tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
+				uint64_t va, unsigned shift,
+				struct hw_tlb_entry *out)
+{
+	uint64_t base = (va >> shift) << shift;
+	struct hw_tlb_set *s =
+		&t->sets[hw_tlb_hash(sid, ssid, va >> shift) & t->mask];
+	uint32_t seq;
+	bool hit;
+
+	do {
+		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		hit = false;
+		for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
+			const struct hw_tlb_entry *e = &s->e[w];
+
+			if (__atomic_load_n(&e->va, __ATOMIC_RELAXED) ==
+				    (base | 1) &&
+			    __atomic_load_n(&e->sid, __ATOMIC_RELAXED) == sid &&
+			    __atomic_load_n(&e->ssid, __ATOMIC_RELAXED) ==
+				    ssid &&
+			    __atomic_load_n(&e->shift, __ATOMIC_RELAXED) ==
+				    shift) {
+				out->va = base | 1;
+				out->pa = __atomic_load_n(&e->pa,
+							  __ATOMIC_RELAXED);
+				out->sid = sid;
+				out->ssid = ssid;
+				out->dom = __atomic_load_n(&e->dom,
+							   __ATOMIC_RELAXED);
+				out->shift = (uint8_t)shift;
+				out->flags = __atomic_load_n(&e->flags,
+							     __ATOMIC_RELAXED);
+				out->asid = __atomic_load_n(&e->asid,
+							    __ATOMIC_RELAXED);
+				hit = true;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) ||
+		 seq != __atomic_load_n(&s->seq, __ATOMIC_RELAXED));
+	return hit;
+}
+
+/* Look up @va for stream (sid, ssid) at every block size present. */
+static inline bool hw_tlb_lookup(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
+				 uint64_t va, struct hw_tlb_entry *out)
+{
+	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_RELAXED);
+
+	while (shifts) {
+		unsigned shift = (unsigned)__builtin_ctzll(shifts);
+
+		if (hw_tlb_probe(t, sid, ssid, va, shift, out))
+			return true;
+		shifts &= shifts - 1;
+	}
+	return false;
+}
+
+/* Insert (or replace the same key). e->va must be aligned to 1 << e->shift;
+ * the valid bit is set by the insert. */
+void hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e);
+
+/* What an invalidation matches: every field whose HW_TLB_M_* bit is set in
+ * @fields must match; the address range matches entries overlapping
+ * [va_start, va_last]; flags_any matches entries with any of those flags. */
+#define HW_TLB_M_SID (1u << 0)
+#define HW_TLB_M_SSID (1u << 1)
+#define HW_TLB_M_DOM (1u << 2)
+#define HW_TLB_M_ASID (1u << 3) /* global entries never match an ASID */
+#define HW_TLB_M_RANGE (1u << 4)
+#define HW_TLB_M_FLAGS (1u << 5)
+struct hw_tlb_match {
+	uint32_t fields;
+	uint32_t sid, ssid;
+	uint16_t dom;
+	uint8_t flags_any;
+	uint8_t pad;
+	uint32_t asid;
+	uint64_t va_start, va_last;
+};
+
+/* Drop matching entries; returns how many were dropped. */
+unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m);
+void hw_tlb_flush(struct hw_tlb *t);
+/* Valid entries (for tests and statistics). */
+unsigned hw_tlb_count(struct hw_tlb *t);
+
+#endif
