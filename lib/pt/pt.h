@@ -86,6 +86,10 @@ struct pt_mem_ops {
 	 * or NULL when nothing is there (the walk reports PT_FAULT_FETCH and
 	 * the accessor keeps whatever detail it wants, e.g. an S2 fault).
 	 * @write: the caller will store to it (A/D updates, map).
+	 * pt_walk asks for each descriptor alone (@pa = its address, @size =
+	 * 8), as hardware fetches them: a stage-1 table larger than a
+	 * stage-2 page need not be contiguous in host memory. map, unmap,
+	 * iteration and dirty harvesting ask for whole tables.
 	 */
 	void *(*table)(void *ctx, uint64_t pa, size_t size, bool write);
 	/* Zeroed table memory of @size bytes aligned to @size. */
