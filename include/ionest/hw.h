@@ -38,8 +38,14 @@ struct ionest_xlate_req {
 	uint32_t ssid; /* SubstreamID / PASID, if ssid_valid */
 	bool ssid_valid;
 	bool ats; /* ATS translation request (PCIe TR), not a DMA */
-	bool no_pri; /* device does not issue page requests for faults */
-	uint8_t reserved;
+	/* The device uses PRI: a stage-1 "not present" fault becomes a page
+	 * request (group index @prgi, last in group) in the model's page
+	 * request queue instead of a fault record, and the result is
+	 * IONEST_XLATE_PAGE_REQUEST; the device retries after the response. */
+	bool pri;
+	uint8_t reserved0;
+	uint16_t prgi;
+	uint16_t reserved1;
 	uint32_t access; /* IONEST_ACCESS_* */
 	uint64_t iova;
 };
