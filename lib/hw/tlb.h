@@ -54,6 +54,7 @@ struct hw_tlb_set {
 
 struct hw_tlb {
 	struct hw_tlb_set *sets;
+	uint64_t gen; /* bumped by every invalidation */
 	uint32_t mask; /* sets - 1 */
 	uint32_t nsets;
 	uint64_t shifts; /* bit s set: entries of size 1 << s may exist */
@@ -133,9 +134,23 @@ static inline bool hw_tlb_lookup(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 	return false;
 }
 
-/* Insert (or replace the same key). e->va must be aligned to 1 << e->shift;
- * the valid bit is set by the insert. */
-void hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e);
+/*
+ * Fills race with invalidations: a walk that read the old tables must not
+ * insert its result after an invalidation of them has returned. So a walker
+ * takes the generation before it walks and passes it to the insert, which
+ * drops the fill if any invalidation started in between (the next access
+ * walks again and sees the new tables).
+ */
+static inline uint64_t hw_tlb_gen(struct hw_tlb *t)
+{
+	return __atomic_load_n(&t->gen, __ATOMIC_SEQ_CST);
+}
+
+/* Insert (or replace the same key) unless an invalidation started since
+ * @gen was read. e->va must be aligned to 1 << e->shift; the valid bit is
+ * set by the insert. Returns whether it was inserted. */
+bool hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e,
+		   uint64_t gen);
 
 /* What an invalidation matches: every field whose HW_TLB_M_* bit is set in
  * @fields must match; the address range matches entries overlapping
@@ -156,7 +171,8 @@ struct hw_tlb_match {
 	uint64_t va_start, va_last;
 };
 
-/* Drop matching entries; returns how many were dropped. */
+/* Drop matching entries; returns how many were dropped. Once it returns,
+ * no lookup finds them and no fill that walked before it is inserted. */
 unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m);
 void hw_tlb_flush(struct hw_tlb *t);
 /* Valid entries (for tests and statistics). */

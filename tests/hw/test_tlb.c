@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/* The shared TLB: lookups per block size, invalidation scopes, the fill /
+ * invalidation race, and concurrent readers. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <string.h>
+
+#include "test_util.h"
+#include "hw/tlb.h"
+#include "util/alloc.h"
+
+static struct hw_tlb_entry mk(uint32_t sid, uint32_t ssid, uint64_t va,
+			      uint64_t pa, unsigned shift, uint16_t dom,
+			      uint32_t asid, uint8_t flags)
+{
+	return (struct hw_tlb_entry){ .va = va,
+				      .pa = pa,
+				      .sid = sid,
+				      .ssid = ssid,
+				      .dom = dom,
+				      .asid = asid,
+				      .shift = (uint8_t)shift,
+				      .flags = flags };
+}
+
+static void insert(struct hw_tlb *t, struct hw_tlb_entry e)
+{
+	assert_true(hw_tlb_insert(t, &e, hw_tlb_gen(t)));
+}
+
+static void test_lookup_sizes(void **state)
+{
+	struct hw_tlb t;
+	struct hw_tlb_entry e;
+
+	assert_int_equal(hw_tlb_init(&t, 64), 0);
+	assert_false(hw_tlb_lookup(&t, 1, 0, 0x1000, &e));
+	insert(&t, mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 3));
+	insert(&t, mk(1, 0, 0x200000, 0x40000000, 21, 0, 0, 1));
+	assert_true(hw_tlb_lookup(&t, 1, 0, 0x1fff, &e));
+	assert_int_equal(e.pa, 0xa000);
+	assert_int_equal(e.shift, 12);
+	assert_int_equal(e.flags, 3);
+	assert_true(hw_tlb_lookup(&t, 1, 0, 0x3fffff, &e));
+	assert_int_equal(e.pa, 0x40000000);
+	assert_int_equal(e.shift, 21);
+	/* other stream, other ssid, other page: misses */
+	assert_false(hw_tlb_lookup(&t, 2, 0, 0x1000, &e));
+	assert_false(hw_tlb_lookup(&t, 1, 5 | HW_TLB_SSID_VALID, 0x1000, &e));
+	assert_false(hw_tlb_lookup(&t, 1, 0, 0x2000, &e));
+	assert_int_equal(hw_tlb_count(&t), 2);
+	hw_tlb_fini(&t);
+}
+
+static void test_replace_same_key(void **state)
+{
+	struct hw_tlb t;
+	struct hw_tlb_entry e;
+
+	assert_int_equal(hw_tlb_init(&t, 16), 0);
+	insert(&t, mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 1));
+	insert(&t, mk(1, 0, 0x1000, 0xb000, 12, 0, 0, 3));
+	assert_int_equal(hw_tlb_count(&t), 1);
+	assert_true(hw_tlb_lookup(&t, 1, 0, 0x1000, &e));
+	assert_int_equal(e.pa, 0xb000);
+	hw_tlb_fini(&t);
+}
+
+static void test_capacity_evicts(void **state)
+{
+	struct hw_tlb t;
+	struct hw_tlb_entry e;
+	unsigned hits = 0;
+
+	assert_int_equal(hw_tlb_init(&t, 16), 0);
+	assert_int_equal(t.nsets * HW_TLB_WAYS, 16);
+	for (uint64_t i = 0; i < 100; i++)
+		insert(&t, mk(1, 0, i << 12, i << 20, 12, 0, 0, 1));
+	assert_true(hw_tlb_count(&t) <= 16);
+	for (uint64_t i = 0; i < 100; i++) {
+		if (hw_tlb_lookup(&t, 1, 0, i << 12, &e)) {
+			assert_int_equal(e.pa, i << 20); /* never a wrong hit */
+			hits++;
+		}
+	}
+	assert_int_equal(hits, hw_tlb_count(&t));
+	hw_tlb_fini(&t);
+}
+
+static void fill_mix(struct hw_tlb *t)
+{
+	hw_tlb_flush(t);
+	insert(t, mk(1, 0, 0x1000, 0x1000, 12, 7, 1, HW_TLB_S1 | HW_TLB_S2));
+	insert(t, mk(1, 0, 0x2000, 0x2000, 12, 7, 2, HW_TLB_S1 | HW_TLB_S2));
+	insert(t, mk(2, 0, 0x3000, 0x3000, 12, 8, 1, HW_TLB_S1));
+	insert(t,
+	       mk(2, 0, 0x4000, 0x4000, 12, 8, 1, HW_TLB_S1 | HW_TLB_GLOBAL));
+	insert(t, mk(HW_TLB_SID_S2WC, 7, 0x5000, 0x5000, 12, 7, 0, HW_TLB_S2));
+}
+
+static unsigned inval(struct hw_tlb *t, struct hw_tlb_match m)
+{
+	return hw_tlb_invalidate(t, &m);
+}
+
+static void test_invalidate_scopes(void **state)
+{
+	struct hw_tlb t;
+	struct hw_tlb_entry e;
+
+	assert_int_equal(hw_tlb_init(&t, 256), 0);
+	fill_mix(&t);
+	assert_int_equal(inval(&t,
+			       (struct hw_tlb_match){ .fields = HW_TLB_M_DOM,
+						      .dom = 7 }),
+			 3);
+	assert_int_equal(hw_tlb_count(&t), 2);
+
+	fill_mix(&t);
+	/* ASID scope skips global entries */
+	assert_int_equal(inval(&t,
+			       (struct hw_tlb_match){ .fields = HW_TLB_M_DOM |
+								HW_TLB_M_ASID,
+						      .dom = 8,
+						      .asid = 1 }),
+			 1);
+	assert_true(hw_tlb_lookup(&t, 2, 0, 0x4000, &e));
+	assert_false(hw_tlb_lookup(&t, 2, 0, 0x3000, &e));
+
+	fill_mix(&t);
+	assert_int_equal(inval(&t,
+			       (struct hw_tlb_match){ .fields = HW_TLB_M_SID,
+						      .sid = 2 }),
+			 2);
+
+	fill_mix(&t);
+	/* range [0x1fff, 0x2000] touches the pages at 0x1000 and 0x2000 only */
+	assert_int_equal(inval(&t,
+			       (struct hw_tlb_match){ .fields = HW_TLB_M_RANGE,
+						      .va_start = 0x1fff,
+						      .va_last = 0x2000 }),
+			 2);
+	assert_true(hw_tlb_lookup(&t, 2, 0, 0x3000, &e));
+
+	fill_mix(&t);
+	/* combined entries only (S1 flag), not the walk cache */
+	assert_int_equal(inval(&t,
+			       (struct hw_tlb_match){ .fields = HW_TLB_M_DOM |
+								HW_TLB_M_FLAGS,
+						      .dom = 7,
+						      .flags_any = HW_TLB_S1 }),
+			 2);
+	assert_true(hw_tlb_lookup(&t, HW_TLB_SID_S2WC, 7, 0x5000, &e));
+
+	fill_mix(&t);
+	assert_int_equal(inval(&t,
+			       (struct hw_tlb_match){ .fields = HW_TLB_M_SID |
+								HW_TLB_M_SSID,
+						      .sid = HW_TLB_SID_S2WC,
+						      .ssid = 7 }),
+			 1);
+	assert_int_equal(inval(&t, (struct hw_tlb_match){ 0 }), 4);
+	assert_int_equal(hw_tlb_count(&t), 0);
+	hw_tlb_fini(&t);
+}
+
+static void test_fill_after_invalidation_refused(void **state)
+{
+	struct hw_tlb t;
+	struct hw_tlb_entry e = mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 1);
+	uint64_t gen;
+
+	assert_int_equal(hw_tlb_init(&t, 16), 0);
+	gen = hw_tlb_gen(&t); /* a walker starts ... */
+	inval(&t, (struct hw_tlb_match){ 0 }); /* ... the tables change */
+	assert_false(hw_tlb_insert(&t, &e, gen));
+	assert_false(hw_tlb_lookup(&t, 1, 0, 0x1000, &e));
+	gen = hw_tlb_gen(&t);
+	hw_tlb_flush(&t);
+	assert_false(hw_tlb_insert(&t, &e, gen));
+	assert_true(hw_tlb_insert(&t, &e, hw_tlb_gen(&t)));
+	hw_tlb_fini(&t);
+}
+
+static void test_init_nomem(void **state)
+{
+	struct hw_tlb t;
+
+	fault_inject_nth(1);
+	assert_int_equal(hw_tlb_init(&t, 16), -ENOMEM);
+	fault_inject_nth(0);
+}
+
+/* Readers hammer lookups while a writer replaces the mapping of one page
+ * with a new generation of output addresses: a reader may see the old or
+ * the new value while the writer is between steps, but once the writer
+ * has invalidated and published "epoch", no reader sees an older one. */
+struct race {
+	struct hw_tlb t;
+	uint64_t epoch;
+	bool stop;
+	unsigned bad;
+};
+
+static void *reader(void *arg)
+{
+	struct race *r = arg;
+	struct hw_tlb_entry e;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t before = __atomic_load_n(&r->epoch, __ATOMIC_ACQUIRE);
+
+		if (hw_tlb_lookup(&r->t, 1, 0, 0x1000, &e) &&
+		    (e.pa >> 12) < before)
+			__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void test_concurrent_readers(void **state)
+{
+	struct race r = { 0 };
+	pthread_t th[2];
+
+	assert_int_equal(hw_tlb_init(&r.t, 64), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, reader, &r), 0);
+	for (uint64_t ep = 1; ep < 20000; ep++) {
+		struct hw_tlb_entry e = mk(1, 0, 0x1000, ep << 12, 12, 0, 0, 1);
+
+		inval(&r.t, (struct hw_tlb_match){ .fields = HW_TLB_M_SID,
+						   .sid = 1 });
+		__atomic_store_n(&r.epoch, ep, __ATOMIC_RELEASE);
+		hw_tlb_insert(&r.t, &e, hw_tlb_gen(&r.t));
+	}
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(r.bad, 0);
+	hw_tlb_fini(&r.t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lookup_sizes),
+		cmocka_unit_test(test_replace_same_key),
+		cmocka_unit_test(test_capacity_evicts),
+		cmocka_unit_test(test_invalidate_scopes),
+		cmocka_unit_test(test_fill_after_invalidation_refused),
+		cmocka_unit_test(test_init_nomem),
+		cmocka_unit_test(test_concurrent_readers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
