@@ -173,7 +173,9 @@ struct ionest_smmuv3_config {
 	uint8_t hyp; /* IDR0.HYP (default 0) */
 	uint8_t cmdqs, eventqs, priqs; /* IDR1 log2 queue size limits
 					* (default 19, 19, 19) */
-	uint8_t reserved[8];
+	uint8_t s2wc_log2; /* log2 of the stage-2 walk cache entries
+			    * (default 12; 2..24) */
+	uint8_t reserved[7]; /* must be zero */
 	uint32_t tlb_entries; /* TLB capacity (0: default 4096) */
 };
 #define IONEST_CFG(v) ((uint8_t)((v) + 1))
