@@ -87,7 +87,7 @@ static int PTT(walk)(const struct pt *pt, uint64_t iova, unsigned flags,
 	for (;;) {
 		unsigned shift = PTT_SHIFT(l);
 		uint64_t idx = (iova >> shift) & imask;
-		uint64_t da = table + idx * 8, d, addr;
+		uint64_t da = table + idx * 8, d, addr = 0;
 		uint64_t *p;
 		int kind;
 
@@ -508,7 +508,7 @@ static int PTT(unmap_clear)(struct PTT(uctx) * u, unsigned l, uint64_t tpa,
 
 			if (d) {
 				pte_store(&p[i], 0);
-				cnt += PTT_PRESENT(pt, d);
+				cnt += PTT_PRESENT(pt, d) != 0;
 			}
 		}
 		u->unmapped += cnt << shift;
@@ -618,7 +618,7 @@ static int PTT(iter)(struct PTT(ictx) * c, unsigned l, uint64_t tpa, uint64_t s,
 	if (!t)
 		return -EFAULT;
 	for (; s < e; idx++, s = PTT(chunk_end)(l, s, e)) {
-		uint64_t d = pte_load(&t[idx]), addr;
+		uint64_t d = pte_load(&t[idx]), addr = 0;
 		int kind, r;
 
 		if (!d)
@@ -662,7 +662,7 @@ static int PTT(dirty_walk)(struct PTT(ictx) * c, unsigned l, uint64_t tpa,
 	if (!t)
 		return -EFAULT;
 	for (; s < e; idx++, s = PTT(chunk_end)(l, s, e)) {
-		uint64_t d = pte_load(&t[idx]), addr, ce;
+		uint64_t d = pte_load(&t[idx]), addr = 0, ce;
 		int kind;
 
 		if (!d)
