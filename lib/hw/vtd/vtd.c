@@ -48,10 +48,11 @@ static bool vtd_caps(struct vtd *v, const struct ionest_vtd_config *c)
 	mamv = cfgv(c->mamv, 18);
 	pss = cfgv(c->pss, 19);
 
-	/* Second-stage widths 39/48/57 only; MGAW covers them up to 57. */
+	/* Second-stage widths 39/48/57 only; MGAW covers them up to 57;
+	 * 1G second-stage pages come with 2M ones. */
 	if ((sagaw & ~(VTD_SAGAW_39 | VTD_SAGAW_48 | VTD_SAGAW_57)) ||
-	    mgaw < 38 || mgaw > 56 || sslps > 3 || nd > 6 || nfr > 255 ||
-	    mamv > 63 || pss > 19)
+	    mgaw < 38 || mgaw > 56 || sslps > 3 || sslps == 2 || nd > 6 ||
+	    nfr > 255 || mamv > 63 || pss > 19)
 		return false;
 
 	cap |= nd;

@@ -36,6 +36,13 @@ static int xl_fault(struct vtd_xl *o, uint8_t reason, bool fpd, bool stage2,
 	return -EFAULT;
 }
 
+/* Output width for the engine: HAW, within the 52 address bits entries
+ * have. */
+static uint8_t walk_oas(const struct vtd *v)
+{
+	return (uint8_t)(v->haw > 52 ? 52 : v->haw);
+}
+
 static uint64_t ss_pgsizes(const struct vtd *v)
 {
 	unsigned sslps = VTD_CAP_SSLPS(v->cap);
@@ -73,7 +80,7 @@ static uint8_t ss_walk(struct vtd *v, const struct vtd_cfg *cfg, uint64_t gpa,
 		.fmt = PT_FMT_VTD_SS,
 		.granule_shift = 12,
 		.ias = cfg->ss_ias,
-		.oas = (uint8_t)v->haw,
+		.oas = walk_oas(v),
 		.start_level = -1,
 		.pgsize_bitmap = ss_pgsizes(v),
 		.flags = (cfg->flags & VTD_CFG_SSADE) ? PT_CFG_AD : 0,
@@ -213,7 +220,7 @@ static int fs_walk(struct vtd_wctx *c, struct pt_mem mem, bool nested,
 		.fmt = PT_FMT_X86_64,
 		.granule_shift = 12,
 		.ias = cfg->fs_ias,
-		.oas = (uint8_t)c->v->haw,
+		.oas = walk_oas(c->v),
 		.start_level = -1,
 		.pgsize_bitmap = fs_pgsizes(c->v),
 	};
