@@ -22,7 +22,9 @@
  *   PTT_LEAF_BITS(pt, l, prot)  attributes of a new leaf (PT_PROT_*)
  *   PTT_DECODE(pt, l, d, &a)    full check for walks: PTD_TABLE or
  *                               PTD_LEAF with *a = address, or -fault
- *   PTT_TABLE_DENY(pt, d)       PT_PERM_* bits a table entry takes away
+ *   PTT_TABLE_DENY(pt, a, o)    PT_PERM_* bits the tables above a leaf take
+ *                               away, from the AND (@a) and the OR (@o) of
+ *                               their descriptors
  *   PTT_TABLE_AF(pt)            bits a walk with SET_AF sets in tables
  *   PTT_LEAF_PERM(pt, d)        PT_PERM_* of a leaf (before folding)
  *   PTT_LEAF_UPDATE(pt, d, f, deny) leaf after hardware A/D updates for
@@ -72,13 +74,16 @@ static inline int PTT(walk_fault)(struct pt_walk *w, unsigned l,
 	return -EFAULT;
 }
 
-static int PTT(walk)(const struct pt *pt, uint64_t iova, unsigned flags,
-		     struct pt_walk *w)
+/* Every case: accessor, records, A/D updates, faults. */
+static __attribute__((noinline)) int PTT(walk_slow)(const struct pt *pt,
+						    uint64_t iova,
+						    unsigned flags,
+						    struct pt_walk *w)
 {
 	const struct pt_mem_ops *ops = pt->mem.ops;
 	struct pt_walk_level *rec = w->rec;
 	unsigned l = pt->start_level, nrec = 0;
-	uint64_t table = pt->root, imask;
+	uint64_t table = pt->root, imask, tand = ~0ull, tor = 0;
 	uint32_t deny = 0;
 
 	if (__builtin_expect(iova >> pt->cfg.ias, 0))
@@ -131,7 +136,8 @@ again:
 			r->level = (uint8_t)l;
 		}
 		if (kind == PTD_TABLE) {
-			deny |= PTT_TABLE_DENY(pt, d);
+			tand &= d;
+			tor |= d;
 			table = addr;
 			l--;
 			imask = (1ull << PTT_BITS) - 1;
@@ -140,6 +146,7 @@ again:
 		if (kind != PTD_LEAF)
 			return PTT(walk_fault)(w, l, (enum pt_fault) - kind, d,
 					       0, nrec);
+		deny = PTT_TABLE_DENY(pt, tand, tor);
 		if (flags & (PT_WALK_SET_AF | PT_WALK_SET_DIRTY)) {
 			uint64_t nd = PTT_LEAF_UPDATE(pt, d, flags, deny);
 
@@ -175,6 +182,59 @@ again:
 		w->fault_addr = 0;
 		return 0;
 	}
+}
+
+/*
+ * The hot case: host tables, no records, no updates. A copy of *pt on the
+ * stack lets the compiler keep the geometry in registers across the
+ * descriptor loads; anything unusual goes to walk_slow, which redoes the
+ * walk and reports it.
+ */
+static int PTT(walk)(const struct pt *pt, uint64_t iova, unsigned flags,
+		     struct pt_walk *w)
+{
+	if (__builtin_expect(!pt->mem.ops && !flags && !w->rec, 1)) {
+		const struct pt lp = *pt;
+		unsigned l = lp.start_level;
+		uint64_t table = lp.root, imask, tand = ~0ull, tor = 0;
+
+		if (__builtin_expect(iova >> lp.cfg.ias, 0))
+			goto slow;
+		imask = (1ull << (lp.cfg.ias - PTT_SHIFT(l))) - 1;
+		for (;;) {
+			unsigned shift = PTT_SHIFT(l);
+			const uint64_t *p =
+				(const uint64_t *)(uintptr_t)(table +
+							      ((iova >> shift) &
+							       imask) *
+								      8);
+			uint64_t d = pte_read(p), addr = 0;
+			int kind = PTT_DECODE(&lp, l, d, &addr);
+
+			if (kind == PTD_TABLE) {
+				tand &= d;
+				tor |= d;
+				table = addr;
+				l--;
+				imask = (1ull << PTT_BITS) - 1;
+				continue;
+			}
+			if (kind != PTD_LEAF)
+				break;
+			w->oa = addr | (iova & ((1ull << shift) - 1));
+			w->desc = d;
+			w->perm = PTT_LEAF_PERM(&lp, d) &
+				  ~PTT_TABLE_DENY(&lp, tand, tor);
+			w->level = (uint8_t)l;
+			w->leaf_shift = (uint8_t)shift;
+			w->fault = PT_FAULT_NONE;
+			w->nrec = 0;
+			w->fault_addr = 0;
+			return 0;
+		}
+	}
+slow:
+	return PTT(walk_slow)(pt, iova, flags, w);
 }
 
 /* ------------------------------------------------------------------- map */
@@ -311,6 +371,82 @@ static int PTT(map_fill)(struct PTT(mctx) * m, unsigned l, uint64_t tpa,
 	return 0;
 }
 
+/*
+ * One leaf (the common single-page call): walk down once; if tables are
+ * missing, build the whole missing chain below the last present entry and
+ * link it with one release store. Returns 1 for cases the general path
+ * must handle (an empty table where the leaf would go).
+ */
+static int PTT(map_new)(struct pt *pt, uint64_t *link, unsigned l,
+			uint64_t iova, uint64_t pa, unsigned leaf_l,
+			uint32_t prot)
+{
+	const size_t gb = (size_t)1 << PTT_G;
+	uint64_t tb[PT_MAX_LEVELS];
+	unsigned n = l - leaf_l, i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = pt_table_alloc(pt, gb, &tb[i]);
+		if (ret)
+			goto fail;
+	}
+	/* tb[i] is the new table at level l - 1 - i */
+	for (i = 0; i < n; i++) {
+		unsigned tl = l - 1 - i;
+		uint64_t *t = pt_tbl(pt, tb[i], gb, true);
+		uint64_t *p;
+
+		if (!t) {
+			ret = -EFAULT;
+			goto fail;
+		}
+		p = &t[(iova >> PTT_SHIFT(tl)) & ((1ull << PTT_BITS) - 1)];
+		if (i + 1 < n)
+			pte_store(p, PTT_MK_TABLE(pt, tb[i + 1]));
+		else
+			pte_store(p, PTT_ENC_OA(pt, pa) |
+					     PTT_LEAF_BITS(pt, leaf_l, prot));
+	}
+	pte_publish(link, PTT_MK_TABLE(pt, tb[0]));
+	return 0;
+fail:
+	while (i--)
+		pt_table_free_dirty(pt, tb[i], gb);
+	return ret;
+}
+
+static int PTT(map_one)(struct pt *pt, uint64_t iova, uint64_t pa,
+			unsigned leaf_l, uint32_t prot)
+{
+	unsigned l = pt->start_level;
+	uint64_t table = pt->root;
+	uint64_t imask = (1ull << PTT(ibits)(pt, l)) - 1;
+	uint64_t *p, d;
+
+	for (;;) {
+		uint64_t *t = pt_tbl(pt, table, pt_table_bytes(pt, l), true);
+
+		if (!t)
+			return -EFAULT;
+		p = &t[(iova >> PTT_SHIFT(l)) & imask];
+		d = pte_load(p);
+		if (l == leaf_l)
+			break;
+		if (!PTT_PRESENT(pt, d))
+			return PTT(map_new)(pt, p, l, iova, pa, leaf_l, prot);
+		if (!PTT_IS_TABLE(pt, l, d))
+			return -EEXIST;
+		table = PTT_TABLE_PA(pt, d);
+		l--;
+		imask = (1ull << PTT_BITS) - 1;
+	}
+	if (PTT_PRESENT(pt, d))
+		return (l > 0 && PTT_IS_TABLE(pt, l, d)) ? 1 : -EEXIST;
+	pte_store(p, PTT_ENC_OA(pt, pa) | PTT_LEAF_BITS(pt, l, prot));
+	return 0;
+}
+
 static int PTT(map)(struct pt *pt, uint64_t iova, uint64_t pa, uint64_t size,
 		    uint32_t prot, uint64_t pgsizes)
 {
@@ -326,6 +462,15 @@ static int PTT(map)(struct pt *pt, uint64_t iova, uint64_t pa, uint64_t size,
 	long n, i;
 	int ret;
 
+	if (!(size & (size - 1)) && (pgsizes & size) &&
+	    !((iova | pa) & (size - 1))) {
+		ret = PTT(map_one)(pt, iova, pa,
+				   ((unsigned)__builtin_ctzll(size) - PTT_G) /
+					   PTT_BITS,
+				   prot);
+		if (ret <= 0)
+			return ret;
+	}
 	n = PTT(map_check)(&m, pt->start_level, pt->root, iova, iova + size);
 	if (n < 0)
 		return (int)n;
@@ -459,13 +604,23 @@ static inline void PTT(release)(struct PTT(uctx) * u, uint64_t pa, size_t size)
 		pt_table_free(u->pt, pa, size);
 }
 
-static bool PTT(table_empty)(const uint64_t *t, size_t n)
+/*
+ * Is the table empty after entries [lo, hi) were cleared? Neighbours of the
+ * cleared range are the likeliest to be in use, so look there first.
+ */
+static bool PTT(table_empty)(const uint64_t *t, size_t n, size_t lo, size_t hi)
 {
-	size_t i;
+	uint64_t acc = 0;
+	size_t i, j;
 
-	for (i = 0; i < n; i++)
-		if (pte_load(&t[i]))
+	if ((hi < n && pte_read(&t[hi])) || (lo > 0 && pte_read(&t[lo - 1])))
+		return false;
+	for (i = 0; i < n; i += 8) {
+		for (j = 0; j < 8; j++)
+			acc |= pte_read(&t[i + j]);
+		if (acc)
 			return false;
+	}
 	return true;
 }
 
@@ -533,8 +688,12 @@ static int PTT(unmap_clear)(struct PTT(uctx) * u, unsigned l, uint64_t tpa,
 				return r;
 			if (!full) {
 				uint64_t *ct = pt_tbl(pt, child, gbytes, false);
+				unsigned cs = PTT_SHIFT(l - 1);
+				size_t lo = (s >> cs) & ((1u << PTT_BITS) - 1);
 
-				full = ct && PTT(table_empty)(ct, gbytes / 8);
+				full = ct &&
+				       PTT(table_empty)(ct, gbytes / 8, lo,
+							lo + ((ce - s) >> cs));
 			}
 			if (full) {
 				pte_store(p, 0);
@@ -556,6 +715,62 @@ static int PTT(unmap_clear)(struct PTT(uctx) * u, unsigned l, uint64_t tpa,
 	return 0;
 }
 
+/*
+ * One whole leaf (the common single-page call): walk down once, clear it,
+ * then free the tables it leaves empty, bottom up. Returns 1 for anything
+ * the general path must handle (a larger leaf to split or refuse, a table
+ * where the leaf would be).
+ */
+static int PTT(unmap_one)(struct pt *pt, uint64_t iova, unsigned leaf_l,
+			  struct pt_gather *g, uint64_t *unmapped)
+{
+	const size_t gb = (size_t)1 << PTT_G;
+	uint64_t *slot[PT_MAX_LEVELS], *tp[PT_MAX_LEVELS], tpa[PT_MAX_LEVELS];
+	size_t ix[PT_MAX_LEVELS];
+	unsigned l = pt->start_level, top = pt->start_level;
+	uint64_t table = pt->root;
+	uint64_t imask = (1ull << PTT(ibits)(pt, l)) - 1;
+	uint64_t d;
+
+	*unmapped = 0;
+	for (;;) {
+		uint64_t *t = pt_tbl(pt, table, pt_table_bytes(pt, l), true);
+
+		if (!t)
+			return -EFAULT;
+		ix[l] = (iova >> PTT_SHIFT(l)) & imask;
+		tp[l] = t;
+		tpa[l] = table;
+		slot[l] = &t[ix[l]];
+		d = pte_load(slot[l]);
+		if (!d)
+			return 0; /* nothing mapped there */
+		if (l == leaf_l)
+			break;
+		if (!PTT_PRESENT(pt, d) || !PTT_IS_TABLE(pt, l, d))
+			return 1;
+		table = PTT_TABLE_PA(pt, d);
+		l--;
+		imask = (1ull << PTT_BITS) - 1;
+	}
+	if (!PTT_PRESENT(pt, d) || (l > 0 && PTT_IS_TABLE(pt, l, d)))
+		return 1;
+	if (g && pt_gather_reserve(g, top - leaf_l))
+		return -ENOMEM;
+	pte_store(slot[l], 0);
+	*unmapped = 1ull << PTT_SHIFT(l);
+	for (; l < top; l++) {
+		if (!PTT(table_empty)(tp[l], gb / 8, ix[l], ix[l] + 1))
+			break;
+		pte_store(slot[l + 1], 0);
+		if (g)
+			pt_gather_add(g, tpa[l], (uint32_t)gb);
+		else
+			pt_table_free(pt, tpa[l], gb);
+	}
+	return 0;
+}
+
 static int PTT(unmap)(struct pt *pt, uint64_t iova, uint64_t size,
 		      unsigned flags, struct pt_gather *g, uint64_t *unmapped)
 {
@@ -568,6 +783,15 @@ static int PTT(unmap)(struct pt *pt, uint64_t iova, uint64_t size,
 	unsigned long i;
 	int ret;
 
+	if (!(size & (size - 1)) && !(iova & (size - 1)) &&
+	    !(((unsigned)__builtin_ctzll(size) - PTT_G) % PTT_BITS)) {
+		ret = PTT(unmap_one)(pt, iova,
+				     ((unsigned)__builtin_ctzll(size) - PTT_G) /
+					     PTT_BITS,
+				     g, unmapped);
+		if (ret <= 0)
+			return ret;
+	}
 	ret = PTT(unmap_scan)(&u, pt->start_level, pt->root, iova, iova + size);
 	if (ret)
 		return ret;
@@ -627,7 +851,7 @@ static int PTT(iter)(struct PTT(ictx) * c, unsigned l, uint64_t tpa, uint64_t s,
 		if (kind == PTD_TABLE) {
 			r = PTT(iter)(c, l - 1, addr, s,
 				      PTT(chunk_end)(l, s, e),
-				      deny | PTT_TABLE_DENY(pt, d));
+				      deny | PTT_TABLE_DENY(pt, d, d));
 		} else if (kind == PTD_LEAF) {
 			r = c->fn(c->ctx, s & ~(sz - 1), addr, sz,
 				  PTT_LEAF_PERM(pt, d) & ~deny);

@@ -102,45 +102,57 @@ static inline int arm_decode(const struct pt *pt, unsigned g, unsigned l,
 
 /* ---- stage 1 ---- */
 
-static inline uint32_t arm_s1_table_deny(const struct pt *pt, uint64_t d)
+_Static_assert(PT_PERM_R == 1 && PT_PERM_W == 1u << 1 &&
+		       PT_PERM_UX == 1u << 2 && PT_PERM_PX == 1u << 3 &&
+		       PT_PERM_U == 1u << 4 && PT_PERM_AF == 1u << 5 &&
+		       PT_PERM_DIRTY == 1u << 6 && PT_PERM_DBM == 1u << 7 &&
+		       PT_PERM_CONTIG == 1u << 8,
+	       "the ARM perm computations shift bits into these places");
+
+/* APTable/UXNTable/PXNTable of any level above apply (unless HAD). */
+static inline uint32_t arm_s1_table_deny(const struct pt *pt, uint64_t o)
 {
-	uint32_t deny = 0;
+	/* index: bit 0 PXNTable, 1 UXNTable, 2 APTable[0], 3 APTable[1] */
+	static const uint8_t deny[16] = {
+#define D(i)                                                   \
+	(((i)&1 ? PT_PERM_PX : 0) | ((i)&2 ? PT_PERM_UX : 0) | \
+	 ((i)&4 ? PT_PERM_U : 0) | ((i)&8 ? PT_PERM_W : 0))
+		D(0), D(1), D(2),  D(3),  D(4),	 D(5),	D(6),  D(7),
+		D(8), D(9), D(10), D(11), D(12), D(13), D(14), D(15),
+#undef D
+	};
 
 	if (pt->cfg.flags & PT_CFG_HAD)
 		return 0;
-	if (d & ARM_PXNTABLE)
-		deny |= PT_PERM_PX;
-	if (d & ARM_UXNTABLE)
-		deny |= PT_PERM_UX;
-	if (d & ARM_APTABLE0)
-		deny |= PT_PERM_U;
-	if (d & ARM_APTABLE1)
-		deny |= PT_PERM_W;
-	return deny;
+	return deny[(o >> 59) & 15];
 }
 
+/* Leaf bits [54:51]: DBM, Contiguous, PXN, UXN (S2: XN[0], XN[1]). */
+#define ARM_HI(i, x) \
+	(((i)&1 ? PT_PERM_DBM : 0) | ((i)&2 ? PT_PERM_CONTIG : 0) | x)
+#define ARM_S1_X(i) (((i)&4 ? 0 : PT_PERM_PX) | ((i)&8 ? 0 : PT_PERM_UX))
+#define ARM_S2_X(i) ((i)&8 ? 0 : PT_PERM_PX | PT_PERM_UX)
+#define ARM_HI16(X)                                                            \
+	{                                                                      \
+		ARM_HI(0, X(0)), ARM_HI(1, X(1)), ARM_HI(2, X(2)),             \
+			ARM_HI(3, X(3)), ARM_HI(4, X(4)), ARM_HI(5, X(5)),     \
+			ARM_HI(6, X(6)), ARM_HI(7, X(7)), ARM_HI(8, X(8)),     \
+			ARM_HI(9, X(9)), ARM_HI(10, X(10)), ARM_HI(11, X(11)), \
+			ARM_HI(12, X(12)), ARM_HI(13, X(13)),                  \
+			ARM_HI(14, X(14)), ARM_HI(15, X(15))                   \
+	}
+
+/* Few instructions: the hot walk computes this for every translation. */
 static inline uint32_t arm_s1_leaf_perm(uint64_t d)
 {
-	uint32_t p = PT_PERM_R;
+	static const uint16_t hi[16] = ARM_HI16(ARM_S1_X);
+	/* AP[2:1] at bits 7:6 -> W (AP[2] clear), U (AP[1] set) */
+	static const uint8_t ap[4] = { PT_PERM_W, PT_PERM_W | PT_PERM_U, 0,
+				       PT_PERM_U };
 
-	if (!(d & ARM_AP2))
-		p |= PT_PERM_W;
-	if (d & ARM_AP1)
-		p |= PT_PERM_U;
-	if (!(d & ARM_UXN))
-		p |= PT_PERM_UX;
-	if (!(d & ARM_PXN))
-		p |= PT_PERM_PX;
-	if (d & ARM_AF)
-		p |= PT_PERM_AF;
-	if (d & ARM_DBM) {
-		p |= PT_PERM_DBM;
-		if (!(d & ARM_AP2))
-			p |= PT_PERM_DIRTY;
-	}
-	if (d & ARM_CONT)
-		p |= PT_PERM_CONTIG;
-	return p;
+	return PT_PERM_R | hi[(d >> 51) & 15] | ap[(d >> 6) & 3] |
+	       (uint32_t)((d >> 5) & PT_PERM_AF) | /* AF bit 10 */
+	       (uint32_t)((d >> 45) & ~(d >> 1) & PT_PERM_DIRTY); /* DBM, W */
 }
 
 static inline uint64_t arm_s1_leaf_bits(const struct pt *pt, unsigned l,
@@ -175,33 +187,25 @@ static inline uint64_t arm_s1_update(uint64_t d, unsigned flags, uint32_t deny)
 
 static inline uint32_t arm_s2_leaf_perm(const struct pt *pt, uint64_t d)
 {
-	uint32_t p = PT_PERM_U;
+	static const uint16_t hi[16] = ARM_HI16(ARM_S2_X);
+	uint32_t p = PT_PERM_U | (uint32_t)((d >> 6) & 3) | /* S2AP R, W */
+		     (uint32_t)((d >> 5) & PT_PERM_AF) |
+		     (uint32_t)((d >> 45) & (d >> 1) & PT_PERM_DIRTY);
 
-	if (d & ARM_S2AP_R)
-		p |= PT_PERM_R;
-	if (d & ARM_S2AP_W)
-		p |= PT_PERM_W;
-	if (pt->cfg.flags & PT_CFG_XNX) {
-		/* XN[1:0]: 00 all, 01 EL0 only, 10 none, 11 EL1 only */
-		unsigned xn = (unsigned)(d >> 53) & 3;
-
-		if (xn == 0 || xn == 1)
-			p |= PT_PERM_UX;
-		if (xn == 0 || xn == 3)
-			p |= PT_PERM_PX;
-	} else if (!(d & ARM_UXN)) {
-		p |= PT_PERM_UX | PT_PERM_PX;
+	if (__builtin_expect(!(pt->cfg.flags & PT_CFG_XNX), 1))
+		return p | hi[(d >> 51) & 15];
+	/* XN[1:0]: 00 all, 01 EL0 only, 10 none, 11 EL1 only */
+	p |= hi[(d >> 51) & 3] & ~(PT_PERM_UX | PT_PERM_PX);
+	switch ((d >> 53) & 3) {
+	case 0:
+		return p | PT_PERM_UX | PT_PERM_PX;
+	case 1:
+		return p | PT_PERM_UX;
+	case 3:
+		return p | PT_PERM_PX;
+	default:
+		return p;
 	}
-	if (d & ARM_AF)
-		p |= PT_PERM_AF;
-	if (d & ARM_DBM) {
-		p |= PT_PERM_DBM;
-		if (d & ARM_S2AP_W)
-			p |= PT_PERM_DIRTY;
-	}
-	if (d & ARM_CONT)
-		p |= PT_PERM_CONTIG;
-	return p;
 }
 
 static inline uint64_t arm_s2_leaf_bits(const struct pt *pt, unsigned l,
@@ -250,7 +254,7 @@ static bool arm_has_dirty(const struct pt *pt)
 #define PTT_TABLE_AF(pt) 0ull
 #define PTT_LEAF_BITS(pt, l, prot) \
 	(ARM_S2 ? arm_s2_leaf_bits(pt, l, prot) : arm_s1_leaf_bits(pt, l, prot))
-#define PTT_TABLE_DENY(pt, d) (ARM_S2 ? 0u : arm_s1_table_deny(pt, d))
+#define PTT_TABLE_DENY(pt, a, o) (ARM_S2 ? 0u : arm_s1_table_deny(pt, o))
 #define PTT_LEAF_PERM(pt, d) \
 	(ARM_S2 ? arm_s2_leaf_perm(pt, d) : arm_s1_leaf_perm(d))
 #define PTT_LEAF_UPDATE(pt, d, f, deny) \

@@ -48,27 +48,24 @@ static inline int ss_decode(const struct pt *pt, unsigned l, uint64_t d,
 	return l ? PTD_TABLE : PTD_LEAF;
 }
 
-static inline uint32_t ss_table_deny(uint64_t d)
+_Static_assert(PT_PERM_R == SS_R && PT_PERM_W == SS_W &&
+		       PT_PERM_AF == SS_A >> 3 && PT_PERM_DIRTY == SS_D >> 3,
+	       "VT-d SS perms are copied from descriptor bits");
+
+/* R and W must be set at every level above. */
+static inline uint32_t ss_table_deny(uint64_t a)
 {
-	return ((d & SS_R) ? 0 : PT_PERM_R) | ((d & SS_W) ? 0 : PT_PERM_W);
+	return (uint32_t)(~a & 3); /* bits 0, 1 = PT_PERM_R, PT_PERM_W */
 }
 
+/* Branch-free: the hot walk computes this for every translation. */
 static inline uint32_t ss_leaf_perm(const struct pt *pt, uint64_t d)
 {
-	uint32_t p = PT_PERM_U;
+	uint32_t p = (uint32_t)(PT_PERM_U | (d & 3) | /* R, W */
+				((d >> 2) & 1) * (PT_PERM_UX | PT_PERM_PX));
 
-	if (d & SS_R)
-		p |= PT_PERM_R;
-	if (d & SS_W)
-		p |= PT_PERM_W;
-	if (d & SS_X)
-		p |= PT_PERM_UX | PT_PERM_PX;
-	if (ss_ad(pt)) {
-		if (d & SS_A)
-			p |= PT_PERM_AF;
-		if (d & SS_D)
-			p |= PT_PERM_DIRTY;
-	}
+	if (ss_ad(pt)) /* A bit 8 -> AF bit 5, D bit 9 -> DIRTY bit 6 */
+		p |= (uint32_t)((d >> 3) & (PT_PERM_AF | PT_PERM_DIRTY));
 	return p;
 }
 
@@ -114,7 +111,7 @@ static bool ss_has_dirty(const struct pt *pt)
 #define PTT_DECODE(pt, l, d, a) ss_decode(pt, l, d, a)
 #define PTT_TABLE_AF(pt) (ss_ad(pt) ? SS_A : 0ull)
 #define PTT_LEAF_BITS(pt, l, prot) ss_leaf_bits(pt, l, prot)
-#define PTT_TABLE_DENY(pt, d) ss_table_deny(d)
+#define PTT_TABLE_DENY(pt, a, o) ss_table_deny(a)
 #define PTT_LEAF_PERM(pt, d) ss_leaf_perm(pt, d)
 #define PTT_LEAF_UPDATE(pt, d, f, deny) ss_update(pt, d, f, deny)
 #define PTT_IS_DIRTY(pt, d) (ss_ad(pt) && ((d)&SS_D))

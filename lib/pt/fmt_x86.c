@@ -48,26 +48,27 @@ static inline int x86_decode(const struct pt *pt, unsigned l, uint64_t d,
 	return l ? PTD_TABLE : PTD_LEAF;
 }
 
-static inline uint32_t x86_table_deny(uint64_t d)
-{
-	uint32_t deny = 0;
+_Static_assert(PT_PERM_W == X86_RW && PT_PERM_AF == X86_A &&
+		       PT_PERM_DIRTY == X86_D && PT_PERM_U == 1u << 4,
+	       "x86 perms are copied from descriptor bits");
 
-	if (!(d & X86_RW))
-		deny |= PT_PERM_W;
-	if (!(d & X86_US))
-		deny |= PT_PERM_U;
-	if (d & X86_XD)
-		deny |= PT_PERM_UX | PT_PERM_PX;
-	return deny;
+/* R/W and U/S must be set at every level above, XD clear at every one. */
+static inline uint32_t x86_table_deny(uint64_t a, uint64_t o)
+{
+	uint64_t n = ~a;
+
+	return (uint32_t)(((n >> 1) & 1) << 1 | /* R/W -> W */
+			  ((n >> 2) & 1) << 4 | /* U/S -> U */
+			  (o >> 63) * (PT_PERM_UX | PT_PERM_PX));
 }
 
+/* Branch-free: the hot walk computes this for every translation. */
 static inline uint32_t x86_leaf_perm(uint64_t d)
 {
-	return PT_PERM_R | ((d & X86_RW) ? PT_PERM_W : 0) |
-	       ((d & X86_US) ? PT_PERM_U : 0) |
-	       ((d & X86_XD) ? 0 : PT_PERM_UX | PT_PERM_PX) |
-	       ((d & X86_A) ? PT_PERM_AF : 0) |
-	       ((d & X86_D) ? PT_PERM_DIRTY : 0);
+	return (uint32_t)(PT_PERM_R | (d & X86_RW) | /* bit 1 = PT_PERM_W */
+			  ((d >> 2) & 1) << 4 | /* U/S */
+			  ((~d) >> 63) * (PT_PERM_UX | PT_PERM_PX) |
+			  (d & (X86_A | X86_D))); /* bits 5, 6 = AF, DIRTY */
 }
 
 static inline uint64_t x86_leaf_bits(unsigned l, uint32_t prot)
@@ -119,7 +120,7 @@ static bool x86_has_dirty(const struct pt *pt)
 #define PTT_DECODE(pt, l, d, a) x86_decode(pt, l, d, a)
 #define PTT_TABLE_AF(pt) X86_A
 #define PTT_LEAF_BITS(pt, l, prot) x86_leaf_bits(l, prot)
-#define PTT_TABLE_DENY(pt, d) x86_table_deny(d)
+#define PTT_TABLE_DENY(pt, a, o) x86_table_deny(a, o)
 #define PTT_LEAF_PERM(pt, d) x86_leaf_perm(d)
 #define PTT_LEAF_UPDATE(pt, d, f, deny) x86_update(d, f, deny)
 #define PTT_IS_DIRTY(pt, d) (((d)&X86_D) != 0)

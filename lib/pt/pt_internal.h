@@ -54,6 +54,16 @@ static inline uint64_t pte_load(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Walks read relaxed: each load's address depends on the one before, which
+ * orders them (as READ_ONCE page-table walks do), and it lets the compiler
+ * keep everything else in registers.
+ */
+static inline uint64_t pte_read(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 static inline void pte_store(uint64_t *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
