@@ -254,7 +254,8 @@ static bool arm_has_dirty(const struct pt *pt)
 #define PTT_TABLE_AF(pt) 0ull
 #define PTT_LEAF_BITS(pt, l, prot) \
 	(ARM_S2 ? arm_s2_leaf_bits(pt, l, prot) : arm_s1_leaf_bits(pt, l, prot))
-#define PTT_TABLE_DENY(pt, a, o) (ARM_S2 ? 0u : arm_s1_table_deny(pt, o))
+#define PTT_TABLE_DENY(pt, a, o) \
+	((void)(a), ARM_S2 ? 0u : arm_s1_table_deny(pt, o))
 #define PTT_LEAF_PERM(pt, d) \
 	(ARM_S2 ? arm_s2_leaf_perm(pt, d) : arm_s1_leaf_perm(d))
 #define PTT_LEAF_UPDATE(pt, d, f, deny) \
