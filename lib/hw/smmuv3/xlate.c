@@ -317,6 +317,7 @@ static bool nest_s2(struct hw_nest *n, uint64_t ipa, bool write, uint64_t *pa,
 	if (!s2_walk(x, ipa, ACC_P | ACC_R | (write ? ACC_W : 0), x->s2class,
 		     &o, &x->s2f)) {
 		x->s2f.ttrnw = !write;
+		n->faulted = true;
 		return false;
 	}
 	*pa = o.oa;
@@ -505,6 +506,8 @@ static int xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 	unsigned shift = 63;
 	bool global = false;
 	struct stage_out o;
+
+	*res = (struct ionest_xlate_res){ 0 };
 
 	if (smmu_cfgc_lookup(&s->cfgc, r->sid, key, c)) {
 		hw_count(&s->hw, hw_cfg_hit);
