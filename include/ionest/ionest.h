@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ionest: a userspace /dev/iommu (iommufd) on software IOMMU models.
+ *
+ * The control API is the Linux ABI itself: open "/dev/iommu" or a device's
+ * "/dev/vfio/devices/vfioN" of a machine with ionest_open(), then use
+ * ionest_ioctl() with the structs and numbers of <ionest/uapi/iommufd.h> and
+ * <ionest/uapi/vfio.h> (the same as Linux's), ionest_read()/ionest_write()
+ * on fault and vEVENTQ fds, and ionest_close(). Errors are -1 with errno,
+ * exactly as the kernel reports them.
+ *
+ * What Linux has no ABI for is here too: building a machine (IOMMU
+ * instances and PCI functions behind them) and making its devices do DMA.
+ *
+ * Address model: host physical address == virtual address of this process.
+ * Memory mapped into an IOAS with IOMMU_IOAS_MAP must stay mapped (and must
+ * not be remapped) while it is mapped in the IOAS; IOMMU_IOAS_MAP_FILE
+ * keeps its own mapping of the file.
+ */
+#ifndef IONEST_H
+#define IONEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <ionest/export.h>
+#include <ionest/hw.h>
+#include <ionest/trace.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ionest_machine;
+
+/* ---- Machines ---- */
+IONEST_API struct ionest_machine *ionest_machine_new(void);
+/* Frees the IOMMUs and devices. Every fd of the machine must be closed. */
+IONEST_API void ionest_machine_free(struct ionest_machine *m);
+
+/*
+ * Add an IOMMU instance, bound to the built-in driver for
+ * ionest_hw_model(hw). On success the machine owns @hw; on failure the
+ * caller still does. -ENODEV: no driver for that model; -EEXIST: the name is
+ * taken; -EINVAL: bad name (1..31 characters).
+ */
+IONEST_API int ionest_machine_add_iommu(struct ionest_machine *m,
+					const char *name, struct ionest_hw *hw);
+
+/* A PCI function behind one of the machine's IOMMUs. */
+struct ionest_device_config {
+	const char *name; /* optional; copied */
+	const char *iommu; /* name given to ionest_machine_add_iommu() */
+	uint32_t rid; /* bus << 8 | devfn: the SMMUv3 StreamID / VT-d
+		       * source-id */
+	uint8_t pasid_bits; /* PCI PASID capability width, 0 = none (<= 20) */
+	bool ats; /* ATS capability */
+	bool pri; /* PRI capability */
+	bool pasid_exec; /* PASID capability: Execute Permission Supported */
+	bool pasid_priv; /* PASID capability: Privileged Mode Supported */
+};
+
+/*
+ * Returns N >= 0: the device is /dev/vfio/devices/vfioN of this machine.
+ * -ENOENT: no such IOMMU; -EEXIST: that RID is taken on that IOMMU;
+ * -EINVAL: bad config (the driver refused the RID, pasid_bits > 20).
+ */
+IONEST_API int
+ionest_machine_add_device(struct ionest_machine *m,
+			  const struct ionest_device_config *cfg);
+/* The hardware model of IOMMU @name (owned by the machine), or NULL. */
+IONEST_API struct ionest_hw *ionest_machine_iommu(struct ionest_machine *m,
+						  const char *name);
+
+/* ---- Syscall-shaped entry points; fds are real file descriptors ---- */
+/*
+ * Open "/dev/iommu" (an iommufd), "/dev/vfio/vfio" (the same, with VFIO
+ * compatible page accounting) or "/dev/vfio/devices/vfioN" (a device cdev)
+ * of machine @m. @flags: O_CLOEXEC and O_NONBLOCK are honoured, the access
+ * mode is ignored. The fd is a real descriptor (an eventfd), so poll(2),
+ * dup(2) and exec(2) rules apply to it; close it with ionest_close().
+ * Returns -1 with errno ENOENT (no such path) or ENOMEM/EMFILE.
+ */
+IONEST_API int ionest_open(struct ionest_machine *m, const char *path,
+			   int flags);
+/* -1/EBADF if @fd is not an open ionest fd. */
+IONEST_API int ionest_close(int fd);
+/*
+ * As ioctl(2) on the fd: returns >= 0, or -1 with errno. An fd that is not
+ * an ionest fd gives EBADF (ionest never forwards to the real ioctl).
+ * Integer arguments (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU) are passed as
+ * (void *)(uintptr_t)value, as with the real syscall.
+ */
+IONEST_API int ionest_ioctl(int fd, unsigned long request, void *arg);
+/* Fault and vEVENTQ fds; EINVAL on fds that are not readable/writable. */
+IONEST_API ssize_t ionest_read(int fd, void *buf, size_t count);
+IONEST_API ssize_t ionest_write(int fd, const void *buf, size_t count);
+
+/* ---- Device DMA ---- */
+#define IONEST_NO_PASID 0xffffffffu
+#define IONEST_DMA_TO_MEM 1 /* the device writes memory (from @buf) */
+#define IONEST_DMA_FROM_MEM 2 /* the device reads memory (into @buf) */
+
+/*
+ * Device @dev does DMA of @len bytes at @iova (with @pasid, or
+ * IONEST_NO_PASID) through its IOMMU, copying from/to @buf. Each page is
+ * translated once. Returns 0, or:
+ *   -EFAULT  the IOMMU faulted an access (nothing beyond it was copied;
+ *            what came before may have been): ionest_device_last_fault()
+ *            has it, and the hardware reported it its own way (event
+ *            record, fault record, counters)
+ *   -EAGAIN  a PRI page request was queued or the access stalled: retry
+ *            after the response
+ *   -EINVAL  bad arguments (unknown device, @buf NULL with @len, bad @dir,
+ *            @pasid beyond the device's PASID width)
+ */
+IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
+				 uint32_t pasid, uint64_t iova, void *buf,
+				 size_t len, int dir);
+
+struct ionest_dma_fault {
+	uint64_t count; /* faults of this device so far */
+	uint64_t iova; /* the access that faulted */
+	uint64_t fault_addr; /* IPA/GPA of a stage-2 fault, else iova */
+	uint32_t pasid; /* or IONEST_NO_PASID */
+	uint32_t access; /* IONEST_ACCESS_* */
+	uint32_t status; /* enum ionest_xlate_status */
+	uint32_t code; /* the model's code: SMMUv3 event type, VT-d fault
+			* reason, IONEST_MOCK_FAULT_* */
+	bool recorded; /* the hardware wrote an event/fault record */
+	bool stage2;
+};
+/* The last fault of device @dev; -ENOENT if it never faulted. */
+IONEST_API int ionest_device_last_fault(struct ionest_machine *m, int dev,
+					struct ionest_dma_fault *out);
+
+/* ---- Page pinning accounting ---- */
+/*
+ * Pages mapped into an IOAS that has a domain are accounted (pinned) as
+ * Linux does, per user or per process (IOMMU_OPTION_RLIMIT_MODE). The limit
+ * is RLIMIT_MEMLOCK unless the process has CAP_IPC_LOCK, as in Linux.
+ * ionest_set_pin_limit() overrides it: a number of bytes, UINT64_MAX for no
+ * limit, 0 to return to the Linux rule.
+ */
+IONEST_API void ionest_set_pin_limit(uint64_t bytes);
+/* Pages currently accounted: per user and per process. */
+IONEST_API void ionest_pinned_pages(uint64_t *user, uint64_t *mm);
+
+/* ---- The mock IOMMU ---- */
+/*
+ * A model with no registers whose driver manages VT-d second-stage format
+ * tables and translates DMA by walking them: exercises the whole iommufd
+ * core without a real hardware model. Fields use the IONEST_CFG()
+ * convention of <ionest/hw.h> where noted (0 = default).
+ */
+struct ionest_mock_config {
+	uint64_t aperture_start, aperture_last; /* both 0: [0, 2^48 - 1] */
+	uint64_t pgsize_bitmap; /* 0: 4K | 2M | 1G */
+	uint64_t msi_start, msi_last; /* SW MSI window, both 0: the SMMU
+				       * default [0x8000000, 0x80fffff] */
+	uint8_t no_msi; /* non-zero: no MSI window */
+	uint8_t pasid_bits; /* IONEST_CFG(v); default 20 */
+	uint8_t dirty; /* IONEST_CFG(0/1): dirty tracking, default 1 */
+	uint8_t ats; /* IONEST_CFG(0/1): ATS, default 1 */
+	uint8_t reserved[4];
+};
+IONEST_API struct ionest_hw *
+ionest_mock_iommu_new(const struct ionest_mock_config *cfg);
+
+/* Fault codes of the mock (ionest_xlate_res.fault). */
+enum ionest_mock_fault {
+	IONEST_MOCK_FAULT_NONE = 0,
+	IONEST_MOCK_FAULT_NO_DEVICE = 1, /* no device with that RID */
+	IONEST_MOCK_FAULT_BLOCKED = 2, /* RID/PASID attached to nothing */
+	IONEST_MOCK_FAULT_BAD_PASID = 3, /* PASID beyond the device's */
+	IONEST_MOCK_FAULT_TRANSLATION = 4, /* not mapped / outside aperture */
+	IONEST_MOCK_FAULT_PERMISSION = 5, /* mapped without that access */
+	IONEST_MOCK_FAULT_TABLE = 6, /* malformed table */
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/* DMA in flight: per-thread slots and the wait for a quiescent point. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "drivers/inflight.h"
+
+#define SLOTS_PER_CHUNK 64
+
+struct inflight_chunk {
+	struct inflight_slot slot[SLOTS_PER_CHUNK];
+	struct inflight_chunk *next;
+};
+
+/* Chunks are never freed: slots of exited threads are reused. They come
+ * from plain aligned_alloc, not the fault-injected allocator: a DMA must not
+ * fail because a test made an allocation fail. */
+static struct inflight_chunk first_chunk;
+static pthread_mutex_t chunk_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t slot_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+__thread struct inflight_slot *inflight_self
+	__attribute__((tls_model("initial-exec")));
+
+static void slot_release(void *p)
+{
+	struct inflight_slot *s = p;
+
+	s->depth = 0;
+	__atomic_store_n(&s->state,
+			 __atomic_load_n(&s->state, __ATOMIC_RELAXED) &
+				 ~(uint64_t)1,
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&s->used, 0, __ATOMIC_RELEASE);
+}
+
+static void key_init(void)
+{
+	pthread_key_create(&slot_key, slot_release);
+}
+
+static struct inflight_slot *claim(struct inflight_chunk *c)
+{
+	for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
+		uint32_t zero = 0;
+
+		if (__atomic_compare_exchange_n(&c->slot[i].used, &zero, 1,
+						false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return &c->slot[i];
+	}
+	return NULL;
+}
+
+struct inflight_slot *inflight_slot_get(void)
+{
+	struct inflight_chunk *c;
+	struct inflight_slot *s = NULL;
+
+	pthread_once(&key_once, key_init);
+	for (c = &first_chunk; c && !s;
+	     c = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE))
+		s = claim(c);
+	while (!s) {
+		struct inflight_chunk *n = aligned_alloc(64, sizeof(*n));
+
+		if (!n)
+			abort(); /* cannot track DMA: nothing sane to do */
+		__builtin_memset(n, 0, sizeof(*n));
+		pthread_mutex_lock(&chunk_lock);
+		for (c = &first_chunk; c->next; c = c->next)
+			;
+		__atomic_store_n(&c->next, n, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&chunk_lock);
+		s = claim(n);
+	}
+	pthread_setspecific(slot_key, s);
+	inflight_self = s;
+	return s;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void wait_slot(struct inflight_slot *s)
+{
+	uint64_t v = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+	unsigned spins = 0;
+
+	if (!(v & 1))
+		return;
+	while (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == v) {
+		if (++spins < 1000)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+void inflight_wait(void)
+{
+	/* Pairs with the fence in inflight_begin: either the section sees
+	 * what the caller changed before this point, or we see it busy. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (struct inflight_chunk *c = &first_chunk; c;
+	     c = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE)) {
+		for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
+			struct inflight_slot *s = &c->slot[i];
+
+			if (s == inflight_self ||
+			    !__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+				continue;
+			wait_slot(s);
+		}
+	}
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A machine (internal): IOMMU instances, each bound to its driver, and the
+ * PCI functions behind them with their RID and PASID/ATS/PRI capabilities.
+ * Device lookups by index are lock-free (the DMA path uses them).
+ */
+#ifndef IONEST_MACHINE_H
+#define IONEST_MACHINE_H
+
+#include <pthread.h>
+#include <ionest/ionest.h>
+
+#include "drivers/driver.h"
+#include "uapi/uapi.h"
+
+#define MACHINE_DEV_CHUNK 256
+#define MACHINE_DEV_CHUNKS 64 /* up to 16384 functions */
+
+struct machine_iommu {
+	char name[32];
+	struct iommu_inst *inst;
+};
+
+struct machine_device {
+	int index;
+	char name[64];
+	struct ionest_device_config cfg; /* cfg.name/iommu point into us */
+	struct machine_iommu *iommu;
+	struct iommu_dev dev; /* the driver's view */
+	struct vfio_device vdev; /* the VFIO cdev's view */
+	/* The last DMA fault (slow path: a mutex is fine). */
+	pthread_mutex_t fault_lock;
+	struct ionest_dma_fault fault;
+};
+
+struct ionest_machine {
+	pthread_mutex_t lock; /* topology changes */
+	struct machine_iommu **iommus;
+	unsigned niommus, iommu_cap;
+	struct machine_device **chunks[MACHINE_DEV_CHUNKS];
+	int ndevs; /* published with release ordering */
+};
+
+/* Device @index or NULL; lock-free. */
+static inline struct machine_device *machine_device(struct ionest_machine *m,
+						    int index)
+{
+	struct machine_device **chunk;
+
+	if (!m || index < 0 ||
+	    index >= __atomic_load_n(&m->ndevs, __ATOMIC_ACQUIRE))
+		return NULL;
+	chunk = m->chunks[index / MACHINE_DEV_CHUNK];
+	return chunk[index % MACHINE_DEV_CHUNK];
+}
+
+#endif

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /dev/iommu: the ioctl table with each command's struct size and minimum
+ * size, and the dispatch rules of iommufd-uapi.md §0 in the kernel's order:
+ * numbers outside the table go to the VFIO type1 compat handler; the size
+ * word must be readable (EFAULT); a slot for a different full number is
+ * ENOTTY; a size below the minimum is EINVAL; a longer struct must have a
+ * zero tail (E2BIG); a shorter one is zero-extended; the handler's output
+ * goes back clamped to the caller's size.
+ */
+#include <errno.h>
+
+#include "uapi/uapi.h"
+#include "util/alloc.h"
+
+struct iommufd_ioctl_op {
+	unsigned long num;
+	uint32_t size, min_size;
+	int (*execute)(struct iommufd_ucmd *ucmd);
+};
+
+#define OFFSETOFEND(s, f) (offsetof(struct s, f) + sizeof(((struct s *)0)->f))
+#define OP(cmd, fn, s, last)                                \
+	[IOMMUFD_CMD_##cmd - IOMMUFD_CMD_BASE] = {          \
+		.num = IOMMU_##cmd,                         \
+		.size = sizeof(struct s),                   \
+		.min_size = (uint32_t)OFFSETOFEND(s, last), \
+		.execute = fn,                              \
+	}
+
+/* Commands whose objects belong to the nesting issue have their sizes here
+ * but no handler yet: they answer ENOTTY, as a kernel without them. */
+static const struct iommufd_ioctl_op ops[] = {
+	OP(DESTROY, iommufd_destroy, iommu_destroy, id),
+	OP(IOAS_ALLOC, iommufd_ioas_alloc_ioctl, iommu_ioas_alloc, out_ioas_id),
+	OP(IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas, iommu_ioas_allow_iovas,
+	   allowed_iovas),
+	OP(IOAS_COPY, iommufd_ioas_copy, iommu_ioas_copy, src_iova),
+	OP(IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges, iommu_ioas_iova_ranges,
+	   out_iova_alignment),
+	OP(IOAS_MAP, iommufd_ioas_map, iommu_ioas_map, iova),
+	OP(IOAS_UNMAP, iommufd_ioas_unmap, iommu_ioas_unmap, length),
+	OP(OPTION, iommufd_option, iommu_option, val64),
+	OP(VFIO_IOAS, iommufd_vfio_ioas, iommu_vfio_ioas, __reserved),
+	OP(HWPT_ALLOC, iommufd_hwpt_alloc, iommu_hwpt_alloc, __reserved),
+	OP(GET_HW_INFO, iommufd_get_hw_info, iommu_hw_info, __reserved),
+	OP(HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_tracking,
+	   iommu_hwpt_set_dirty_tracking, __reserved),
+	OP(HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_bitmap,
+	   iommu_hwpt_get_dirty_bitmap, data),
+	OP(HWPT_INVALIDATE, iommufd_hwpt_invalidate, iommu_hwpt_invalidate,
+	   __reserved),
+	OP(FAULT_QUEUE_ALLOC, NULL, iommu_fault_alloc, out_fault_fd),
+	OP(IOAS_MAP_FILE, iommufd_ioas_map_file, iommu_ioas_map_file, iova),
+	OP(VIOMMU_ALLOC, NULL, iommu_viommu_alloc, out_viommu_id),
+	OP(VDEVICE_ALLOC, NULL, iommu_vdevice_alloc, virt_id),
+	OP(IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
+	   iommu_ioas_change_process, __reserved),
+	OP(VEVENTQ_ALLOC, NULL, iommu_veventq_alloc, out_veventq_fd),
+	OP(HW_QUEUE_ALLOC, NULL, iommu_hw_queue_alloc, length),
+};
+
+#define MAX_CMD_SIZE 64
+
+static long iommufd_ioctl(struct ionest_file *f, unsigned long cmd, void *arg)
+{
+	struct iommufd_ctx *ctx = f->priv;
+	const struct iommufd_ioctl_op *op;
+	uint64_t buf[MAX_CMD_SIZE / 8] = { 0 };
+	struct iommufd_ucmd ucmd = {
+		.ctx = ctx,
+		.ubuffer = (uint64_t)(uintptr_t)arg,
+		.cmd = buf,
+	};
+	unsigned nr = cmd & 0xff;
+	long rc;
+	int err;
+
+	if (nr < IOMMUFD_CMD_BASE ||
+	    nr - IOMMUFD_CMD_BASE >= sizeof(ops) / sizeof(ops[0])) {
+		pthread_mutex_lock(&ctx->lock);
+		rc = iommufd_vfio_compat_ioctl(ctx, cmd, arg);
+		pthread_mutex_unlock(&ctx->lock);
+		return rc;
+	}
+	err = copy_from_user(&ucmd.user_size, ucmd.ubuffer, sizeof(uint32_t));
+	if (err)
+		return err;
+	op = &ops[nr - IOMMUFD_CMD_BASE];
+	if (op->num != cmd || !op->execute)
+		return -ENOTTY;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	/* copy_struct_from_user: tail first, then the known part. */
+	if (ucmd.user_size > op->size) {
+		err = check_zeroed_user(ucmd.ubuffer, op->size, ucmd.user_size);
+		if (err)
+			return err;
+	}
+	err = copy_from_user(buf, ucmd.ubuffer,
+			     ucmd.user_size < op->size ? ucmd.user_size :
+							 op->size);
+	if (err)
+		return err;
+	pthread_mutex_lock(&ctx->lock);
+	rc = op->execute(&ucmd);
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static void iommufd_release(struct ionest_file *f)
+{
+	iommufd_ctx_put(f->priv);
+}
+
+static const struct ionest_file_ops iommufd_fops = {
+	.name = "iommufd",
+	.ioctl = iommufd_ioctl,
+	.release = iommufd_release,
+};
+
+struct iommufd_ctx *uapi_iommufd_ctx(struct ionest_file *f)
+{
+	return f->ops == &iommufd_fops ? f->priv : NULL;
+}
+
+int uapi_iommufd_open(bool vfio_container, int flags)
+{
+	struct iommufd_ctx *ctx = iommufd_ctx_new(vfio_container);
+	struct ionest_file *f;
+	int fd;
+
+	if (!ctx)
+		return -ENOMEM;
+	f = file_new(&iommufd_fops, ctx);
+	if (!f) {
+		iommufd_ctx_put(ctx);
+		return -ENOMEM;
+	}
+	fd = file_install(f, flags);
+	if (fd < 0)
+		file_put(f); /* releases the context */
+	return fd;
+}
