@@ -41,6 +41,7 @@ struct smmu_h {
 	uint64_t *cmdq, *evtq, *priq;
 	unsigned cmdq_log2, evtq_log2, priq_log2;
 	unsigned irqs[4]; /* per enum ionest_hw_irq */
+	/* Platform callbacks seen: counts, and the first 32 of each. */
 	struct smmu_h_cb atc[32], resp[32], resume[32];
 	unsigned natc, nresp, nresume;
 };

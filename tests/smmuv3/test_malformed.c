@@ -343,56 +343,66 @@ static void test_fuzz(void **state)
 		for (unsigned i = 0; i < n_tables * 512; i++) {
 			uint64_t v = test_rng_next(&rng);
 
-			if (v & 1)
-				v = (v & 0xfff) |
+			/* Mostly valid, pointing back into the pool. */
+			if (test_rng_below(&rng, 8))
+				v = (v & (0xffcull | 0xfffull << 52)) | 3 |
 				    (smmu_h_pa(tables) +
 				     (test_rng_below(&rng, n_tables) << 12));
 			tables[i] = v;
 		}
-		for (unsigned i = 0; i < 64 * 8; i++) {
-			uint64_t v = test_rng_next(&rng);
+		/* STEs and CDs: valid templates with a few bits flipped. */
+		for (unsigned i = 0; i < 64; i++) {
+			uint64_t *cd = pool + i * 8;
+			uint64_t ttb = smmu_h_pa(tables) +
+				       (test_rng_below(&rng, n_tables) << 12);
 
-			/* Plausible STE/CD words now and then. */
-			if (!(i & 7) && (v & 0x10))
-				v = (v & ~0x3full) | 0xb;
-			pool[i] = v;
+			cd[0] = 16 | 1ull << 30 | 1ull << 31 | 5ull << 32 |
+				1ull << 41 | 1ull << 45 | 1ull << 46 |
+				(test_rng_next(&rng) &
+				 (1ull << 35 | 1ull << 38 | 1ull << 42 |
+				  1ull << 43 | 1ull << 44));
+			cd[1] = ttb;
+			for (unsigned k = test_rng_below(&rng, 3); k; k--)
+				cd[test_rng_below(&rng, 3)] ^=
+					1ull << test_rng_below(&rng, 64);
 		}
 		for (uint32_t sid = 0; sid < 16; sid++) {
 			uint64_t *ste = smmu_h_ste(&e.h, sid);
+			uint64_t cdp =
+				smmu_h_pa(pool) + test_rng_below(&rng, 64) * 64;
 
-			memcpy(ste, pool + test_rng_below(&rng, 64) * 8, 64);
-			if (test_rng_below(&rng, 2)) {
-				ste[0] = (ste[0] & ~STE0_CTXPTR) |
-					 (smmu_h_pa(pool) +
-					  test_rng_below(&rng, 64) * 64);
-				ste[3] = smmu_h_pa(tables) +
-					 (test_rng_below(&rng, n_tables) << 12);
-			}
-		}
-		for (unsigned i = 0; i < 64; i++) {
-			uint64_t *cd = pool + i * 8;
-
-			if (test_rng_below(&rng, 2)) {
-				cd[1] = smmu_h_pa(tables) +
-					(test_rng_below(&rng, n_tables) << 12);
-				cd[0] = (cd[0] & ~(1ull << 15)) | 1ull << 31 |
-					1ull << 41;
-			}
+			memset(ste, 0, 64);
+			ste[0] = 1 | (4 + test_rng_below(&rng, 4)) << 1 | cdp |
+				 test_rng_below(&rng, 3) << 59;
+			ste[1] = test_rng_below(&rng, 3) |
+				 test_rng_below(&rng, 2) << 28;
+			/* 40-bit IPA, level-1 start, 4K, 48-bit PS, S2R. */
+			ste[2] = 24ull << 32 | 1ull << 38 | 5ull << 48 |
+				 1ull << 51 | 1ull << 58 |
+				 (test_rng_next(&rng) &
+				  (1ull << 53 | 1ull << 54 | 1ull << 55 |
+				   1ull << 56 | 1ull << 57));
+			ste[3] = smmu_h_pa(tables) +
+				 (test_rng_below(&rng, n_tables) << 12);
+			for (unsigned k = test_rng_below(&rng, 3); k; k--)
+				ste[test_rng_below(&rng, 4)] ^=
+					1ull << test_rng_below(&rng, 64);
 		}
 		smmu_h_cmd(&e.h, CMD_CFGI_STE_RANGE, 31);
 		smmu_h_cmd(&e.h, CMD_TLBI_NSNH_ALL, 0);
 		smmu_h_sync(&e.h);
 		for (unsigned i = 0; i < 64; i++) {
 			struct ionest_xlate_req q = {
-				.sid = (uint32_t)test_rng_below(&rng, 300),
+				.sid = (uint32_t)test_rng_below(&rng, 18),
 				.ssid = (uint32_t)test_rng_below(&rng, 64),
 				.ssid_valid = test_rng_below(&rng, 2),
 				.ats = test_rng_below(&rng, 8) == 0,
 				.pri = test_rng_below(&rng, 8) == 0,
 				.access =
 					1 + (uint32_t)test_rng_below(&rng, 15),
-				.iova = test_rng_next(&rng) >>
-					test_rng_below(&rng, 64),
+				.iova = test_rng_below(&rng, 4) ?
+						test_rng_next(&rng) >> 24 :
+						test_rng_next(&rng),
 			};
 			struct ionest_xlate_res r;
 			int ret = ionest_hw_translate(e.h.hw, &q, &r);
