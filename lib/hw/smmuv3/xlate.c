@@ -499,7 +499,7 @@ static void tlb_fill(struct smmu_xctx *x, uint64_t pa, uint32_t perm,
 static int xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 		      struct ionest_xlate_res *res)
 {
-	struct smmu_xctx x = { .s = s, .req = r };
+	struct smmu_xctx x;
 	struct smmu_cfg *c = &x.cfg;
 	uint64_t gen = hw_tlb_gen(&s->tlb), ipa = r->iova, pa;
 	uint32_t key = ssid_key(r), perm = SMMU_P_ALL;
@@ -507,6 +507,12 @@ static int xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 	bool global = false;
 	struct stage_out o;
 
+	/* Not zero-initialised as a whole: it is large and this is the
+	 * miss path; the config is filled by lookup or fetch, the nest
+	 * accessor by smmu_nest_setup when stage 2 is on. */
+	x.s = s;
+	x.req = r;
+	x.f = (struct smmu_fault){ 0 };
 	*res = (struct ionest_xlate_res){ 0 };
 
 	if (smmu_cfgc_lookup(&s->cfgc, r->sid, key, c)) {
