@@ -783,8 +783,11 @@ static int PTT(unmap)(struct pt *pt, uint64_t iova, uint64_t size,
 	unsigned long i;
 	int ret;
 
+	/* exactly one entry of some level: the single-leaf path */
 	if (!(size & (size - 1)) && !(iova & (size - 1)) &&
-	    !(((unsigned)__builtin_ctzll(size) - PTT_G) % PTT_BITS)) {
+	    !(((unsigned)__builtin_ctzll(size) - PTT_G) % PTT_BITS) &&
+	    ((unsigned)__builtin_ctzll(size) - PTT_G) / PTT_BITS <
+		    pt->start_level) {
 		ret = PTT(unmap_one)(pt, iova,
 				     ((unsigned)__builtin_ctzll(size) - PTT_G) /
 					     PTT_BITS,

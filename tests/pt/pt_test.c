@@ -21,12 +21,24 @@ static void *g_table(void *ctx, uint64_t pa, size_t size, bool write)
 static int g_alloc(void *ctx, size_t size, uint64_t *pa)
 {
 	struct guest *g = ctx;
+	unsigned i;
 	void *p;
 
 	if (g->fail_alloc)
 		return -12;
-	p = test_arena_alloc(&g->arena, size, size);
 	g->allocs++;
+	/* reuse a freed block of the same size, zeroed */
+	for (i = 0; i < g->nfree; i++) {
+		if (g->free_size[i] == size) {
+			*pa = g->free_pa[i];
+			g->nfree--;
+			g->free_pa[i] = g->free_pa[g->nfree];
+			g->free_size[i] = g->free_size[g->nfree];
+			memset(guest_ptr(g, *pa), 0, size);
+			return 0;
+		}
+	}
+	p = test_arena_alloc(&g->arena, size, size);
 	*pa = GUEST_BASE + (uint64_t)((uint8_t *)p - g->arena.base);
 	return 0;
 }
@@ -36,6 +48,11 @@ static void g_free(void *ctx, uint64_t pa, size_t size)
 	struct guest *g = ctx;
 
 	g->frees++;
+	if (g->nfree < GUEST_MAX_FREE) {
+		g->free_pa[g->nfree] = pa;
+		g->free_size[g->nfree] = size;
+		g->nfree++;
+	}
 }
 
 static const struct pt_mem_ops guest_ops = {

@@ -17,8 +17,13 @@
 /* Guest RAM at guest-physical GUEST_BASE; tables allocated in it. */
 #define GUEST_BASE 0x40000000ull
 
+#define GUEST_MAX_FREE 1024
+
 struct guest {
 	struct test_arena arena;
+	uint64_t free_pa[GUEST_MAX_FREE]; /* freed tables, for reuse */
+	size_t free_size[GUEST_MAX_FREE];
+	unsigned nfree;
 	uint64_t deny_pa; /* table() returns NULL for this 8-byte slot */
 	bool deny_write; /* ... only when write is asked */
 	unsigned long allocs, frees, table_calls;
