@@ -180,12 +180,9 @@ static int do_attach(struct iommufd_device *idev, uint32_t pasid,
 	struct iommufd_ioas *ioas = hwpt_ioas(hwpt);
 	int rc;
 
-	if (pasid == IOMMU_NO_PASID) {
-		if (idev->rid_hwpt)
-			return idev->rid_hwpt == hwpt ? -EBUSY : -EINVAL;
-	} else if (find_pasid(idev, pasid)) {
+	/* Already attached: use replace. */
+	if (iommufd_device_pasid_attached(idev, pasid))
 		return -EBUSY;
-	}
 	rc = pasid_compat(idev, hwpt, pasid);
 	if (rc)
 		return rc;

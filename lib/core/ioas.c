@@ -251,13 +251,12 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 		if (!rc && !unmapped)
 			rc = -ENOENT;
 	}
-	/* The bytes unmapped are reported even on a partial failure. */
-	if (rc && !unmapped)
+	/* A failure part way leaves what was unmapped unmapped, but reports
+	 * nothing (Linux 7.3 behaviour). */
+	if (rc)
 		return rc;
 	cmd->length = unmapped;
-	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)) && !rc)
-		return -EFAULT;
-	return rc;
+	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 struct ranges_out {
@@ -334,9 +333,13 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 			rc = -EINVAL;
 			goto out;
 		}
-		if (r.last >= ULONG_MAX_) {
-			rc = -EOVERFLOW;
-			goto out;
+		/* Ranges must not overlap each other. */
+		for (uint32_t j = 0; j < i; j++) {
+			if (ranges[j].start <= r.last &&
+			    ranges[j].last >= r.start) {
+				rc = -EINVAL;
+				goto out;
+			}
 		}
 		if (i == cap) {
 			uint32_t ncap = cap ? cap * 2 : 8;
