@@ -16,6 +16,12 @@
  * The IOTLB is keyed by request stream, so dropping configuration entries
  * also drops the IOTLB entries of the streams they served (tlb.h). The
  * stage-2 walk cache (tag DID) follows domain-wide changes.
+ *
+ * Caches are invalidated inner first: walk cache, then configuration
+ * cache, then IOTLB. A walk that used an inner entry before it was dropped
+ * read the IOTLB generation even earlier, so its fill is refused by the
+ * later IOTLB invalidation; the other order would let it fill the IOTLB
+ * after the IOTLB was cleaned.
  */
 #include "hw/vtd/vtd.h"
 
@@ -190,16 +196,16 @@ static int inv_pc(struct vtd *v, const uint64_t *d, bool wide)
 	hw_count(&v->hw, hw_invalidation);
 	switch (g) {
 	case VTD_PC_G_DOMAIN:
+		drop_s2wc(v, m.did, false, 0, 0);
 		vtd_cc_invalidate(&v->cc, match_did, &m.did, drop_stream, v);
 		tlb_drop(&v->iotlb, HW_TLB_M_DOM, 0, 0, m.did, 0, 0, 0, 0);
-		drop_s2wc(v, m.did, false, 0, 0);
 		break;
 	case VTD_PC_G_PASID:
+		/* The entry may have changed its second stage too. */
+		drop_s2wc(v, m.did, false, 0, 0);
 		vtd_cc_invalidate(&v->cc, match_pasid, &m, drop_stream, v);
 		tlb_drop(&v->iotlb, HW_TLB_M_DOM | HW_TLB_M_ASID, 0, 0, m.did,
 			 m.pasid, 0, 0, 0);
-		/* The entry may have changed its second stage too. */
-		drop_s2wc(v, m.did, false, 0, 0);
 		break;
 	default:
 		vtd_flush_all(v);
@@ -229,22 +235,22 @@ void vtd_inv_iotlb(struct vtd *v, unsigned g, uint16_t did, uint64_t addr,
 		g = VTD_IOTLB_G_DOMAIN;
 	switch (g) {
 	case VTD_IOTLB_G_DOMAIN:
-		tlb_drop(&v->iotlb, HW_TLB_M_DOM, 0, 0, did, 0, 0, 0, 0);
 		drop_s2wc(v, did, false, 0, 0);
+		tlb_drop(&v->iotlb, HW_TLB_M_DOM, 0, 0, did, 0, 0, 0, 0);
 		break;
 	case VTD_IOTLB_G_PAGE:
 		/* vtd.md §7: the range applies to second-stage-only and
 		 * pass-through entries; FS and nested entries of the DID go
 		 * regardless of address. */
+		drop_s2wc(v, did, true, addr, last);
 		tlb_drop(&v->iotlb, HW_TLB_M_DOM | HW_TLB_M_RANGE, 0, 0, did, 0,
 			 0, addr, last);
 		tlb_drop(&v->iotlb, HW_TLB_M_DOM | HW_TLB_M_FLAGS, 0, 0, did, 0,
 			 HW_TLB_S1, 0, 0);
-		drop_s2wc(v, did, true, addr, last);
 		break;
 	default:
-		hw_tlb_flush(&v->iotlb);
 		hw_tlb_flush(&v->s2wc);
+		hw_tlb_flush(&v->iotlb);
 		break;
 	}
 }

@@ -130,9 +130,10 @@ static bool vtd_caps(struct vtd *v, const struct ionest_vtd_config *c)
 
 void vtd_flush_all(struct vtd *v)
 {
+	/* Inner caches first (inval.c). */
+	hw_tlb_flush(&v->s2wc);
 	vtd_cc_flush(&v->cc);
 	hw_tlb_flush(&v->iotlb);
-	hw_tlb_flush(&v->s2wc);
 }
 
 static void vtd_flush_caches(struct ionest_hw *hw)
