@@ -99,10 +99,11 @@ static void bench_gib(const char *fname, enum pt_format fmt, double store,
 				(unsigned long long)done);
 			exit(1);
 		}
-		evict();
+		/* T3b: 512 block descriptors (no 1G leaf), caches as a
+		 * map loop leaves them */
 		t0 = bench_now_ns();
 		check(pt_map(&pt, iova, pa, GIB, PT_PROT_READ | PT_PROT_WRITE,
-			     0),
+			     0x201000),
 		      "map 1G/2M");
 		tblk[r] = bench_now_ns() - t0;
 		check(pt_unmap(&pt, iova, GIB, 0, NULL, &done), "unmap 1G/2M");
@@ -114,9 +115,10 @@ static void bench_gib(const char *fname, enum pt_format fmt, double store,
 	snprintf(n, sizeof(n), "%s unmap 1G 4K", fname);
 	bench_report(n, bench_median(tunmap, reps) / NPTE, "ns/PTE", "clear",
 		     clear, 6.0, false);
-	/* T3b: 512 block descriptors, ratio per PTE to the store floor */
+	/* T3b has an absolute budget: 1 us for the whole call */
 	snprintf(n, sizeof(n), "%s map 1G 2M (total)", fname);
-	bench_report(n, bench_median(tblk, reps), "ns", "-", 0, 0, false);
+	bench_report(n, bench_median(tblk, reps), "ns", "T3b budget 1us", 1000,
+		     1.0, false);
 }
 
 /* ---- T3c / T4b: one page per call, tables present and hot ---- */

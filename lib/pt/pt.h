@@ -15,6 +15,14 @@
  * and the hardware models walk guest tables through stage 2.
  *
  * All functions return 0 or a negative errno unless stated otherwise.
+ *
+ * Concurrency: pt_walk may run at any time, in any thread, while one other
+ * thread maps, unmaps or harvests dirty bits; those calls on one table tree
+ * are serialised by the caller. Descriptors are read and written whole
+ * (64-bit atomics) and a new table is complete before it is linked.
+ *
+ * Host tables (mem.ops == NULL) live at host virtual addresses, which need
+ * 47 bits: give them an oas of at least 48, or use an accessor.
  */
 #ifndef IONEST_PT_H
 #define IONEST_PT_H
@@ -34,7 +42,12 @@ enum pt_format {
 /* Deepest table is level PT_MAX_LEVELS-1 (x86 5-level: PML5 = level 4). */
 #define PT_MAX_LEVELS 5
 
-/* ---- Permissions: what map installs and what a walk grants ---- */
+/*
+ * ---- Permissions: what map installs and what a walk grants ----
+ * ARM S1 and x86 mappings are always readable (READ is implied); ARM S2
+ * and VT-d SS take R/W/X as given (a VT-d SS mapping needs one of them).
+ * PRIV applies to ARM S1 and x86 only.
+ */
 #define PT_PROT_READ (1u << 0)
 #define PT_PROT_WRITE (1u << 1)
 #define PT_PROT_EXEC (1u << 2) /* instruction fetch (both privilege levels) */
@@ -125,7 +138,9 @@ int pt_init(struct pt *pt, const struct pt_cfg *cfg, struct pt_mem mem);
  * cheap, for walkers that build a struct pt per walk. Same checks. */
 int pt_attach(struct pt *pt, const struct pt_cfg *cfg, struct pt_mem mem,
 	      uint64_t root);
-/* Free every table (only tables pt_init or map allocated are freed). */
+/* Free every table (only tables pt_init or map allocated are freed). A pt
+ * from pt_attach frees nothing: whoever built those tables frees them.
+ * Harmless on a pt whose init failed, and twice. */
 void pt_destroy(struct pt *pt);
 
 /* Largest input address + 1 (1 << ias), and the legal leaf sizes. */
@@ -178,7 +193,10 @@ enum pt_fault {
 };
 
 #define PT_WALK_SET_AF (1u << 0) /* hardware access-flag / A updates */
-#define PT_WALK_SET_DIRTY (1u << 1) /* hardware dirty update (write access) */
+/* Hardware dirty update for a write, made only where the leaf lets the
+ * write through (x86 / VT-d SS: R/W of every level; ARM: DBM and no
+ * APTable[1] above). */
+#define PT_WALK_SET_DIRTY (1u << 1)
 
 struct pt_walk_level {
 	uint64_t table; /* table address (as given to the accessor) */
@@ -195,14 +213,19 @@ struct pt_walk {
 	uint8_t leaf_shift; /* log2 of the leaf size */
 	uint8_t fault; /* enum pt_fault */
 	uint8_t nrec; /* records filled in @rec when requested */
-	uint64_t fault_addr; /* PT_FAULT_FETCH/UPDATE: table address */
+	uint64_t fault_addr; /* PT_FAULT_FETCH/UPDATE: the address given to
+			      * the accessor (the descriptor's) */
 	struct pt_walk_level *rec; /* optional: PT_MAX_LEVELS records */
 };
 
 /*
  * Translate @iova. Returns 0 with w->fault == PT_FAULT_NONE, or -EFAULT with
  * w->fault, w->level and (for fetches) w->fault_addr set. If w->rec is
- * non-NULL, one record per level visited is filled in. @flags PT_WALK_*.
+ * non-NULL, one record per level visited is filled in (the faulting level
+ * included); set it (or NULL) before the call. @flags PT_WALK_*.
+ * For an ARM TTB1 walk pass the address with the bits above ias cleared.
+ * VT-d SS: R and W are folded over the levels, X comes from the leaf.
+ * With host tables, no records and no flags, this is an inlined loop.
  */
 int pt_walk(const struct pt *pt, uint64_t iova, unsigned flags,
 	    struct pt_walk *w);
@@ -217,17 +240,22 @@ int pt_for_each(const struct pt *pt, uint64_t start, uint64_t last,
 /*
  * Dirty state of [iova, iova + size) into @bitmap, one bit per @page_size
  * (a power of two >= 4K) starting at bit 0 for @iova; bits are ORed in.
- * Cleared as read unless @no_clear. -EOPNOTSUPP for tables without
- * PT_CFG_DIRTY (ARM) or without dirty bits.
+ * Cleared as read unless @no_clear (a leaf larger than the range is
+ * cleared whole). -EOPNOTSUPP for tables without PT_CFG_DIRTY (ARM) or
+ * without dirty bits (VT-d SS without PT_CFG_AD). -EINVAL if @iova or
+ * @size is not a multiple of @page_size.
  */
 int pt_read_and_clear_dirty(struct pt *pt, uint64_t iova, uint64_t size,
 			    uint64_t page_size, uint64_t *bitmap,
 			    bool no_clear);
-/* Mark the leaf covering @iova dirty (as a hardware write would). */
+/* Mark the leaf covering @iova dirty (as a hardware write would):
+ * -ENOENT if nothing is mapped, -EPERM if the leaf cannot be dirtied
+ * (read-only, or ARM without DBM). */
 int pt_set_dirty(struct pt *pt, uint64_t iova);
 
 /* ---- Table memory pool (pre-faulted, host identity tables) ---- */
-/* Reserve @bytes of pre-faulted table memory so maps never page-fault. */
+/* Reserve @bytes of pre-faulted table memory so maps never page-fault.
+ * (The pool also grows by itself, populated, when it runs out.) */
 int pt_pool_reserve(size_t bytes);
 /* Bytes currently handed out as tables, and held by the pool in total. */
 void pt_pool_usage(size_t *in_use, size_t *total);
