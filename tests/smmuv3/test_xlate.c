@@ -973,6 +973,42 @@ static void test_range_tlbi(void **state)
 	env_fini(&e);
 }
 
+/* The stage-1 walk cache keeps the last-level table of a 2M block: a
+ * TLBI with Leaf=1 leaves it, Leaf=0 drops it. */
+static void test_walk_cache_leaf_scope(void **state)
+{
+	struct env e;
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
+	uint64_t d, *t1, *t2, *parent;
+	unsigned pidx;
+
+	env_init(&e, NULL, 12, 0);
+	env_ste(&e, 1);
+	d = smmu_h_pa(e.data);
+	map(&e.pt, 0x200000, d, 0x2000, RW);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x200000), d);
+	/* A copy of the last-level table mapping 0x201000 elsewhere,
+	 * installed by changing the level-2 descriptor. */
+	assert_int_equal(pt_walk(&e.pt, 0x201000, 0, &w), 0);
+	t1 = (uint64_t *)(uintptr_t)rec[w.nrec - 1].table;
+	parent = (uint64_t *)(uintptr_t)rec[w.nrec - 2].table;
+	pidx = rec[w.nrec - 2].index;
+	t2 = smmu_h_alloc(&e.h, 4096, 4096);
+	memcpy(t2, t1, 4096);
+	t2[1] = (t2[1] & ~SMMU_MASK(47, 12)) | (d + 0x8000);
+	parent[pidx] = (parent[pidx] & ~SMMU_MASK(47, 12)) | smmu_h_pa(t2);
+	/* Leaf-only invalidation: the cached table is still used. */
+	smmu_h_cmd(&e.h, CMD_TLBI_NH_VA | 7ull << 48, 0x201000 | 1);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x1000);
+	smmu_h_cmd(&e.h, CMD_TLBI_NH_VA | 7ull << 48, 0x201000);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x8000);
+	parent[pidx] = (parent[pidx] & ~SMMU_MASK(47, 12)) | smmu_h_pa(t1);
+	env_fini(&e);
+}
+
 static void test_s2_invalidation(void **state)
 {
 	struct smmu_h h;
@@ -1036,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_tlbi_scopes),
 		cmocka_unit_test(test_cfgi_scopes),
 		cmocka_unit_test(test_range_tlbi),
+		cmocka_unit_test(test_walk_cache_leaf_scope),
 		cmocka_unit_test(test_s2_invalidation),
 	};
 

@@ -142,9 +142,9 @@ static bool cmd_legal(const struct smmu *s, const uint64_t *cmd)
 
 /* ---- invalidations ---- */
 
-static void tlb_inv(struct smmu *s, uint32_t fields, uint32_t sid,
-		    uint32_t ssid, uint16_t dom, uint32_t asid, uint8_t flags,
-		    uint64_t start, uint64_t last)
+static void cache_inv(struct hw_tlb *t, uint32_t fields, uint32_t sid,
+		      uint32_t ssid, uint16_t dom, uint32_t asid, uint8_t flags,
+		      uint64_t start, uint64_t last)
 {
 	struct hw_tlb_match m = {
 		.fields = fields,
@@ -157,8 +157,13 @@ static void tlb_inv(struct smmu *s, uint32_t fields, uint32_t sid,
 		.va_last = last,
 	};
 
-	hw_tlb_invalidate(&s->tlb, &m);
+	hw_tlb_invalidate(t, &m);
 }
+
+#define tlb_inv(s, ...) cache_inv(&(s)->tlb, __VA_ARGS__)
+/* Stage-1 walk cache entries (walkc.c): tagged like stage-1 TLB entries,
+ * never global. */
+#define s1wc_inv(s, ...) cache_inv(&(s)->s1wc, __VA_ARGS__)
 
 /* Address range of a TLBI by address: TG=0 names one address (every
  * entry covering it); otherwise (NUM+1) << SCALE pages of the granule. */
@@ -189,10 +194,13 @@ static void cfgi_sids(struct smmu *s, uint32_t first, uint32_t last)
 	/* The TLB is keyed by stream: drop the streams' entries too. */
 	if (last - first >= 16) {
 		hw_tlb_flush(&s->tlb);
+		hw_tlb_flush(&s->s1wc);
 		return;
 	}
-	for (uint64_t sid = first; sid <= last; sid++)
+	for (uint64_t sid = first; sid <= last; sid++) {
 		tlb_inv(s, HW_TLB_M_SID, (uint32_t)sid, 0, 0, 0, 0, 0, 0);
+		s1wc_inv(s, HW_TLB_M_SID, (uint32_t)sid, 0, 0, 0, 0, 0, 0);
+	}
 }
 
 static void cfgi_cd(struct smmu *s, uint32_t sid, uint32_t ssid)
@@ -201,10 +209,13 @@ static void cfgi_cd(struct smmu *s, uint32_t sid, uint32_t ssid)
 
 	smmu_cfgc_invalidate(s, sid, sid, key);
 	tlb_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, key, 0, 0, 0, 0, 0);
+	s1wc_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, key, 0, 0, 0, 0, 0);
 	/* CD 0 also serves transactions without a SubstreamID. */
 	if (!ssid) {
 		smmu_cfgc_invalidate(s, sid, sid, 0);
 		tlb_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, 0, 0, 0, 0, 0, 0);
+		s1wc_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, 0, 0, 0, 0, 0,
+			 0);
 	}
 }
 
@@ -216,75 +227,88 @@ static void cmd_tlbi(struct smmu *s, const uint64_t *cmd, unsigned op)
 		(uint16_t)(CMD_VMID(cmd[0]) & (s->f.vmid16 ? 0xffff : 0xff));
 	uint32_t asid =
 		(uint32_t)(CMD_ASID(cmd[0]) & (s->f.asid16 ? 0xffff : 0xff));
-	uint64_t a, b;
+	uint32_t el2 = SMMU_ASID_EL2 | asid;
+	/* Leaf=1: only last-level entries changed, walk entries stay. */
+	bool walk = !CMD1_LEAF(cmd[1]);
+	uint64_t a = 0, b = 0;
 
+	if (op == CMD_TLBI_NH_VA || op == CMD_TLBI_NH_VAA ||
+	    op == CMD_TLBI_EL2_VA || op == CMD_TLBI_EL2_VAA)
+		tlbi_range(cmd, false, &a, &b);
 	switch (op) {
 	case CMD_TLBI_NH_ALL:
 		tlb_inv(s, dom | HW_TLB_M_FLAGS, 0, 0, vmid, 0, HW_TLB_S1, 0,
 			0);
+		s1wc_inv(s, dom, 0, 0, vmid, 0, 0, 0, 0);
 		break;
 	case CMD_TLBI_NH_ASID:
 		tlb_inv(s, dom | HW_TLB_M_ASID, 0, 0, vmid, asid, 0, 0, 0);
+		s1wc_inv(s, dom | HW_TLB_M_ASID, 0, 0, vmid, asid, 0, 0, 0);
 		break;
 	case CMD_TLBI_NH_VA:
 		/* By ASID, and the global entries of the range. */
-		tlbi_range(cmd, false, &a, &b);
 		tlb_inv(s, dom | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, vmid,
 			asid, 0, a, b);
 		tlb_inv(s, dom | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0, vmid, 0,
 			HW_TLB_GLOBAL, a, b);
+		if (walk)
+			s1wc_inv(s, dom | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0,
+				 vmid, asid, 0, a, b);
 		break;
 	case CMD_TLBI_NH_VAA:
-		tlbi_range(cmd, false, &a, &b);
 		tlb_inv(s, dom | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0, vmid, 0,
 			HW_TLB_S1, a, b);
+		if (walk)
+			s1wc_inv(s, dom | HW_TLB_M_RANGE, 0, 0, vmid, 0, 0, a,
+				 b);
 		break;
 	case CMD_TLBI_EL2_ALL:
 		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_FLAGS, 0, 0, 0, 0, HW_TLB_S1,
 			0, 0);
+		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, 0, 0, 0, 0, 0);
 		break;
 	case CMD_TLBI_EL2_ASID:
-		tlb_inv(s, HW_TLB_M_ASID, 0, 0, 0, SMMU_ASID_EL2 | asid, 0, 0,
-			0);
+		tlb_inv(s, HW_TLB_M_ASID, 0, 0, 0, el2, 0, 0, 0);
+		s1wc_inv(s, HW_TLB_M_ASID, 0, 0, 0, el2, 0, 0, 0);
 		break;
 	case CMD_TLBI_EL2_VA:
-		tlbi_range(cmd, false, &a, &b);
-		tlb_inv(s, HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, 0,
-			SMMU_ASID_EL2 | asid, 0, a, b);
+		tlb_inv(s, HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, 0, el2, 0, a,
+			b);
 		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0,
 			0, 0, HW_TLB_GLOBAL, a, b);
+		if (walk)
+			s1wc_inv(s, HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, 0,
+				 el2, 0, a, b);
 		break;
 	case CMD_TLBI_EL2_VAA:
-		tlbi_range(cmd, false, &a, &b);
 		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0,
 			0, 0, HW_TLB_S1, a, b);
+		if (walk)
+			s1wc_inv(s, HW_TLB_M_DOM | HW_TLB_M_RANGE, 0, 0, 0, 0,
+				 0, a, b);
 		break;
-	case CMD_TLBI_S12_VMALL: {
-		struct hw_tlb_match m = { .fields = HW_TLB_M_DOM, .dom = vmid };
-
+	case CMD_TLBI_S12_VMALL:
 		tlb_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
-		hw_tlb_invalidate(&s->wc, &m);
+		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
+		cache_inv(&s->wc, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
 		break;
-	}
-	case CMD_TLBI_S2_IPA: {
-		struct hw_tlb_match m = {
-			.fields = HW_TLB_M_DOM | HW_TLB_M_RANGE, .dom = vmid
-		};
-
+	case CMD_TLBI_S2_IPA:
 		/* Stage-2-only entries and cached stage-2 translations of
 		 * the range; combined stage-1+2 entries may stay (software
 		 * follows with S12_VMALL or NH_ALL). */
 		tlbi_range(cmd, true, &a, &b);
 		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0,
 			vmid, SMMU_ASID_S2ONLY, 0, a, b);
-		m.va_start = a;
-		m.va_last = b;
-		hw_tlb_invalidate(&s->wc, &m);
+		cache_inv(&s->wc, HW_TLB_M_DOM | HW_TLB_M_RANGE, 0, 0, vmid, 0,
+			  0, a, b);
+		/* Nested walk entries hold host addresses of stage-1
+		 * tables found through stage 2: drop the VMID's. */
+		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
 		break;
-	}
 	case CMD_TLBI_NSNH_ALL:
 		hw_tlb_flush(&s->tlb);
 		hw_tlb_flush(&s->wc);
+		hw_tlb_flush(&s->s1wc);
 		break;
 	default:
 		break;

@@ -390,6 +390,7 @@ static void smmu_flush_caches(struct ionest_hw *hw)
 	smmu_cfgc_invalidate(s, 0, UINT32_MAX, SMMU_CFGC_ANY);
 	hw_tlb_flush(&s->tlb);
 	hw_tlb_flush(&s->wc);
+	hw_tlb_flush(&s->s1wc);
 }
 
 static bool smmu_can_nest(const struct ionest_hw *hw)
@@ -406,6 +407,7 @@ static void smmu_free(struct ionest_hw *hw)
 	hw_fini(&s->hw);
 	hw_tlb_fini(&s->tlb);
 	hw_tlb_fini(&s->wc);
+	hw_tlb_fini(&s->s1wc);
 	smmu_cfgc_fini(&s->cfgc);
 	smmu_stall_fini(s);
 	pthread_mutex_destroy(&s->lock);
@@ -551,8 +553,10 @@ ionest_smmuv3_new(const struct ionest_smmuv3_config *cfg)
 		goto free_s;
 	if (hw_tlb_init(&s->wc, 1u << wc_log2))
 		goto free_tlb;
-	if (smmu_cfgc_init(&s->cfgc, 1024))
+	if (hw_tlb_init(&s->s1wc, 1024))
 		goto free_wc;
+	if (smmu_cfgc_init(&s->cfgc, 1024))
+		goto free_s1wc;
 	if (smmu_stall_init(s))
 		goto free_cfgc;
 	if (mutexes_init(s))
@@ -565,6 +569,8 @@ free_stall:
 	smmu_stall_fini(s);
 free_cfgc:
 	smmu_cfgc_fini(&s->cfgc);
+free_s1wc:
+	hw_tlb_fini(&s->s1wc);
 free_wc:
 	hw_tlb_fini(&s->wc);
 free_tlb:

@@ -92,6 +92,14 @@ struct smmu_fault {
 #define SMMU_GATE_RECINVSID 3 /* CR2.RECINVSID (C_BAD_STREAMID) */
 #define SMMU_GATE_NEVER 4 /* terminate silently (STE abort) */
 
+/* One stage's result. */
+struct smmu_stage {
+	uint64_t oa;
+	uint32_t perm; /* SMMU_P_* */
+	uint8_t shift;
+	bool global;
+};
+
 /* One translation in progress. */
 struct smmu_xctx {
 	struct hw_nest nest; /* first: the stage-2 callback receives it */
@@ -135,6 +143,7 @@ struct smmu {
 
 	struct hw_tlb tlb; /* stream-keyed translations */
 	struct hw_tlb wc; /* stage-2 walk cache + output-IPA entries */
+	struct hw_tlb s1wc; /* stage-1 walk cache (walkc.c) */
 	struct smmu_cfgc cfgc;
 
 	struct smmu_stall *stalls;
@@ -221,6 +230,16 @@ int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 /* Fill the four words of an event for a fault of transaction @req. */
 void smmu_event_build(uint64_t ev[4], const struct smmu_fault *f,
 		      const struct ionest_xlate_req *req);
+
+/* walkc.c: the stage-1 walk cache. A hit reads the leaf descriptor of
+ * @va directly and fills *o with the stage-1 result before the permission
+ * rules of xlate.c; false: walk in full. */
+bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
+		      struct smmu_stage *o);
+/* Remember the last-level table of a successful full walk (@w with
+ * records) if it ended on a page; @gen from before the walk. */
+void smmu_s1wc_fill(struct smmu_xctx *x, uint64_t va, unsigned half,
+		    const struct pt_walk *w, uint64_t gen);
 
 /* stall.c */
 int smmu_stall_init(struct smmu *s);

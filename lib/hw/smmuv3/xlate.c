@@ -6,16 +6,9 @@
  * (event record, stall, PRI page request) of spec/smmuv3.md §6, §7, §9.
  */
 #include <errno.h>
+#include <stddef.h>
 
 #include "hw/smmuv3/smmu.h"
-
-/* One stage's result. */
-struct stage_out {
-	uint64_t oa;
-	uint32_t perm; /* SMMU_P_* */
-	uint8_t shift;
-	bool global;
-};
 
 #define ACC_R IONEST_ACCESS_READ
 #define ACC_W IONEST_ACCESS_WRITE
@@ -239,7 +232,7 @@ static bool s2_device(uint64_t desc)
  * are written to *f with S2=1 and the IPA.
  */
 static bool s2_walk(struct smmu_xctx *x, uint64_t ipa, uint32_t access,
-		    uint8_t class, struct stage_out *o, struct smmu_fault *f)
+		    uint8_t class, struct smmu_stage *o, struct smmu_fault *f)
 {
 	const struct smmu_cfg *c = &x->cfg;
 	struct smmu_fault saved = x->f;
@@ -312,7 +305,7 @@ static bool nest_s2(struct hw_nest *n, uint64_t ipa, bool write, uint64_t *pa,
 		    unsigned *shift)
 {
 	struct smmu_xctx *x = (struct smmu_xctx *)n;
-	struct stage_out o;
+	struct smmu_stage o;
 
 	if (!s2_walk(x, ipa, ACC_P | ACC_R | (write ? ACC_W : 0), x->s2class,
 		     &o, &x->s2f)) {
@@ -336,7 +329,7 @@ void smmu_nest_setup(struct smmu_xctx *x)
 }
 
 /* Stage 2 of the stage-1 output: cached in the walk cache by IPA. */
-static bool s2_output(struct smmu_xctx *x, uint64_t ipa, struct stage_out *o)
+static bool s2_output(struct smmu_xctx *x, uint64_t ipa, struct smmu_stage *o)
 {
 	struct smmu *s = x->s;
 	uint32_t access = x->req->access;
@@ -371,27 +364,18 @@ static bool s2_output(struct smmu_xctx *x, uint64_t ipa, struct stage_out *o)
 
 /* ---- stage 1 ---- */
 
-static bool s1_walk(struct smmu_xctx *x, uint64_t va, struct stage_out *o)
+/* Full stage-1 walk through the page-table engine: *o gets the leaf's
+ * output and permissions, before the permission rules of s1_walk(). */
+static bool s1_full_walk(struct smmu_xctx *x, uint64_t va, unsigned half,
+			 struct smmu_stage *o)
 {
 	const struct smmu_cfg *c = &x->cfg;
 	uint32_t access = x->req->access;
-	unsigned half = (unsigned)SMMU_BIT(va, 55);
-	unsigned top = ((c->tbi >> half) & 1) ? 55 : 63;
 	unsigned ias = c->ias[half];
-	struct pt_cfg pc;
-	struct pt_walk w = { 0 };
-	struct pt pt;
-	uint64_t hi;
-	uint32_t p;
-
-	/* §6.5: TTB0 if the bits above the region (below the top byte
-	 * with TBI) are all 0, TTB1 if all 1, else a translation fault. */
-	if (c->epd[half])
-		return fault(x, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0);
-	hi = SMMU_BITS(va, top, ias);
-	if (hi != (half ? SMMU_BITS(~0ull, top, ias) : 0))
-		return fault(x, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0);
-	pc = (struct pt_cfg){
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
+	uint64_t gen = hw_tlb_gen(&x->s->s1wc);
+	struct pt_cfg pc = {
 		.fmt = PT_FMT_ARM_S1,
 		.granule_shift = c->gran[half],
 		.ias = (uint8_t)ias,
@@ -399,6 +383,8 @@ static bool s1_walk(struct smmu_xctx *x, uint64_t va, struct stage_out *o)
 		.start_level = -1,
 		.flags = c->had[half] ? PT_CFG_HAD : 0,
 	};
+	struct pt pt;
+
 	hw_count(&x->s->hw, hw_walk);
 	if (pt_attach(&pt, &pc,
 		      c->s2 ? hw_nest_pt_mem(&x->nest) :
@@ -433,24 +419,47 @@ static bool s1_walk(struct smmu_xctx *x, uint64_t va, struct stage_out *o)
 	}
 	if (!(w.perm & PT_PERM_AF) && !c->affd)
 		return fault(x, EVT_F_ACCESS, false, EVT_CLASS_IN, 0);
-	p = ((w.perm & PT_PERM_R) ? SMMU_P_R : 0) |
-	    ((w.perm & PT_PERM_W) ? SMMU_P_W : 0) |
-	    ((w.perm & PT_PERM_PX) ? SMMU_P_PX : 0) |
-	    ((w.perm & PT_PERM_UX) ? SMMU_P_UX : 0) |
-	    ((w.perm & PT_PERM_U) ? SMMU_P_U : 0);
+	o->perm = ((w.perm & PT_PERM_R) ? SMMU_P_R : 0) |
+		  ((w.perm & PT_PERM_W) ? SMMU_P_W : 0) |
+		  ((w.perm & PT_PERM_PX) ? SMMU_P_PX : 0) |
+		  ((w.perm & PT_PERM_UX) ? SMMU_P_UX : 0) |
+		  ((w.perm & PT_PERM_U) ? SMMU_P_U : 0);
+	o->oa = w.oa;
+	o->shift = w.leaf_shift;
+	/* Without E2H, EL2 has no ASIDs: its entries are global. */
+	o->global = !SMMU_BIT(w.desc, 11) || c->el2 == 1;
+	smmu_s1wc_fill(x, va, half, &w, gen);
+	return true;
+}
+
+static bool s1_walk(struct smmu_xctx *x, uint64_t va, struct smmu_stage *o)
+{
+	const struct smmu_cfg *c = &x->cfg;
+	unsigned half = (unsigned)SMMU_BIT(va, 55);
+	unsigned top = ((c->tbi >> half) & 1) ? 55 : 63;
+	unsigned ias = c->ias[half];
+	uint64_t hi;
+	uint32_t p;
+
+	/* §6.5: TTB0 if the bits above the region (below the top byte
+	 * with TBI) are all 0, TTB1 if all 1, else a translation fault. */
+	if (c->epd[half])
+		return fault(x, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0);
+	hi = SMMU_BITS(va, top, ias);
+	if (hi != (half ? SMMU_BITS(~0ull, top, ias) : 0))
+		return fault(x, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0);
+	if (!smmu_s1wc_lookup(x, va, half, o) && !s1_full_walk(x, va, half, o))
+		return false;
+	p = o->perm;
 	/* VMSA: memory writable at EL0 is never privileged-executable;
 	 * WXN makes every writable location execute-never. */
 	if ((p & SMMU_P_W) && (p & SMMU_P_U))
 		p &= ~SMMU_P_PX;
 	if (c->wxn && (p & SMMU_P_W))
 		p &= ~(SMMU_P_PX | SMMU_P_UX);
-	if (!perm_ok(p, access))
+	if (!perm_ok(p, x->req->access))
 		return fault(x, EVT_F_PERMISSION, false, EVT_CLASS_IN, 0);
-	o->oa = w.oa;
 	o->perm = p;
-	o->shift = w.leaf_shift;
-	/* Without E2H, EL2 has no ASIDs: its entries are global. */
-	o->global = !SMMU_BIT(w.desc, 11) || c->el2 == 1;
 	return true;
 }
 
@@ -505,7 +514,7 @@ static int xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 	uint32_t key = ssid_key(r), perm = SMMU_P_ALL;
 	unsigned shift = 63;
 	bool global = false;
-	struct stage_out o;
+	struct smmu_stage o;
 
 	/* Not zero-initialised as a whole: it is large and this is the
 	 * miss path; the config is filled by lookup or fetch, the nest
@@ -576,11 +585,85 @@ static int xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 	return 0;
 }
 
+/*
+ * The TLB hit path: hw_tlb_lookup's protocol (per-set sequence count, one
+ * probe per block size present), reading only what a hit needs: the tag
+ * word first, then (sid, ssid) as one word, the size byte, the output and
+ * the permissions. The probe for @sh is inlined with a constant shift for
+ * the common 4K case.
+ */
+_Static_assert(offsetof(struct hw_tlb_entry, pa) == 8 &&
+		       offsetof(struct hw_tlb_entry, sid) == 16 &&
+		       offsetof(struct hw_tlb_entry, ssid) == 20 &&
+		       offsetof(struct hw_tlb_entry, shift) == 26 &&
+		       offsetof(struct hw_tlb_entry, flags) == 27,
+	       "hw_tlb_entry layout");
+
+static inline __attribute__((always_inline)) bool
+tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
+	  unsigned sh, uint64_t *pa, uint32_t *flags)
+{
+	uint64_t base = ((va >> sh) << sh) | 1,
+		 key = (uint64_t)ssid << 32 | sid;
+	struct hw_tlb_set *set =
+		&t->sets[hw_tlb_hash(sid, ssid, va >> sh) & t->mask];
+	uint32_t seq;
+	bool hit;
+
+	do {
+		seq = __atomic_load_n(&set->seq, __ATOMIC_ACQUIRE);
+		hit = false;
+		for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
+			const uint64_t *e = (const uint64_t *)&set->e[w];
+			const uint8_t *b = (const uint8_t *)&set->e[w];
+
+			if (__atomic_load_n(&e[0], __ATOMIC_RELAXED) == base &&
+			    __atomic_load_n(&e[2], __ATOMIC_RELAXED) == key &&
+			    __atomic_load_n(&b[26], __ATOMIC_RELAXED) == sh) {
+				*pa = __atomic_load_n(&e[1], __ATOMIC_RELAXED);
+				*flags = __atomic_load_n(&b[27],
+							 __ATOMIC_RELAXED);
+				hit = true;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) ||
+		 seq != __atomic_load_n(&set->seq, __ATOMIC_RELAXED));
+	return hit;
+}
+
+static inline bool tlb_hit(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
+			   uint64_t va, uint64_t *pa, uint32_t *flags,
+			   unsigned *shift)
+{
+	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_RELAXED);
+
+	if ((shifts & (1u << 12)) &&
+	    tlb_probe(t, sid, ssid, va, 12, pa, flags)) {
+		*shift = 12;
+		return true;
+	}
+	shifts &= ~(1ull << 12);
+	while (shifts) {
+		unsigned sh = (unsigned)__builtin_ctzll(shifts);
+
+		if (tlb_probe(t, sid, ssid, va, sh, pa, flags)) {
+			*shift = sh;
+			return true;
+		}
+		shifts &= shifts - 1;
+	}
+	return false;
+}
+
 int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
 		   struct ionest_xlate_res *res)
 {
 	struct smmu *s = to_smmu(hw);
-	struct hw_tlb_entry e;
+	uint64_t pa;
+	uint32_t fl;
+	unsigned sh;
 
 	if ((uint64_t)r->sid >> s->f.sidsize ||
 	    (r->ssid_valid && (!s->f.ssidsize || r->ssid >> s->f.ssidsize)) ||
@@ -598,14 +681,14 @@ int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
 		return bypass(r, res);
 	}
 	if (!r->ats &&
-	    hw_tlb_lookup(&s->tlb, r->sid, ssid_key(r), r->iova, &e) &&
-	    perm_ok(e.flags, r->access)) {
+	    tlb_hit(&s->tlb, r->sid, ssid_key(r), r->iova, &pa, &fl, &sh) &&
+	    perm_ok(fl, r->access)) {
 		hw_count(hw, hw_tlb_hit);
 		*res = (struct ionest_xlate_res){
 			.status = IONEST_XLATE_OK,
-			.perm = res_perm(e.flags, r->access),
-			.addr = e.pa + (r->iova & ((1ull << e.shift) - 1)),
-			.size = 1ull << e.shift,
+			.perm = res_perm(fl, r->access),
+			.addr = pa + (r->iova & ((1ull << sh) - 1)),
+			.size = 1ull << sh,
 		};
 		return 0;
 	}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Stage-1 walk cache: for a (stream, VA block covered by one last-level
+ * table) it keeps the host address of that table and what the table
+ * descriptors above it deny (APTable, PXNTable, UXNTable). A TLB miss whose
+ * block is cached then costs one descriptor read instead of a full walk -
+ * in nested configurations, instead of a walk whose every level goes
+ * through stage 2. Hardware keeps such intermediate walk entries too.
+ *
+ * Only the plain case is served from here: a valid page descriptor with
+ * AF set, an output inside the IPS and no hardware update to make. Every
+ * other case (invalid, reserved, AF=0, a dirty-state update, 52-bit
+ * outputs) walks in full through the page-table engine, which reports the
+ * precise fault.
+ *
+ * Entries are tagged like stage-1 TLB entries (VMID, ASID, stream) and
+ * invalidated by the stage-1 TLBIs that do not say Leaf=1, by CFGI_* of
+ * the stream, and - since nested entries hold a host address obtained
+ * through stage 2 - by every stage-2 invalidation of their VMID (cmdq.c).
+ */
+#include "hw/smmuv3/smmu.h"
+
+/* VMSAv8-64 stage-1 descriptor bits (spec/smmuv3.md §6.2-§6.3). */
+#define D_AP1 (1ull << 6)
+#define D_AP2 (1ull << 7)
+#define D_AF (1ull << 10)
+#define D_NG (1ull << 11)
+#define D_DBM (1ull << 51)
+#define D_PXN (1ull << 53)
+#define D_UXN (1ull << 54)
+#define T_PXN (1ull << 59)
+#define T_UXN (1ull << 60)
+#define T_AP0 (1ull << 61)
+#define T_AP1 (1ull << 62)
+
+static bool canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 8) >> 8) == va;
+}
+
+static uint32_t key(const struct ionest_xlate_req *r)
+{
+	return r->ssid_valid ? r->ssid | HW_TLB_SSID_VALID : 0;
+}
+
+bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
+		      struct smmu_stage *o)
+{
+	const struct smmu_cfg *c = &x->cfg;
+	struct smmu *s = x->s;
+	unsigned g = c->gran[half], span = g + (g - 3);
+	struct hw_tlb_entry e;
+	uint64_t d, oa;
+	uint32_t p;
+
+	if (!canonical(va) || c->ias[half] <= span ||
+	    !hw_tlb_probe(&s->s1wc, x->req->sid, key(x->req), va, span, &e))
+		return false;
+	hw_count(&s->hw, hw_walk_read);
+	if (!hw_bus_read(&s->hw,
+			 e.pa + ((va >> g) & ((1ull << (g - 3)) - 1)) * 8, &d,
+			 1))
+		return false;
+	oa = d & SMMU_MASK(47, 0) & ~((1ull << g) - 1);
+	if ((d & 3) != 3 || !(d & D_AF) || oa >> c->ips ||
+	    (g == 16 && c->ips > 48) ||
+	    ((d & D_DBM) && (d & D_AP2) && c->hd &&
+	     (x->req->access & IONEST_ACCESS_WRITE)))
+		return false;
+	p = SMMU_P_R | ((d & D_AP2) ? 0 : SMMU_P_W) |
+	    ((d & D_AP1) ? SMMU_P_U : 0) | ((d & D_PXN) ? 0 : SMMU_P_PX) |
+	    ((d & D_UXN) ? 0 : SMMU_P_UX);
+	o->oa = oa | (va & ((1ull << g) - 1));
+	o->perm = p & ~(e.flags & SMMU_P_ALL);
+	o->shift = (uint8_t)g;
+	o->global = !(d & D_NG) || c->el2 == 1;
+	return true;
+}
+
+void smmu_s1wc_fill(struct smmu_xctx *x, uint64_t va, unsigned half,
+		    const struct pt_walk *w, uint64_t gen)
+{
+	const struct smmu_cfg *c = &x->cfg;
+	struct smmu *s = x->s;
+	unsigned g = c->gran[half], span = g + (g - 3);
+	const struct pt_walk_level *leaf;
+	uint64_t tbl, deny = 0;
+	struct hw_tlb_entry e;
+
+	if (w->level != 0 || w->nrec < 2 || !canonical(va) ||
+	    c->ias[half] <= span)
+		return;
+	leaf = &w->rec[w->nrec - 1];
+	tbl = leaf->table;
+	if (c->s2) {
+		/* The table's host address, as the walk just cached it. */
+		if (!hw_tlb_lookup(&s->wc, HW_TLB_SID_S2WC, c->vmid, tbl, &e))
+			return;
+		tbl = e.pa + (tbl & ((1ull << e.shift) - 1));
+	}
+	if (!c->had[half]) {
+		for (unsigned i = 0; i + 1 < w->nrec; i++) {
+			uint64_t t = w->rec[i].desc;
+
+			deny |= ((t & T_PXN) ? SMMU_P_PX : 0) |
+				((t & T_UXN) ? SMMU_P_UX : 0) |
+				((t & T_AP0) ? SMMU_P_U : 0) |
+				((t & T_AP1) ? SMMU_P_W : 0);
+		}
+	}
+	e = (struct hw_tlb_entry){
+		.va = (va >> span) << span,
+		.pa = tbl,
+		.sid = x->req->sid,
+		.ssid = key(x->req),
+		.dom = c->el2 ? 0 : c->vmid,
+		.shift = (uint8_t)span,
+		.flags = (uint8_t)(HW_TLB_S1 | deny),
+		.asid = c->el2 ? SMMU_ASID_EL2 | c->asid : c->asid,
+	};
+	hw_tlb_insert(&s->s1wc, &e, gen);
+}
