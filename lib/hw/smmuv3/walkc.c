@@ -49,7 +49,7 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 	const struct smmu_cfg *c = &x->cfg;
 	struct smmu *s = x->s;
 	unsigned g = c->gran[half], span = g + (g - 3);
-	struct hw_tlb_entry e;
+	struct hw_tlb_entry e = { 0 };
 	uint64_t d, oa;
 	uint32_t p;
 
