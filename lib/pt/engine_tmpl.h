@@ -803,6 +803,9 @@ static int PTT(unmap)(struct pt *pt, uint64_t iova, uint64_t size,
 		if (ret)
 			return ret;
 	}
+	/* at most two cut leaves, each split down to the granule */
+	if (u.splits > sizeof(stack_pre) / sizeof(stack_pre[0]))
+		return -EINVAL;
 	u.pre = stack_pre;
 	for (i = 0; i < u.splits; i++) {
 		ret = pt_table_alloc(pt, (size_t)1 << PTT_G, &u.pre[i]);

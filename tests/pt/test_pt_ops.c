@@ -881,6 +881,115 @@ static void test_concurrent_walk(void **state)
 	pt_destroy(&pt);
 }
 
+/* An empty table sits where a block would go (tables built elsewhere):
+ * map fills it with small leaves instead of leaking it. */
+static void test_map_into_empty_table(void **state)
+{
+	struct pt_cfg c = pt_cfg_make(PT_FMT_ARM_S1, 12, 48, 48, -1, 0);
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
+	struct pt pt;
+	uint64_t *leaf, done;
+	size_t h;
+
+	assert_int_equal(pt_init(&pt, &c, (struct pt_mem){ 0 }), 0);
+	assert_int_equal(pt_map(&pt, 0x203000, 0x5000, 0x1000, R, 0), 0);
+	assert_int_equal(pt_walk(&pt, 0x203000, 0, &w), 0);
+	leaf = (uint64_t *)(uintptr_t)rec[3].table + rec[3].index;
+	*leaf = 0; /* the level-0 table is now empty but linked */
+	h = pool_in_use();
+	assert_int_equal(pt_map(&pt, 0x200000, 0x40200000, 0x400000, R | W, 0),
+			 0);
+	assert_int_equal(pool_in_use(), h);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pt_walk(&pt, 0x203456, 0, &w), 0);
+	assert_int_equal(w.oa, 0x40203456);
+	assert_int_equal(w.leaf_shift, 12);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pt_walk(&pt, 0x512345, 0, &w), 0);
+	assert_int_equal(w.oa, 0x40512345);
+	assert_int_equal(w.leaf_shift, 21);
+	/* the single-leaf path takes the general one for it too */
+	assert_int_equal(pt_unmap(&pt, 0x200000, 0x400000, 0, NULL, &done), 0);
+	assert_int_equal(done, 0x400000);
+	assert_int_equal(pt_map(&pt, 0x203000, 0x5000, 0x1000, R, 0), 0);
+	*leaf = 0;
+	assert_int_equal(pt_map(&pt, 0x200000, 0x40200000, 0x200000, R, 0), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pt_walk(&pt, 0x3fffff, 0, &w), 0);
+	assert_int_equal(w.oa, 0x403fffff);
+	pt_destroy(&pt);
+}
+
+/* Hardware dirty updates racing with harvesting lose nothing. */
+struct dirty_race {
+	struct pt *pt;
+	volatile int stop;
+	uint8_t dirtied[256];
+};
+
+static void *dirty_writer(void *arg)
+{
+	struct dirty_race *d = arg;
+	uint64_t i = 0;
+
+	while (!d->stop) {
+		struct pt_walk w = { 0 };
+		unsigned p = (unsigned)((i * 97) % 256);
+
+		if (!pt_walk(d->pt, (uint64_t)p << 12,
+			     PT_WALK_SET_AF | PT_WALK_SET_DIRTY, &w) &&
+		    (w.perm & PT_PERM_DIRTY))
+			d->dirtied[p] = 1;
+		i++;
+	}
+	return NULL;
+}
+
+static void test_dirty_race(void **state)
+{
+	unsigned f;
+
+	for (f = 0; f < 2; f++) {
+		struct pt_cfg c =
+			f ? pt_cfg_make(PT_FMT_ARM_S1, 12, 48, 48, -1,
+					PT_CFG_DIRTY) :
+			    pt_cfg_make(PT_FMT_X86_64, 12, 48, 48, -1, 0);
+		struct pt pt;
+		struct dirty_race d = { .pt = &pt };
+		uint64_t seen[4] = { 0 }, bm[4];
+		pthread_t th;
+		unsigned n, p;
+
+		assert_int_equal(pt_init(&pt, &c, (struct pt_mem){ 0 }), 0);
+		assert_int_equal(pt_map(&pt, 0, 0x100000, 256 << 12, R | W, 0),
+				 0);
+		assert_int_equal(pthread_create(&th, NULL, dirty_writer, &d),
+				 0);
+		for (n = 0; n < 2000; n++) {
+			memset(bm, 0, sizeof(bm));
+			assert_int_equal(
+				pt_read_and_clear_dirty(&pt, 0, 256 << 12, 4096,
+							bm, false),
+				0);
+			for (p = 0; p < 4; p++)
+				seen[p] |= bm[p];
+		}
+		d.stop = 1;
+		pthread_join(th, NULL);
+		memset(bm, 0, sizeof(bm));
+		assert_int_equal(pt_read_and_clear_dirty(&pt, 0, 256 << 12,
+							 4096, bm, false),
+				 0);
+		for (p = 0; p < 256; p++) {
+			bool s = (seen[p / 64] | bm[p / 64]) >> (p % 64) & 1;
+
+			assert_int_equal(s, d.dirtied[p]);
+		}
+		pt_destroy(&pt);
+	}
+}
+
 static int setup(void **state)
 {
 	guest_init(&G, 1ull << 30);
@@ -910,6 +1019,8 @@ int main(void)
 		cmocka_unit_test(test_destroy_frees),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_concurrent_walk),
+		cmocka_unit_test(test_map_into_empty_table),
+		cmocka_unit_test(test_dirty_race),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
