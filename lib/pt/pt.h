@@ -169,6 +169,7 @@ struct pt_gather {
 	uint32_t *size;
 	unsigned count, cap;
 };
+/* Free the gathered tables and reset @g (start from a zeroed struct). */
 void pt_gather_release(struct pt *pt, struct pt_gather *g);
 
 #define PT_UNMAP_SPLIT (1u << 0) /* split blocks cut by the range */
