@@ -106,6 +106,8 @@ static void xlate_pass(void *p, uint64_t iters)
 	bench_keep(r.addr);
 }
 
+static double hit_ns; /* measured by bench_hit, used to subtract hits */
+
 static void bench_hit(void)
 {
 	uint64_t *st, *cd = zalloc(64, 64);
@@ -122,6 +124,7 @@ static void bench_hit(void)
 	st[8] = 1 | STE_CFG_S1 << 1 | ((uint64_t)(uintptr_t)cd & STE0_CTXPTR);
 	xlate_pass(&c, 100000);
 	ours = bench_run(xlate_pass, &c, bench_quick() ? 200000 : 1000000);
+	hit_ns = ours;
 	base = baseline_hash_hit_ns();
 	if (hw->ctr_val[hw_tlb_miss] > HIT_PAGES * 2)
 		die("hit bench missed the TLB");
@@ -204,7 +207,9 @@ static void bench_nested_miss(void)
 	if (hw->ctr_val[hw_fault])
 		die("nested bench faulted");
 	base = baseline_nested_walk_hot_ns();
-	bench_report("nested miss hot (4x4, 4K)", ours * xl / misses, "ns",
+	/* Time per miss: the run's time less its few TLB hits. */
+	bench_report("nested miss hot (4x4, 4K)",
+		     (ours * xl - hit_ns * (xl - misses)) / misses, "ns",
 		     "naive 2-D walk hot", base, 0.75, false);
 	bench_report("nested miss table reads", (double)reads / misses, "reads",
 		     "-", 0, 0, false);

@@ -973,6 +973,41 @@ static void test_range_tlbi(void **state)
 	env_fini(&e);
 }
 
+/* STRW=EL2 streams on a HYP part: their own ASID space, EL2 TLBIs. */
+static void test_el2_stream(void **state)
+{
+	struct ionest_smmuv3_config c = { .hyp = IONEST_CFG(1) };
+	struct env e;
+	uint64_t d;
+
+	env_init(&e, &(struct smmu_h_opts){ .cfg = &c }, 12, 0);
+	smmu_h_cr0(&e.h, smmu_h_rd32(&e.h, SMMU_CR0) & ~CR0_SMMUEN);
+	smmu_h_wr32(&e.h, SMMU_CR2, CR2_RECINVSID | CR2_E2H);
+	assert_int_equal(smmu_h_rd32(&e.h, SMMU_CR2), CR2_RECINVSID | CR2_E2H);
+	smmu_h_cr0(&e.h, smmu_h_rd32(&e.h, SMMU_CR0) | CR0_SMMUEN);
+	env_ste(&e, 1);
+	smmu_h_ste(&e.h, 1)[1] |= (uint64_t)STRW_EL2 << 30;
+	d = smmu_h_pa(e.data);
+	map(&e.pt, 0x1000, d, 0x1000, RW);
+	set_ng(&e.pt, 0x1000);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x1000), d);
+	remap(&e.pt, 0x1000, d + 0x1000, 0x1000, RW);
+	set_ng(&e.pt, 0x1000);
+	/* An EL1 (NH) invalidation of the same ASID does not apply. */
+	smmu_h_cmd(&e.h, CMD_TLBI_NH_ASID | 7ull << 48, 0);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x1000), d);
+	smmu_h_cmd(&e.h, CMD_TLBI_EL2_ASID | 7ull << 48, 0);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x1000), d + 0x1000);
+	remap(&e.pt, 0x1000, d, 0x1000, RW);
+	set_ng(&e.pt, 0x1000);
+	smmu_h_cmd(&e.h, CMD_TLBI_EL2_VA | 7ull << 48, 0x1000);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x1000), d);
+	env_fini(&e);
+}
+
 /* The stage-1 walk cache keeps the last-level table of a 2M block: a
  * TLBI with Leaf=1 leaves it, Leaf=0 drops it. */
 static void test_walk_cache_leaf_scope(void **state)
@@ -1072,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_tlbi_scopes),
 		cmocka_unit_test(test_cfgi_scopes),
 		cmocka_unit_test(test_range_tlbi),
+		cmocka_unit_test(test_el2_stream),
 		cmocka_unit_test(test_walk_cache_leaf_scope),
 		cmocka_unit_test(test_s2_invalidation),
 	};

@@ -50,6 +50,7 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 	struct smmu *s = x->s;
 	unsigned g = c->gran[half], span = g + (g - 3);
 	struct hw_tlb_entry e = { 0 };
+	const uint64_t *dp;
 	uint64_t d, oa;
 	uint32_t p;
 
@@ -57,10 +58,12 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 	    !hw_tlb_probe(&s->s1wc, x->req->sid, key(x->req), va, span, &e))
 		return false;
 	hw_count(&s->hw, hw_walk_read);
-	if (!hw_bus_read(&s->hw,
-			 e.pa + ((va >> g) & ((1ull << (g - 3)) - 1)) * 8, &d,
-			 1))
+	dp = hw_bus_map(&s->hw,
+			e.pa + ((va >> g) & ((1ull << (g - 3)) - 1)) * 8, 8,
+			false);
+	if (!dp)
 		return false;
+	d = hw_read64(dp);
 	oa = d & SMMU_MASK(47, 0) & ~((1ull << g) - 1);
 	if ((d & 3) != 3 || !(d & D_AF) || oa >> c->ips ||
 	    (g == 16 && c->ips > 48) ||
