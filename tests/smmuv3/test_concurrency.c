@@ -65,7 +65,8 @@ static void set_round(struct shared *s, uint32_t k)
 	for (unsigned p = 0; p < PAGES; p++) {
 		uint64_t d = __atomic_load_n(s->leaf[p], __ATOMIC_RELAXED);
 
-		d = (d & ~SMMU_MASK(47, 12)) | target(s, k, p);
+		/* nG=1: ASID-tagged, so TLBI_NH_ASID covers it. */
+		d = (d & ~SMMU_MASK(47, 12)) | target(s, k, p) | 1ull << 11;
 		__atomic_store_n(s->leaf[p], d, __ATOMIC_RELEASE);
 	}
 }

@@ -3,6 +3,7 @@
  * stream tables, SubstreamIDs, ATS, PRI, stalls, HTTU, TBI. */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hw/smmuv3/smmu_regs.h"
 #include "smmu_harness.h"
@@ -407,6 +408,141 @@ static void test_s2_only(void **state)
 		pt_destroy(&s2);
 		smmu_h_fini(&h);
 	}
+}
+
+/* Tables below 4G (so a 32-bit IPS/PS can hold their pointers) while the
+ * data stays in the arena, above 4G. */
+#define LOW_BASE 0x50000000ul
+#define LOW_SIZE (1ul << 20)
+static size_t low_used;
+
+static int low_alloc(void *ctx, size_t size, uint64_t *pa)
+{
+	(void)ctx;
+	low_used = (low_used + size - 1) & ~(size - 1); /* aligned to size */
+	assert_true(low_used + size <= LOW_SIZE);
+	*pa = LOW_BASE + low_used;
+	memset((void *)(uintptr_t)*pa, 0, size);
+	low_used += size;
+	return 0;
+}
+
+static void *low_table(void *ctx, uint64_t pa, size_t size, bool write)
+{
+	(void)ctx;
+	(void)size;
+	(void)write;
+	return (void *)(uintptr_t)pa;
+}
+
+static void low_free(void *ctx, uint64_t pa, size_t size)
+{
+	(void)ctx;
+	(void)pa;
+	(void)size;
+}
+
+static const struct pt_mem_ops low_ops = {
+	.table = low_table,
+	.alloc = low_alloc,
+	.free = low_free,
+};
+
+/* Output address size (§6.6) and stage-2 access flag / HTTU / stall. */
+static void test_addr_size_and_s2_af(void **state)
+{
+	struct env e;
+	struct smmu_h *h = &e.h;
+	struct ionest_xlate_res r;
+	struct pt s1lo, s2;
+	struct pt_cfg c1 = smmu_h_s1_cfg(12, 32), c = smmu_h_s2_cfg(12, 32);
+	struct pt_walk w = { 0 };
+	struct pt_mem low = { .ops = &low_ops };
+	uint64_t *ste, ev[4], d;
+	void *m = mmap((void *)LOW_BASE, LOW_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+		       0);
+
+	if (m != (void *)LOW_BASE) {
+		if (m != MAP_FAILED)
+			munmap(m, LOW_SIZE);
+		skip();
+	}
+	low_used = 0;
+	env_init(&e, NULL, 12, 0);
+	env_ste(&e, 1);
+	d = smmu_h_pa(e.data);
+	assert_true(d >> 32);
+	/* Stage-1 IPS of 32 bits: tables below it, the output above. */
+	assert_int_equal(pt_init(&s1lo, &c1, low), 0);
+	map(&s1lo, 0x1000, d, 0x1000, RW);
+	smmu_h_cd(e.cd, &s1lo, NULL, 7);
+	e.cd[0] &= ~(7ull << 32);
+	smmu_h_cfgi_cd(h, 1, 0);
+	r = smmu_h_xlate(h, 1, -1, 0x1000, R);
+	assert_int_equal(r.fault, EVT_F_ADDR_SIZE);
+	assert_false(r.stage2);
+	smmu_h_expect_event(h, EVT_F_ADDR_SIZE, ev);
+	assert_int_equal(ev[1], EVT1_RNW | CLASS(EVT_CLASS_IN));
+
+	/* Stage 2 with PS 32 bits: output beyond it, S2=1. */
+	assert_int_equal(pt_init(&s2, &c, low), 0);
+	map(&s2, 0x1000, d, 0x1000, RW);
+	map(&s2, 0x2000, d, 0x1000, RW | PT_PROT_NOAF);
+	ste = smmu_h_ste(h, 2);
+	smmu_h_ste_bypass(ste);
+	smmu_h_ste_s2(ste, 2, &s2);
+	ste[2] &= ~(7ull << 48); /* PS: 32 bits */
+	smmu_h_cfgi_ste(h, 2);
+	r = smmu_h_xlate(h, 2, -1, 0x1000, R);
+	assert_int_equal(r.fault, EVT_F_ADDR_SIZE);
+	assert_true(r.stage2);
+	smmu_h_expect_event(h, EVT_F_ADDR_SIZE, ev);
+	assert_true(ev[1] & EVT1_S2);
+	assert_int_equal(ev[3], 0x1000);
+
+	/* Stage-2 AF=0: F_ACCESS; S2AFFD: no fault; S2HA: AF set. */
+	smmu_h_ste_s2(ste, 2, &s2);
+	smmu_h_cfgi_ste(h, 2);
+	r = smmu_h_xlate(h, 2, -1, 0x2000, R);
+	assert_int_equal(r.fault, EVT_F_ACCESS);
+	assert_true(r.stage2);
+	smmu_h_expect_event(h, EVT_F_ACCESS, NULL);
+	/* S2S: the stage-2 fault stalls. */
+	ste[2] |= 1ull << 57;
+	smmu_h_cfgi_ste(h, 2);
+	r = smmu_h_xlate(h, 2, -1, 0x2000, R);
+	assert_int_equal(r.status, IONEST_XLATE_STALLED);
+	smmu_h_expect_event(h, EVT_F_ACCESS, ev);
+	assert_true(ev[1] & EVT1_STALL);
+	smmu_h_cmd(h, CMD_RESUME | 2ull << 32, r.stag);
+	assert_int_equal(h->nresume, 1);
+	assert_false(h->resume[0].b); /* terminate */
+	ste[2] &= ~(1ull << 57);
+	ste[2] |= 1ull << 53; /* S2AFFD */
+	smmu_h_cfgi_ste(h, 2);
+	r = smmu_h_xlate(h, 2, -1, 0x2000, R);
+	assert_int_equal(r.status, IONEST_XLATE_OK);
+	assert_int_equal(pt_walk(&s2, 0x2000, 0, &w), 0);
+	assert_false(w.perm & PT_PERM_AF);
+	ste[2] &= ~(1ull << 53);
+	ste[2] |= 1ull << 56; /* S2HA */
+	smmu_h_cfgi_ste(h, 2);
+	/* The AF=0 translation cached under S2AFFD is VMID-tagged stage-2
+	 * TLB state: CFGI_STE alone leaves it. */
+	r = smmu_h_xlate(h, 2, -1, 0x2000, R);
+	assert_int_equal(pt_walk(&s2, 0x2000, 0, &w), 0);
+	assert_false(w.perm & PT_PERM_AF);
+	smmu_h_cmd(h, CMD_TLBI_S12_VMALL | 2ull << 32, 0);
+	smmu_h_sync(h);
+	r = smmu_h_xlate(h, 2, -1, 0x2000, R);
+	assert_int_equal(r.status, IONEST_XLATE_OK);
+	assert_int_equal(pt_walk(&s2, 0x2000, 0, &w), 0);
+	assert_true(w.perm & PT_PERM_AF);
+	pt_destroy(&s2);
+	pt_destroy(&s1lo);
+	env_fini(&e);
+	munmap(m, LOW_SIZE);
 }
 
 static void test_bypass_abort_invalid(void **state)
@@ -1095,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_ttb1_tbi_epd),
 		cmocka_unit_test(test_s1_granules),
 		cmocka_unit_test(test_s2_only),
+		cmocka_unit_test(test_addr_size_and_s2_af),
 		cmocka_unit_test(test_bypass_abort_invalid),
 		cmocka_unit_test(test_ssid_linear),
 		cmocka_unit_test(test_cd_2level),
