@@ -6,6 +6,7 @@
  * waited for it (lib/drivers/inflight.h).
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "drivers/inflight.h"
@@ -61,6 +62,14 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 
 		req.iova = iova;
 		rc = iommu_translate(&d->dev, &req, &res);
+		if (__builtin_expect(rc == -EAGAIN, 0)) {
+			/* The driver is rebuilding tables without DMA: step
+			 * out of the in-flight section and try again. */
+			inflight_end();
+			sched_yield();
+			inflight_begin();
+			continue;
+		}
 		if (rc)
 			break;
 		if (res.status == IONEST_XLATE_BYPASS) {

@@ -20,6 +20,8 @@
  *     may reach one instance concurrently, so instance-wide state (command
  *     queues, stream tables) is protected by the driver, e.g. with
  *     inst->lock.
+ *   - Unmap and iotlb_sync cannot fail: a driver reserves what they need
+ *     at map time or has an allocation-free fallback (see mock.c).
  *   - Device DMA (the translate path) runs concurrently with everything.
  *     A driver never frees a table, a domain or a per-device attachment
  *     record that DMA may still be reading until inflight_wait() returned
@@ -207,7 +209,9 @@ struct iommu_driver {
 				struct iommu_resv_region *out);
 
 	/* Device DMA: translate one access of @dev. NULL means the model
-	 * does it: ionest_hw_translate(inst->hw, req, res). Lock-free. */
+	 * does it: ionest_hw_translate(inst->hw, req, res). Lock-free. May
+	 * return -EAGAIN while the driver briefly keeps DMA out (the caller
+	 * leaves its in-flight section and retries). */
 	int (*translate)(struct iommu_dev *dev,
 			 const struct ionest_xlate_req *req,
 			 struct ionest_xlate_res *res);

@@ -28,6 +28,8 @@ struct mock_domain {
 	struct iommu_domain base;
 	struct pt pt;
 	bool dirty_enabled; /* read by DMA (relaxed) */
+	/* Tables are being freed without a gather: DMA must stay out. */
+	bool draining;
 };
 
 struct mock_pasid_ent {
@@ -167,6 +169,11 @@ static int mock_translate(struct ionest_hw *hw,
 		mock_fault(hw, req, res, IONEST_MOCK_FAULT_BLOCKED);
 		return 0;
 	}
+	/* Pairs with the store + inflight_wait in mock_unmap: either we see
+	 * it, or the unmap waits for us to leave. The caller retries. */
+	if (__builtin_expect(__atomic_load_n(&dom->draining, __ATOMIC_ACQUIRE),
+			     0))
+		return -EAGAIN;
 	if (req->iova < dom->base.aperture_start ||
 	    req->iova > dom->base.aperture_last) {
 		mock_fault(hw, req, res, IONEST_MOCK_FAULT_TRANSLATION);
@@ -479,6 +486,18 @@ static int mock_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size,
 	struct mock_domain *md = to_mock_dom(d);
 	int rc = pt_unmap(&md->pt, iova, size, 0, &g->pt, unmapped);
 
+	if (rc == -ENOMEM) {
+		/*
+		 * No memory to defer freeing the emptied tables until
+		 * iotlb_sync. An unmap must not fail, so free them now, with
+		 * DMA kept out of this domain meanwhile: translations retry
+		 * (-EAGAIN) until the tables are consistent again.
+		 */
+		__atomic_store_n(&md->draining, true, __ATOMIC_SEQ_CST);
+		inflight_wait();
+		rc = pt_unmap(&md->pt, iova, size, 0, NULL, unmapped);
+		__atomic_store_n(&md->draining, false, __ATOMIC_RELEASE);
+	}
 	if (rc)
 		return rc;
 	if (!g->pending) {
