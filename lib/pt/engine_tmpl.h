@@ -300,8 +300,13 @@ static long PTT(map_check)(struct PTT(mctx) * m, unsigned l, uint64_t tpa,
 		} else if (l > 0 && PTT_IS_TABLE(pt, l, d)) {
 			long r;
 
-			if (PTT(leaf_fits)(m, l, s, ce))
+			if (PTT(leaf_fits)(m, l, s, ce)) {
+				/* An empty table where a leaf goes: fill it
+				 * with smaller leaves, if any are allowed. */
+				if (l == m->min_level)
+					return -EEXIST;
 				m->slow = true;
+			}
 			r = PTT(map_check)(m, l - 1, PTT_TABLE_PA(pt, d), s,
 					   ce);
 			if (r < 0)

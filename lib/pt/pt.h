@@ -156,7 +156,8 @@ int pt_arch_level(const struct pt *pt, unsigned level);
  * bitmap) allow. All or nothing: on error the tables are as before.
  *   -EINVAL    size 0, or iova/pa/size not aligned to the smallest leaf
  *   -EOVERFLOW iova + size or pa + size wraps, or lies beyond ias / oas
- *   -EEXIST    any part already mapped
+ *   -EEXIST    any part already mapped (or an empty table sits where a
+ *              leaf must go and no smaller leaf size is allowed)
  *   -ENOMEM    table allocation failed
  */
 int pt_map(struct pt *pt, uint64_t iova, uint64_t pa, uint64_t size,

@@ -209,14 +209,14 @@ static void test_block_promotion(void **state)
 	for (i = 0; i < pt_ncases; i++) {
 		struct pt pt;
 		struct pt_dump d;
-		uint64_t exp[64][2], L, g, iova, size;
+		uint64_t exp[64][2], L, g, iova, size, U;
 		unsigned n, k;
 
 		mk_case(&pt, &pt_cases[i].cfg, false);
 		L = big_leaf(&pt);
 		g = gran(&pt);
 		/* pages up to a block boundary, blocks, pages after */
-		iova = L - 3 * g;
+		iova = L > g ? L - 3 * g : 4 * g;
 		size = 3 * g + 2 * L + 2 * g;
 		assert_int_equal(pt_map(&pt, iova, iova + L, size, R | W, 0),
 				 0);
@@ -231,14 +231,15 @@ static void test_block_promotion(void **state)
 		}
 		pt_dump_free(&d);
 		/* output misaligned to the blocks: only smallest leaves */
-		iova = 8 * L;
+		U = L > g ? L : 64 * g;
+		iova = 8 * U;
 		size = L > 512 * g ? 1024 * g : 2 * L;
 		assert_int_equal(pt_map(&pt, iova, iova + g, size, R, 0), 0);
 		pt_dump_take(&pt, &d);
 		assert_int_equal(d.n, n + size / g);
 		pt_dump_free(&d);
 		/* a restricted bitmap is honoured */
-		iova = 12 * L;
+		iova = 12 * U;
 		assert_int_equal(pt_map(&pt, iova, iova, L, R, g), 0);
 		{
 			struct pt_walk w;
@@ -330,7 +331,8 @@ static void enomem_map(struct pt *pt, uint64_t iova, uint64_t pa, uint64_t size)
 		pt_dump_free(&b);
 		assert_int_equal(held(pt), h);
 	}
-	assert_true(seen > 0);
+	/* a one-level table never allocates */
+	assert_true(seen > 0 || !pt->start_level);
 	pt_dump_free(&a);
 }
 
@@ -350,7 +352,8 @@ static void test_map_enomem(void **state)
 		g = gran(&pt);
 		L = big_leaf(&pt);
 		/* many tables (more than the on-stack list) */
-		enomem_map(&pt, L - 2 * g, 0, 2 * g + 2 * L + 9 * g);
+		enomem_map(&pt, L > g ? L - 2 * g : 2 * g, 0,
+			   2 * g + 2 * L + 9 * g);
 		/* one page, new chain of tables */
 		enomem_map(&pt, pt_input_size(&pt) / 2 + 7 * g, 0, g);
 		pt_destroy(&pt);
@@ -363,6 +366,10 @@ static void test_map_enomem(void **state)
 
 		mk_case(&pt, &pt_cases[i].cfg, true);
 		g = gran(&pt);
+		if (!pt.start_level) { /* nothing to allocate */
+			pt_destroy(&pt);
+			continue;
+		}
 		assert_int_equal(pt_map(&pt, 0, 0, g, R, 0), 0);
 		pt_dump_take(&pt, &a);
 		G.fail_alloc = true;
@@ -411,7 +418,7 @@ static void test_unmap_basic(void **state)
 		assert_int_equal(pt_unmap(&pt, L, g, 0, NULL, &done), 0);
 		assert_int_equal(done, g);
 		assert_int_equal(walk(&pt, L + g, 0, &w), 0);
-		assert_true(held(&pt) > h0);
+		assert_true(held(&pt) > h0 || !pt.start_level);
 		assert_int_equal(pt_unmap(&pt, L + g, g, 0, NULL, &done), 0);
 		assert_int_equal(held(&pt), h0);
 		/* a whole block, in one call and as one leaf */
@@ -787,11 +794,13 @@ static void test_destroy_frees(void **state)
 		struct pt pt;
 		size_t h0 = pool_in_use();
 		unsigned long a0 = G.allocs, f0 = G.frees;
-		uint64_t L;
+		uint64_t L, g;
 
 		mk_case(&pt, &pt_cases[i].cfg, i & 1);
 		L = big_leaf(&pt);
-		assert_int_equal(pt_map(&pt, L / 2, 0, L * 3, R, 0), 0);
+		g = gran(&pt);
+		assert_int_equal(pt_map(&pt, L > g ? L / 2 : g, 0, L * 3, R, 0),
+				 0);
 		assert_int_equal(pt_map(&pt, pt_input_size(&pt) - L, 0, L, R,
 					gran(&pt)),
 				 0);
@@ -914,6 +923,10 @@ static void test_map_into_empty_table(void **state)
 	assert_int_equal(done, 0x400000);
 	assert_int_equal(pt_map(&pt, 0x203000, 0x5000, 0x1000, R, 0), 0);
 	*leaf = 0;
+	/* no smaller leaf allowed: the slot is taken */
+	assert_int_equal(pt_map(&pt, 0x200000, 0x40200000, 0x200000, R,
+				0x200000),
+			 -EEXIST);
 	assert_int_equal(pt_map(&pt, 0x200000, 0x40200000, 0x200000, R, 0), 0);
 	memset(&w, 0, sizeof(w));
 	assert_int_equal(pt_walk(&pt, 0x3fffff, 0, &w), 0);
