@@ -290,12 +290,16 @@ static void reg_write(struct smmu *s, uint64_t off, uint64_t v)
 			   Q_BASE_ADDR | BASE_RA | Q_BASE_LOG2);
 		break;
 	case SMMU_EVTQ_PROD:
+		/* Under the producer's lock: a record being written when
+		 * the queue was disabled finishes first. */
+		pthread_mutex_lock(&s->evtq_lock);
 		if (!q_enabled(s, CR0_EVTQEN))
 			smmu_st32(&s->evtq.prod,
 				  (uint32_t)v &
 					  (Q_OVF |
 					   q_idx_mask(smmu_q_log2(
 						   &s->evtq, s->f.eventqs))));
+		pthread_mutex_unlock(&s->evtq_lock);
 		break;
 	case SMMU_EVTQ_CONS:
 		pthread_mutex_lock(&s->evtq_lock);
@@ -320,11 +324,13 @@ static void reg_write(struct smmu *s, uint64_t off, uint64_t v)
 				   Q_BASE_ADDR | BASE_RA | Q_BASE_LOG2);
 		break;
 	case SMMU_PRIQ_PROD:
+		pthread_mutex_lock(&s->priq_lock);
 		if (s->f.pri && !q_enabled(s, CR0_PRIQEN))
 			smmu_st32(&s->priq.prod,
 				  (uint32_t)v & (Q_OVF | q_idx_mask(smmu_q_log2(
 								 &s->priq,
 								 s->f.priqs))));
+		pthread_mutex_unlock(&s->priq_lock);
 		break;
 	case SMMU_PRIQ_CONS:
 		if (!s->f.pri)
