@@ -261,21 +261,34 @@ static void test_nested_ss_reserved(void **state)
 static void test_nested_walk_cache(void **state)
 {
 	struct env e;
-	uint64_t hit, miss;
+	uint64_t hit, miss, reads;
 
 	env_init(&e, NULL, RW, 0, 0);
-	for (unsigned i = 0; i < 8; i++)
+	for (unsigned i = 0; i < 16; i++)
 		map(&e.fs, 0x1000 * (i + 1), GPA_2M + 0x1000 * i, SZ_4K, RW, 0);
 	vtd_h_expect(&e.h, SID, false, 0, 0x1000, R, HPA_2M);
 	hit = ctr(&e.h, hw_s2wc_hit);
 	miss = ctr(&e.h, hw_s2wc_miss);
-	/* Same FS tables, other pages: every table GPA and the output
-	 * come from the walk cache. */
+	reads = ctr(&e.h, hw_walk_read);
+	/* Same FS tables, other pages: the PDE cache gives the last-level
+	 * table (one read), the walk cache the output. */
 	for (unsigned i = 1; i < 8; i++)
 		vtd_h_expect(&e.h, SID, false, 0, 0x1000 * (i + 1), R,
 			     HPA_2M + 0x1000 * i);
 	assert_int_equal(ctr(&e.h, hw_s2wc_miss), miss);
-	assert_int_equal(ctr(&e.h, hw_s2wc_hit), hit + 7 * 5);
+	assert_int_equal(ctr(&e.h, hw_s2wc_hit), hit + 7);
+	assert_int_equal(ctr(&e.h, hw_walk_read), reads + 7);
+
+	/* Without the PDE cache (dropped with the PASID's IOTLB entries),
+	 * full walks: every table GPA and the output from the walk cache. */
+	assert_int_equal(
+		vtd_h_inv(&e.h, vtd_h_d_piotlb(VTD_PIOTLB_G_PASID, DID, 0), 0),
+		0);
+	assert_int_equal(hw_tlb_count(&to_vtd(e.h.hw)->psc), 0);
+	hit = ctr(&e.h, hw_s2wc_hit);
+	vtd_h_expect(&e.h, SID, false, 0, 0x9000, R, HPA_2M + 0x8000);
+	assert_int_equal(ctr(&e.h, hw_s2wc_miss), miss);
+	assert_int_equal(ctr(&e.h, hw_s2wc_hit), hit + 5);
 
 	/* Domain-selective IOTLB invalidation drops the walk cache. */
 	assert_int_equal(

@@ -11,13 +11,14 @@
  *   IOTLB           global / domain / page: SS-only entries of the DID in
  *                   range, and every FS and nested entry of the DID
  *   PASID IOTLB     FS and nested entries of (DID, PASID): all non-global /
- *                   page range (global entries too); never SS-only entries
+ *                   page range (global entries too); never SS-only entries;
+ *                   the PDE cache (psc.c) too unless page-selective with IH
  *   device-TLB      delivered to the endpoint's ATC invalidation handler
  * The IOTLB is keyed by request stream, so dropping configuration entries
  * also drops the IOTLB entries of the streams they served (tlb.h). The
  * stage-2 walk cache (tag DID) follows domain-wide changes.
  *
- * Caches are invalidated inner first: walk cache, then configuration
+ * Caches are invalidated inner first: walk cache, configuration cache, PDE
  * cache, then IOTLB. A walk that used an inner entry before it was dropped
  * read the IOTLB generation even earlier, so its fill is refused by the
  * later IOTLB invalidation; the other order would let it fill the IOTLB
@@ -47,13 +48,29 @@ static void tlb_drop(struct hw_tlb *t, uint32_t fields, uint32_t sid,
 	hw_tlb_invalidate(t, &m);
 }
 
+/* IOTLB entries and the PDE-cache entries of the same scope, the inner
+ * cache first. */
+static void xl_drop(struct vtd *v, uint32_t fields, uint32_t sid, uint32_t ssid,
+		    uint16_t dom, uint32_t asid, uint8_t flags_any,
+		    uint64_t start, uint64_t last)
+{
+	tlb_drop(&v->psc, fields, sid, ssid, dom, asid, flags_any, start, last);
+	tlb_drop(&v->iotlb, fields, sid, ssid, dom, asid, flags_any, start,
+		 last);
+}
+
+static void xl_flush(struct vtd *v)
+{
+	hw_tlb_flush(&v->psc);
+	hw_tlb_flush(&v->iotlb);
+}
+
 /* IOTLB entries of the stream a dropped configuration served. */
 static void drop_stream(const struct vtd_cfg *c, void *ctx)
 {
 	struct vtd *v = ctx;
 
-	tlb_drop(&v->iotlb, HW_TLB_M_SID | HW_TLB_M_SSID, c->sid, c->key, 0, 0,
-		 0, 0, 0);
+	xl_drop(v, HW_TLB_M_SID | HW_TLB_M_SSID, c->sid, c->key, 0, 0, 0, 0, 0);
 }
 
 /* Walk-cache entries of a domain (stage 2 of DID @did). */
@@ -130,14 +147,13 @@ void vtd_inv_context(struct vtd *v, unsigned g, uint16_t did, uint16_t sid,
 		vtd_cc_invalidate(&v->cc, match_did, &did, collect_sid, &set);
 		if (set.overflow) {
 			vtd_cc_flush(&v->cc);
-			hw_tlb_flush(&v->iotlb);
+			xl_flush(v);
 			break;
 		}
 		vtd_cc_invalidate(&v->cc, match_sids, &set, drop_stream, v);
 		for (unsigned i = 0; i < set.n; i++)
-			tlb_drop(&v->iotlb, HW_TLB_M_SID, set.sid[i], 0, 0, 0,
-				 0, 0, 0);
-		tlb_drop(&v->iotlb, HW_TLB_M_DOM, 0, 0, did, 0, 0, 0, 0);
+			xl_drop(v, HW_TLB_M_SID, set.sid[i], 0, 0, 0, 0, 0, 0);
+		xl_drop(v, HW_TLB_M_DOM, 0, 0, did, 0, 0, 0, 0);
 		break;
 	case VTD_CC_G_DEVICE:
 		/* FM masks 1, 2 or 3 low bits of the function number. */
@@ -148,13 +164,12 @@ void vtd_inv_context(struct vtd *v, unsigned g, uint16_t did, uint16_t sid,
 			uint16_t s = (uint16_t)((sid & ~7u) | f);
 
 			if ((s & dev.mask) == (sid & dev.mask))
-				tlb_drop(&v->iotlb, HW_TLB_M_SID, s, 0, 0, 0, 0,
-					 0, 0);
+				xl_drop(v, HW_TLB_M_SID, s, 0, 0, 0, 0, 0, 0);
 		}
 		break;
 	default:
 		vtd_cc_flush(&v->cc);
-		hw_tlb_flush(&v->iotlb);
+		xl_flush(v);
 		break;
 	}
 }
@@ -198,14 +213,14 @@ static int inv_pc(struct vtd *v, const uint64_t *d, bool wide)
 	case VTD_PC_G_DOMAIN:
 		drop_s2wc(v, m.did, false, 0, 0);
 		vtd_cc_invalidate(&v->cc, match_did, &m.did, drop_stream, v);
-		tlb_drop(&v->iotlb, HW_TLB_M_DOM, 0, 0, m.did, 0, 0, 0, 0);
+		xl_drop(v, HW_TLB_M_DOM, 0, 0, m.did, 0, 0, 0, 0);
 		break;
 	case VTD_PC_G_PASID:
 		/* The entry may have changed its second stage too. */
 		drop_s2wc(v, m.did, false, 0, 0);
 		vtd_cc_invalidate(&v->cc, match_pasid, &m, drop_stream, v);
-		tlb_drop(&v->iotlb, HW_TLB_M_DOM | HW_TLB_M_ASID, 0, 0, m.did,
-			 m.pasid, 0, 0, 0);
+		xl_drop(v, HW_TLB_M_DOM | HW_TLB_M_ASID, 0, 0, m.did, m.pasid,
+			0, 0, 0);
 		break;
 	default:
 		vtd_flush_all(v);
@@ -236,21 +251,21 @@ void vtd_inv_iotlb(struct vtd *v, unsigned g, uint16_t did, uint64_t addr,
 	switch (g) {
 	case VTD_IOTLB_G_DOMAIN:
 		drop_s2wc(v, did, false, 0, 0);
-		tlb_drop(&v->iotlb, HW_TLB_M_DOM, 0, 0, did, 0, 0, 0, 0);
+		xl_drop(v, HW_TLB_M_DOM, 0, 0, did, 0, 0, 0, 0);
 		break;
 	case VTD_IOTLB_G_PAGE:
 		/* vtd.md §7: the range applies to second-stage-only and
 		 * pass-through entries; FS and nested entries of the DID go
 		 * regardless of address. */
 		drop_s2wc(v, did, true, addr, last);
-		tlb_drop(&v->iotlb, HW_TLB_M_DOM | HW_TLB_M_RANGE, 0, 0, did, 0,
-			 0, addr, last);
-		tlb_drop(&v->iotlb, HW_TLB_M_DOM | HW_TLB_M_FLAGS, 0, 0, did, 0,
-			 HW_TLB_S1, 0, 0);
+		xl_drop(v, HW_TLB_M_DOM | HW_TLB_M_RANGE, 0, 0, did, 0, 0, addr,
+			last);
+		xl_drop(v, HW_TLB_M_DOM | HW_TLB_M_FLAGS, 0, 0, did, 0,
+			HW_TLB_S1, 0, 0);
 		break;
 	default:
 		hw_tlb_flush(&v->s2wc);
-		hw_tlb_flush(&v->iotlb);
+		xl_flush(v);
 		break;
 	}
 }
@@ -271,7 +286,7 @@ static int inv_iotlb(struct vtd *v, const uint64_t *d)
 static int inv_piotlb(struct vtd *v, const uint64_t *d, bool wide)
 {
 	unsigned g = VTD_INV_G(d[0]), am = VTD_INV_AM(d[1]);
-	uint64_t addr = d[1] & VTD_INV_ADDR_MASK;
+	uint64_t addr = d[1] & VTD_INV_ADDR_MASK, last;
 	uint16_t did = VTD_INV_DID(d[0]);
 	uint32_t pasid = VTD_INV_PASID(d[0]);
 	uint32_t f = HW_TLB_M_DOM | HW_TLB_M_FLAGS;
@@ -286,14 +301,19 @@ static int inv_piotlb(struct vtd *v, const uint64_t *d, bool wide)
 	hw_count(&v->hw, hw_invalidation);
 	if (g == VTD_PIOTLB_G_PASID) {
 		/* Non-global entries of the PASID (M_ASID skips globals). */
-		tlb_drop(&v->iotlb, f | HW_TLB_M_ASID, 0, 0, did, pasid,
-			 HW_TLB_S1, 0, 0);
+		xl_drop(v, f | HW_TLB_M_ASID, 0, 0, did, pasid, HW_TLB_S1, 0,
+			0);
 		return 0;
 	}
+	/* IH: only leaves changed, the PDE cache may stay. */
+	last = addr + (4096ull << am) - 1;
+	if (!(d[1] & VTD_INV_IH))
+		tlb_drop(&v->psc, f | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, did,
+			 pasid, HW_TLB_S1, addr, last);
 	tlb_drop(&v->iotlb, f | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, did,
-		 pasid, HW_TLB_S1, addr, addr + (4096ull << am) - 1);
+		 pasid, HW_TLB_S1, addr, last);
 	tlb_drop(&v->iotlb, f | HW_TLB_M_RANGE, 0, 0, did, 0, HW_TLB_GLOBAL,
-		 addr, addr + (4096ull << am) - 1);
+		 addr, last);
 	return 0;
 }
 

@@ -95,9 +95,10 @@ static int result_fault(struct vtd *v, const struct ionest_xlate_req *req,
 }
 
 static int translate_slow(struct vtd *v, const struct ionest_xlate_req *req,
-			  uint32_t access, struct ionest_xlate_res *res)
+			  uint32_t access, uint64_t tgen,
+			  struct ionest_xlate_res *res)
 {
-	uint64_t tgen = hw_tlb_gen(&v->iotlb);
+	uint64_t pgen = hw_tlb_gen(&v->psc);
 	uint32_t key = stream_key(req);
 	struct vtd_fault f = { .fault_addr = req->iova };
 	struct vtd_xl xl = { 0 };
@@ -105,6 +106,7 @@ static int translate_slow(struct vtd *v, const struct ionest_xlate_req *req,
 	struct vtd_cfg cfg;
 	uint32_t prv = 0;
 
+	memset(res, 0, sizeof(*res));
 	if (vtd_cc_lookup(&v->cc, req->sid, key, &cfg)) {
 		hw_count(&v->hw, hw_cfg_hit);
 	} else {
@@ -153,6 +155,7 @@ static int translate_slow(struct vtd *v, const struct ionest_xlate_req *req,
 		.flags = (uint8_t)(xl.perm | prv | xl.tlb_flags),
 		.asid = cfg.pasid,
 	};
+	vtd_psc_fill(v, req, key, &cfg, &xl, pgen);
 	hw_tlb_insert(&v->iotlb, &e, tgen);
 
 	res->status = IONEST_XLATE_OK;
@@ -162,49 +165,82 @@ static int translate_slow(struct vtd *v, const struct ionest_xlate_req *req,
 	return 0;
 }
 
-int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
-		  struct ionest_xlate_res *res)
+/* An IOTLB entry serves @access: permissions, and for first-stage entries
+ * the privilege they were filled for. */
+static inline bool tlb_serves(const struct hw_tlb_entry *e, uint32_t access)
 {
-	struct vtd *v = to_vtd(hw);
-	uint32_t access = req->access;
-	struct hw_tlb_entry e;
-	struct vtd_fault f;
-	uint32_t mode;
+	uint32_t need = access & ACCESS_RWX;
+
+	if (access & IONEST_ACCESS_EXEC)
+		need |= IONEST_ACCESS_READ;
+	return (e->flags & need) == need &&
+	       (!(e->flags & HW_TLB_S1) ||
+		(e->flags & IONEST_ACCESS_PRIV) ==
+			(access & IONEST_ACCESS_PRIV));
+}
+
+static inline void tlb_result(struct vtd *v, const struct ionest_xlate_req *req,
+			      const struct hw_tlb_entry *e,
+			      struct ionest_xlate_res *res)
+{
+	hw_count(&v->hw, hw_tlb_hit);
+	*res = (struct ionest_xlate_res){
+		.status = IONEST_XLATE_OK,
+		.perm = e->flags & ACCESS_ALL,
+		.addr = e->pa + (req->iova & ((1ull << e->shift) - 1)),
+		.size = 1ull << e->shift,
+	};
+}
+
+static bool access_ok(const struct ionest_xlate_req *req, uint32_t *access)
+{
+	uint32_t a = req->access;
 
 	/* An execute request is a read with the execute attribute. */
-	if (access & IONEST_ACCESS_EXEC)
-		access |= IONEST_ACCESS_READ;
-	if ((access & ~ACCESS_ALL) ||
-	    !(access & (IONEST_ACCESS_READ | IONEST_ACCESS_WRITE)) ||
-	    req->sid > 0xffff || (req->ssid_valid && req->ssid > 0xfffff) ||
-	    (!req->ssid_valid &&
-	     (access & (IONEST_ACCESS_PRIV | IONEST_ACCESS_EXEC))))
+	if (a & IONEST_ACCESS_EXEC)
+		a |= IONEST_ACCESS_READ;
+	*access = a;
+	return !(a & ~ACCESS_ALL) &&
+	       (a & (IONEST_ACCESS_READ | IONEST_ACCESS_WRITE)) &&
+	       req->sid <= 0xffff &&
+	       (req->ssid_valid ?
+			req->ssid <= 0xfffff :
+			!(a & (IONEST_ACCESS_PRIV | IONEST_ACCESS_EXEC)));
+}
+
+/* An IOTLB miss of a well-formed request, translation on: the PDE cache,
+ * else the configuration and a walk. */
+static __attribute__((noinline)) int
+translate_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
+		   uint32_t access, uint32_t key, struct ionest_xlate_res *res)
+{
+	uint64_t tgen = hw_tlb_gen(&v->iotlb);
+
+	hw_count(&v->hw, hw_translate);
+	hw_count(&v->hw, hw_tlb_miss);
+	/* Translation requests check DTE in the context: they take the
+	 * configuration path. */
+	if (!req->ats && vtd_psc_translate(v, req, access, key, tgen, res))
+		return 0;
+	return translate_slow(v, req, access, tgen, res);
+}
+
+/* Malformed requests, translation off or blocked, translation requests,
+ * and IOTLB entries that do not serve the access. */
+static __attribute__((noinline)) int
+translate_other(struct vtd *v, const struct ionest_xlate_req *req,
+		struct ionest_xlate_res *res)
+{
+	uint32_t access, mode;
+	struct vtd_fault f;
+
+	if (!access_ok(req, &access))
 		return -EINVAL;
-
-	memset(res, 0, sizeof(*res));
-	hw_count(hw, hw_translate);
 	mode = __atomic_load_n(&v->mode, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(mode == VTD_MODE_ON, 1)) {
-		if (hw_tlb_lookup(&v->iotlb, req->sid, stream_key(req),
-				  req->iova, &e)) {
-			uint32_t need = access & ACCESS_RWX;
-			bool prv_ok = !(e.flags & HW_TLB_S1) ||
-				      (e.flags & IONEST_ACCESS_PRIV) ==
-					      (access & IONEST_ACCESS_PRIV);
-
-			if ((e.flags & need) == need && prv_ok) {
-				hw_count(hw, hw_tlb_hit);
-				res->status = IONEST_XLATE_OK;
-				res->addr = e.pa + (req->iova &
-						    ((1ull << e.shift) - 1));
-				res->size = 1ull << e.shift;
-				res->perm = e.flags & ACCESS_ALL;
-				return 0;
-			}
-		}
-		hw_count(hw, hw_tlb_miss);
-		return translate_slow(v, req, access, res);
-	}
+	if (mode == VTD_MODE_ON)
+		return translate_tlb_miss(v, req, access, stream_key(req), res);
+	hw_count(&v->hw, hw_translate);
+	memset(res, 0, sizeof(*res));
 	if (mode == VTD_MODE_OFF)
 		return result_bypass(req, access, res);
 	/* Translation enabled on a root table the model cannot use: every
@@ -212,4 +248,41 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 	f = (struct vtd_fault){ .reason = VTD_FR_ROOT_TABLE_INV,
 				.fault_addr = req->iova };
 	return result_fault(v, req, access, NULL, f, false, res);
+}
+
+int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
+		  struct ionest_xlate_res *res)
+{
+	struct vtd *v = to_vtd(hw);
+	uint32_t access = req->access, key;
+	struct hw_tlb_entry e;
+
+	/* The hot path: a read/write DMA (no execute or privilege bits
+	 * outside a PASID prefix), translation on. Anything else, including
+	 * malformed requests, goes through translate_other. */
+	if (__builtin_expect(
+		    (access & ~(uint32_t)ACCESS_ALL) ||
+			    !(access &
+			      (IONEST_ACCESS_READ | IONEST_ACCESS_WRITE)) ||
+			    req->sid > 0xffff || req->ats ||
+			    (req->ssid_valid ?
+				     req->ssid > 0xfffff :
+				     (access & (IONEST_ACCESS_PRIV |
+						IONEST_ACCESS_EXEC)) != 0) ||
+			    __atomic_load_n(&v->mode, __ATOMIC_ACQUIRE) !=
+				    VTD_MODE_ON,
+		    0))
+		return translate_other(v, req, res);
+	key = stream_key(req);
+	if (__builtin_expect(hw_tlb_lookup(&v->iotlb, req->sid, key, req->iova,
+					   &e) &&
+				     tlb_serves(&e, access),
+			     1)) {
+		hw_count(hw, hw_translate);
+		tlb_result(v, req, &e, res);
+		return 0;
+	}
+	if (access & IONEST_ACCESS_EXEC)
+		access |= IONEST_ACCESS_READ;
+	return translate_tlb_miss(v, req, access, key, res);
 }

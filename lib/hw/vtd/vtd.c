@@ -10,6 +10,7 @@
 #define VTD_DEFAULT_TLB 4096
 #define VTD_S2WC_ENTRIES 1024
 #define VTD_CC_ENTRIES 1024
+#define VTD_PSC_ENTRIES 1024
 
 /* Configuration field: 0 = @def, else the value + 1. */
 static unsigned cfgv(uint8_t field, unsigned def)
@@ -133,6 +134,7 @@ void vtd_flush_all(struct vtd *v)
 	/* Inner caches first (inval.c). */
 	hw_tlb_flush(&v->s2wc);
 	vtd_cc_flush(&v->cc);
+	hw_tlb_flush(&v->psc);
 	hw_tlb_flush(&v->iotlb);
 }
 
@@ -155,6 +157,7 @@ static void vtd_free(struct ionest_hw *hw)
 	hw_fini(&v->hw);
 	hw_tlb_fini(&v->iotlb);
 	hw_tlb_fini(&v->s2wc);
+	hw_tlb_fini(&v->psc);
 	vtd_cc_fini(&v->cc);
 	pthread_mutex_destroy(&v->lock);
 	xfree(v->frcd);
@@ -204,8 +207,10 @@ IONEST_API struct ionest_hw *ionest_vtd_new(const struct ionest_vtd_config *cfg)
 		goto err_frcd;
 	if (hw_tlb_init(&v->s2wc, VTD_S2WC_ENTRIES))
 		goto err_tlb;
-	if (vtd_cc_init(&v->cc, VTD_CC_ENTRIES))
+	if (hw_tlb_init(&v->psc, VTD_PSC_ENTRIES))
 		goto err_wc;
+	if (vtd_cc_init(&v->cc, VTD_CC_ENTRIES))
+		goto err_psc;
 	if (vtd_lock_init(v))
 		goto err_cc;
 	v->mode = VTD_MODE_OFF;
@@ -214,6 +219,8 @@ IONEST_API struct ionest_hw *ionest_vtd_new(const struct ionest_vtd_config *cfg)
 
 err_cc:
 	vtd_cc_fini(&v->cc);
+err_psc:
+	hw_tlb_fini(&v->psc);
 err_wc:
 	hw_tlb_fini(&v->s2wc);
 err_tlb:

@@ -8,6 +8,7 @@
  *   pasid.c     PASID directory and PASID table entries
  *   cfgcache.c  the combined context/PASID cache
  *   walk.c      first-stage, second-stage and nested walks
+ *   psc.c       first-stage paging-structure (PDE) cache and its fast path
  *   translate.c requests: IOTLB, walks, ATS, faults, page requests
  *   inval.c     invalidation queue, descriptors, register invalidation
  *   fault.c     fault recording registers and event interrupts
@@ -132,6 +133,7 @@ struct vtd {
 	/* ---- caches ---- */
 	struct hw_tlb iotlb;
 	struct hw_tlb s2wc; /* second-stage walk cache, tag = DID */
+	struct hw_tlb psc; /* first-stage PDE cache (psc.c) */
 	struct vtd_cfgcache cc;
 };
 
@@ -224,6 +226,8 @@ struct vtd_xl {
 	uint8_t shift; /* log2 of the block the result holds for */
 	uint8_t tlb_flags; /* HW_TLB_S1 / S2 / GLOBAL */
 	bool page_req; /* first-stage fault a page request may resolve */
+	uint8_t psc_flags; /* PDE-cache entry this walk can make (psc.c) */
+	uint64_t psc_table; /* its last-level table address (host) */
 	struct vtd_fault f; /* reason 0: success */
 };
 /* Walk @iova for @access (IONEST_ACCESS_*) under @cfg. @ats: a
@@ -231,6 +235,21 @@ struct vtd_xl {
  * narrower result instead of a fault. Returns 0 or -EFAULT (out->f). */
 int vtd_walk(struct vtd *v, const struct vtd_cfg *cfg, uint64_t iova,
 	     uint32_t access, bool ats, struct vtd_xl *out);
+
+/* ---- psc.c ---- */
+#define VTD_PSC_WFORCE 0x80 /* flag: supervisor write, WPE=0 */
+/* From a first-stage walk's records: the PDE-cache flags for a 4K leaf
+ * reached by a request of @access (0: none). */
+void vtd_psc_prepare(const struct vtd_cfg *cfg, const struct pt_walk_level *rec,
+		     unsigned nrec, uint32_t access, struct vtd_xl *o);
+void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
+		  uint32_t key, const struct vtd_cfg *cfg,
+		  const struct vtd_xl *xl, uint64_t gen);
+/* IOTLB miss: finish from the PDE cache if it can (then fills the IOTLB
+ * with @tgen and returns true). */
+bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
+		       uint32_t access, uint32_t key, uint64_t tgen,
+		       struct ionest_xlate_res *res);
 
 /* ---- translate.c ---- */
 int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,

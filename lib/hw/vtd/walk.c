@@ -169,6 +169,21 @@ static int fs_set_bits(const struct pt *pt, const struct pt_walk_level *r,
 	}
 }
 
+/* Host address of the table a first-stage walk record names (through the
+ * stage-2 walk cache when nested); 0 if not known. */
+static uint64_t fs_table_pa(struct vtd_wctx *c, bool nested,
+			    const struct pt_walk_level *r)
+{
+	struct hw_tlb_entry e;
+
+	if (!nested)
+		return r->table;
+	if (!hw_tlb_lookup(&c->v->s2wc, HW_TLB_SID_S2WC, c->cfg->did, r->table,
+			   &e))
+		return 0;
+	return e.pa + (r->table & ((1ull << e.shift) - 1));
+}
+
 /* Map a first-stage walk failure to its fault reason. */
 static int fs_walk_fault(struct vtd_wctx *c, const struct pt *pt,
 			 const struct pt_walk *w, bool nested, uint64_t iova,
@@ -299,6 +314,9 @@ static int fs_walk(struct vtd_wctx *c, struct pt_mem mem, bool nested,
 		o->tlb_flags = HW_TLB_S1;
 		if (w.desc & VTD_FS_G)
 			o->tlb_flags |= HW_TLB_GLOBAL;
+		vtd_psc_prepare(cfg, rec, w.nrec, access, o);
+		if (o->psc_flags)
+			o->psc_table = fs_table_pa(c, nested, &rec[w.nrec - 1]);
 		return 0;
 	}
 }
@@ -441,6 +459,8 @@ int vtd_walk(struct vtd *v, const struct vtd_cfg *cfg, uint64_t iova,
 
 	hw_count(&v->hw, hw_walk);
 	o->page_req = false;
+	o->psc_flags = 0;
+	o->psc_table = 0;
 	o->f.reason = 0;
 	switch (cfg->pgtt) {
 	case VTD_PGTT_FS:

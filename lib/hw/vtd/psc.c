@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+/*
+ * First-stage paging-structure cache (the PDE cache of the architecture):
+ * for a request stream and a 2 MB region of its input space, the host
+ * address of the last-level (PT) table and what the levels above it allow.
+ * An IOTLB miss that hits here reads one PTE instead of walking: in nested
+ * mode the table address has already been through the second stage, and
+ * the output goes through the stage-2 walk cache.
+ *
+ * Entries live in a struct hw_tlb keyed like the IOTLB (source-id, PASID or
+ * none; va = 2 MB block; shift 21), tagged with DID and PASID, flags:
+ *   IONEST_ACCESS_READ/WRITE/EXEC  upper levels allow it for the privilege
+ *   IONEST_ACCESS_PRIV             filled for a supervisor request
+ *   HW_TLB_S1 (always), HW_TLB_S2  nested: the output is a GPA
+ *   VTD_PSC_WFORCE                 supervisor write with WPE=0: R/W ignored
+ * They go with the IOTLB entries of the same scope, except for
+ * PASID-based page-selective invalidations with IH=1 (leaf-only change).
+ * Entries under EAFE are not made (EA must be set on every level).
+ *
+ * The fast path only finishes what the full walk would finish identically:
+ * a present, accessed, non-reserved PTE that grants the access (and is
+ * dirty for a write). Anything else walks in full, which also faults.
+ */
+#include "hw/vtd/vtd.h"
+
+#define X86_P (1ull << 0)
+#define X86_RW (1ull << 1)
+#define X86_US (1ull << 2)
+#define X86_XD (1ull << 63)
+#define X86_ADDR 0x000ffffffffff000ull
+
+void vtd_psc_prepare(const struct vtd_cfg *cfg, const struct pt_walk_level *rec,
+		     unsigned nrec, uint32_t access, struct vtd_xl *o)
+{
+	bool priv = access & IONEST_ACCESS_PRIV;
+	uint64_t all = X86_RW | X86_US, xd = 0;
+	uint8_t fl;
+
+	o->psc_flags = 0;
+	if (nrec < 2 || rec[nrec - 1].level != 0 || (cfg->flags & VTD_CFG_EAFE))
+		return;
+	for (unsigned i = 0; i + 1 < nrec; i++) {
+		all &= rec[i].desc;
+		xd |= rec[i].desc & X86_XD;
+	}
+	if (!priv && !(all & X86_US))
+		return;
+	fl = IONEST_ACCESS_READ | HW_TLB_S1;
+	if (priv && !(cfg->flags & VTD_CFG_WPE))
+		fl |= IONEST_ACCESS_WRITE | VTD_PSC_WFORCE;
+	else if (all & X86_RW)
+		fl |= IONEST_ACCESS_WRITE;
+	if ((cfg->flags & VTD_CFG_ERE) && !xd)
+		fl |= IONEST_ACCESS_EXEC;
+	if (priv)
+		fl |= IONEST_ACCESS_PRIV;
+	if (cfg->pgtt == VTD_PGTT_NESTED)
+		fl |= HW_TLB_S2;
+	o->psc_flags = fl;
+}
+
+void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
+		  uint32_t key, const struct vtd_cfg *cfg,
+		  const struct vtd_xl *xl, uint64_t gen)
+{
+	struct hw_tlb_entry e = {
+		.va = (req->iova >> 21) << 21,
+		.pa = xl->psc_table,
+		.sid = req->sid,
+		.ssid = key,
+		.dom = cfg->did,
+		.shift = 21,
+		.flags = xl->psc_flags,
+		.asid = cfg->pasid,
+	};
+
+	if (xl->psc_flags && xl->psc_table)
+		hw_tlb_insert(&v->psc, &e, gen);
+}
+
+bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
+		       uint32_t access, uint32_t key, uint64_t tgen,
+		       struct ionest_xlate_res *res)
+{
+	struct hw_tlb_entry e, s2;
+	const uint64_t *p;
+	uint64_t pte, oa;
+	uint32_t perm;
+	bool w, nested;
+
+	if (access & IONEST_ACCESS_EXEC)
+		return false;
+	if (!hw_tlb_probe(&v->psc, req->sid, key, req->iova, 21, &e))
+		return false;
+	nested = e.flags & HW_TLB_S2;
+	/* Filled for the other privilege, or a nested write (the stage-2
+	 * dirty state is not cached): walk. */
+	if ((e.flags & IONEST_ACCESS_PRIV) != (access & IONEST_ACCESS_PRIV) ||
+	    (nested && (access & IONEST_ACCESS_WRITE)))
+		return false;
+	p = hw_bus_map(&v->hw, e.pa + 8 * ((req->iova >> 12) & 511), 8, false);
+	if (!p)
+		return false;
+	pte = hw_read64(p);
+	hw_count(&v->hw, hw_walk);
+	hw_count(&v->hw, hw_walk_read);
+	if ((pte & (X86_P | VTD_FS_A)) != (X86_P | VTD_FS_A) ||
+	    (v->haw < 52 && (pte & X86_ADDR) >> v->haw))
+		return false;
+	if (!(access & IONEST_ACCESS_PRIV) && !(pte & X86_US))
+		return false;
+	w = (e.flags & VTD_PSC_WFORCE) ||
+	    ((e.flags & IONEST_ACCESS_WRITE) && (pte & X86_RW));
+	w = w && (pte & VTD_FS_D);
+	if ((access & IONEST_ACCESS_WRITE) && !w)
+		return false;
+	perm = IONEST_ACCESS_READ | (w ? IONEST_ACCESS_WRITE : 0) |
+	       ((e.flags & IONEST_ACCESS_EXEC) && !(pte & X86_XD) ?
+			IONEST_ACCESS_EXEC :
+			0);
+	oa = (pte & X86_ADDR) | (req->iova & 0xfff);
+	if (nested) {
+		/* The output GPA through the walk cache, read permission
+		 * only (what its entries prove). */
+		if (!hw_tlb_lookup(&v->s2wc, HW_TLB_SID_S2WC, e.dom, oa, &s2))
+			return false;
+		hw_count(&v->hw, hw_s2wc_hit);
+		oa = s2.pa + (oa & ((1ull << s2.shift) - 1));
+		perm = IONEST_ACCESS_READ;
+	}
+	e = (struct hw_tlb_entry){
+		.va = req->iova & ~0xfffull,
+		.pa = oa & ~0xfffull,
+		.sid = req->sid,
+		.ssid = key,
+		.dom = e.dom,
+		.shift = 12,
+		.flags = (uint8_t)(perm | (access & IONEST_ACCESS_PRIV) |
+				   HW_TLB_S1 | (nested ? HW_TLB_S2 : 0) |
+				   ((pte & VTD_FS_G) ? HW_TLB_GLOBAL : 0)),
+		.asid = e.asid,
+	};
+	hw_tlb_insert(&v->iotlb, &e, tgen);
+	*res = (struct ionest_xlate_res){
+		.status = IONEST_XLATE_OK,
+		.perm = perm | (access & IONEST_ACCESS_PRIV),
+		.addr = oa,
+		.size = 0x1000,
+	};
+	return true;
+}
