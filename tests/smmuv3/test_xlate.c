@@ -1158,6 +1158,7 @@ static void test_walk_cache_leaf_scope(void **state)
 	env_ste(&e, 1);
 	d = smmu_h_pa(e.data);
 	map(&e.pt, 0x200000, d, 0x2000, RW);
+	set_ng(&e.pt, 0x201000); /* ASID-tagged, for NH_ASID below */
 	assert_int_equal(xaddr(&e.h, 1, -1, 0x200000), d);
 	/* A copy of the last-level table mapping 0x201000 elsewhere,
 	 * installed by changing the level-2 descriptor. */
@@ -1175,6 +1176,21 @@ static void test_walk_cache_leaf_scope(void **state)
 	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x1000);
 	smmu_h_cmd(&e.h, CMD_TLBI_NH_VA | 7ull << 48, 0x201000);
 	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x8000);
+	/* Back to the first table: NH_ASID and CFGI_CD drop walk entries
+	 * too (after a Leaf=1 TLBI that leaves them). */
+	parent[pidx] = (parent[pidx] & ~SMMU_MASK(47, 12)) | smmu_h_pa(t1);
+	smmu_h_cmd(&e.h, CMD_TLBI_NH_VA | 7ull << 48, 0x201000 | 1);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x8000);
+	smmu_h_cmd(&e.h, CMD_TLBI_NH_ASID | 7ull << 48, 0);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x1000);
+	parent[pidx] = (parent[pidx] & ~SMMU_MASK(47, 12)) | smmu_h_pa(t2);
+	smmu_h_cmd(&e.h, CMD_TLBI_NH_VA | 7ull << 48, 0x201000 | 1);
+	smmu_h_sync(&e.h);
+	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x1000);
+	smmu_h_cfgi_cd(&e.h, 1, 0);
 	assert_int_equal(xaddr(&e.h, 1, -1, 0x201000), d + 0x8000);
 	parent[pidx] = (parent[pidx] & ~SMMU_MASK(47, 12)) | smmu_h_pa(t1);
 	env_fini(&e);
