@@ -118,6 +118,72 @@ static inline bool hw_tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 	return hit;
 }
 
+/*
+ * The hot-path form of hw_tlb_probe: same protocol, but it compares the
+ * tag word and (sid, ssid) as one 64-bit word and reads back only what a
+ * hit needs. The layout it relies on is pinned below.
+ */
+_Static_assert(__builtin_offsetof(struct hw_tlb_entry, pa) == 8 &&
+		       __builtin_offsetof(struct hw_tlb_entry, sid) == 16 &&
+		       __builtin_offsetof(struct hw_tlb_entry, ssid) == 20 &&
+		       __builtin_offsetof(struct hw_tlb_entry, shift) == 26 &&
+		       __builtin_offsetof(struct hw_tlb_entry, flags) == 27,
+	       "hw_tlb_entry layout");
+
+static inline __attribute__((always_inline)) bool
+hw_tlb_probe_fast(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
+		  unsigned shift, uint64_t *pa, uint32_t *flags)
+{
+	const uint64_t tag = ((va >> shift) << shift) | 1;
+	const uint64_t key = (uint64_t)ssid << 32 | sid;
+	struct hw_tlb_set *s =
+		&t->sets[hw_tlb_hash(sid, ssid, va >> shift) & t->mask];
+	uint32_t seq;
+	bool hit;
+
+	do {
+		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		hit = false;
+		for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
+			const uint64_t *q = (const uint64_t *)&s->e[w];
+
+			if (__atomic_load_n(&q[0], __ATOMIC_RELAXED) == tag &&
+			    __atomic_load_n(&q[2], __ATOMIC_RELAXED) == key &&
+			    __atomic_load_n(&s->e[w].shift, __ATOMIC_RELAXED) ==
+				    shift) {
+				*pa = __atomic_load_n(&q[1], __ATOMIC_RELAXED);
+				*flags = __atomic_load_n(&s->e[w].flags,
+							 __ATOMIC_RELAXED);
+				hit = true;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) ||
+		 seq != __atomic_load_n(&s->seq, __ATOMIC_RELAXED));
+	return hit;
+}
+
+/* Hot-path lookup at every block size present: output block base, its
+ * size and the entry's flags. */
+static inline __attribute__((always_inline)) bool
+hw_tlb_find(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
+	    uint64_t *pa, unsigned *shift, uint32_t *flags)
+{
+	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_RELAXED);
+
+	while (shifts) {
+		unsigned sh = (unsigned)__builtin_ctzll(shifts);
+
+		if (hw_tlb_probe_fast(t, sid, ssid, va, sh, pa, flags)) {
+			*shift = sh;
+			return true;
+		}
+		shifts &= shifts - 1;
+	}
+	return false;
+}
+
 /* Look up @va for stream (sid, ssid) at every block size present. */
 static inline bool hw_tlb_lookup(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 				 uint64_t va, struct hw_tlb_entry *out)

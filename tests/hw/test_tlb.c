@@ -54,6 +54,33 @@ static void test_lookup_sizes(void **state)
 	hw_tlb_fini(&t);
 }
 
+static void test_find_fast_path(void **state)
+{
+	struct hw_tlb t;
+	uint64_t pa;
+	unsigned shift;
+	uint32_t flags;
+
+	assert_int_equal(hw_tlb_init(&t, 64), 0);
+	assert_false(hw_tlb_find(&t, 1, 0, 0x1000, &pa, &shift, &flags));
+	insert(&t, mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 3));
+	insert(&t, mk(1, 2 | HW_TLB_SSID_VALID, 0x40000000, 0x80000000, 30, 0,
+		      0, 5));
+	assert_true(hw_tlb_find(&t, 1, 0, 0x1abc, &pa, &shift, &flags));
+	assert_int_equal(pa, 0xa000);
+	assert_int_equal(shift, 12);
+	assert_int_equal(flags, 3);
+	assert_true(hw_tlb_find(&t, 1, 2 | HW_TLB_SSID_VALID, 0x7fffffff, &pa,
+				&shift, &flags));
+	assert_int_equal(pa, 0x80000000);
+	assert_int_equal(shift, 30);
+	assert_int_equal(flags, 5);
+	/* the same address under another ssid or sid is not a hit */
+	assert_false(hw_tlb_find(&t, 1, 0, 0x40000000, &pa, &shift, &flags));
+	assert_false(hw_tlb_find(&t, 2, 0, 0x1000, &pa, &shift, &flags));
+	hw_tlb_fini(&t);
+}
+
 static void test_replace_same_key(void **state)
 {
 	struct hw_tlb t;
@@ -246,6 +273,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_sizes),
+		cmocka_unit_test(test_find_fast_path),
 		cmocka_unit_test(test_replace_same_key),
 		cmocka_unit_test(test_capacity_evicts),
 		cmocka_unit_test(test_invalidate_scopes),
