@@ -49,18 +49,17 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 	const struct smmu_cfg *c = &x->cfg;
 	struct smmu *s = x->s;
 	unsigned g = c->gran[half], span = g + (g - 3);
-	struct hw_tlb_entry e = { 0 };
 	const uint64_t *dp;
-	uint64_t d, oa;
-	uint32_t p;
+	uint64_t d, oa, tbl = 0;
+	uint32_t p, deny = 0;
 
 	if (!canonical(va) || c->ias[half] <= span ||
-	    !hw_tlb_probe(&s->s1wc, x->req->sid, key(x->req), va, span, &e))
+	    !smmu_tlb_probe(&s->s1wc, x->req->sid, key(x->req), va, span, &tbl,
+			    &deny))
 		return false;
 	hw_count(&s->hw, hw_walk_read);
-	dp = hw_bus_map(&s->hw,
-			e.pa + ((va >> g) & ((1ull << (g - 3)) - 1)) * 8, 8,
-			false);
+	dp = hw_bus_map(&s->hw, tbl + ((va >> g) & ((1ull << (g - 3)) - 1)) * 8,
+			8, false);
 	if (!dp)
 		return false;
 	d = hw_read64(dp);
@@ -74,7 +73,7 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 	    ((d & D_AP1) ? SMMU_P_U : 0) | ((d & D_PXN) ? 0 : SMMU_P_PX) |
 	    ((d & D_UXN) ? 0 : SMMU_P_UX);
 	o->oa = oa | (va & ((1ull << g) - 1));
-	o->perm = p & ~(e.flags & SMMU_P_ALL);
+	o->perm = p & ~(deny & SMMU_P_ALL);
 	o->shift = (uint8_t)g;
 	o->global = !(d & D_NG) || c->el2 == 1;
 	return true;

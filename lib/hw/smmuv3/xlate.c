@@ -15,39 +15,49 @@
 #define ACC_X IONEST_ACCESS_EXEC
 #define ACC_P IONEST_ACCESS_PRIV
 
-/* Does @p allow @a? Instruction fetches are reads that also need the
- * execute permission of their privilege level; unprivileged accesses need
- * AP[1] (SMMU_P_U). */
+/*
+ * Permission checks as table lookups (they run on every TLB hit). Index of
+ * perm_need: the request's IONEST_ACCESS_* bits; value: the SMMU_P_* bits
+ * it needs. Instruction fetches are reads that also need the execute
+ * permission of their privilege level; unprivileged accesses need AP[1]
+ * (SMMU_P_U).
+ */
+#define NEED(a)                                         \
+	((((a) & (ACC_R | ACC_X)) ? SMMU_P_R : 0) |     \
+	 (((a)&ACC_W) ? SMMU_P_W : 0) |                 \
+	 (((a)&ACC_P) ? (((a)&ACC_X) ? SMMU_P_PX : 0) : \
+			(SMMU_P_U | (((a)&ACC_X) ? SMMU_P_UX : 0))))
+#define NEED4(a) NEED(a), NEED(a + 1), NEED(a + 2), NEED(a + 3)
+static const uint8_t perm_need[16] = { NEED4(0), NEED4(4), NEED4(8),
+				       NEED4(12) };
+
 static inline bool perm_ok(uint32_t p, uint32_t a)
 {
-	uint32_t need = ((a & (ACC_R | ACC_X)) ? SMMU_P_R : 0) |
-			((a & ACC_W) ? SMMU_P_W : 0);
+	uint32_t need = perm_need[a & 15];
 
-	if (a & ACC_P)
-		need |= (a & ACC_X) ? SMMU_P_PX : 0;
-	else
-		need |= SMMU_P_U | ((a & ACC_X) ? SMMU_P_UX : 0);
 	return (p & need) == need;
 }
 
-/* Permissions as reported to the caller, for a request of @a's privilege:
- * PRIV is set when the block is privileged-only. */
-static uint32_t res_perm(uint32_t p, uint32_t a)
-{
-	bool priv = a & ACC_P;
-	uint32_t r = 0;
+/*
+ * Permissions as reported to the caller, for a request of @a's privilege:
+ * PRIV is set when the block is privileged-only. Index: SMMU_P_R, W, PX, U
+ * in bits 0-3, UX in bit 4, a privileged request in bit 5.
+ */
+#define RP(i)                                                              \
+	((!((i)&32) && !((i)&8)) ?                                         \
+		 0 :                                                       \
+		 ((((i)&1) ? ACC_R : 0) | (((i)&2) ? ACC_W : 0) |          \
+		  ((((i)&1) && ((i) & (((i)&32) ? 4 : 16))) ? ACC_X : 0) | \
+		  (((i)&8) ? 0 : ACC_P)))
+#define RP4(i) RP(i), RP(i + 1), RP(i + 2), RP(i + 3)
+#define RP16(i) RP4(i), RP4(i + 4), RP4(i + 8), RP4(i + 12)
+static const uint8_t res_perm_tab[64] = { RP16(0), RP16(16), RP16(32),
+					  RP16(48) };
 
-	if (!priv && !(p & SMMU_P_U))
-		return 0;
-	if (p & SMMU_P_R)
-		r |= ACC_R;
-	if (p & SMMU_P_W)
-		r |= ACC_W;
-	if ((p & SMMU_P_R) && (p & (priv ? SMMU_P_PX : SMMU_P_UX)))
-		r |= ACC_X;
-	if (!(p & SMMU_P_U))
-		r |= ACC_P;
-	return r;
+static inline uint32_t res_perm(uint32_t p, uint32_t a)
+{
+	return res_perm_tab[(p & 15) | ((p & SMMU_P_UX) ? 16 : 0) |
+			    ((a & ACC_P) ? 32 : 0)];
 }
 
 static uint32_t ssid_key(const struct ionest_xlate_req *r)
@@ -505,8 +515,10 @@ static void tlb_fill(struct smmu_xctx *x, uint64_t pa, uint32_t perm,
 	hw_tlb_insert(&x->s->tlb, &e, gen);
 }
 
-static int xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
-		      struct ionest_xlate_res *res)
+/* Out of line: keeps the hit path's frame small. */
+static __attribute__((noinline)) int
+xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
+	   struct ionest_xlate_res *res)
 {
 	struct smmu_xctx x;
 	struct smmu_cfg *c = &x.cfg;
@@ -585,54 +597,6 @@ static int xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 	return 0;
 }
 
-/*
- * The TLB hit path: hw_tlb_lookup's protocol (per-set sequence count, one
- * probe per block size present), reading only what a hit needs: the tag
- * word first, then (sid, ssid) as one word, the size byte, the output and
- * the permissions. The probe for @sh is inlined with a constant shift for
- * the common 4K case.
- */
-_Static_assert(offsetof(struct hw_tlb_entry, pa) == 8 &&
-		       offsetof(struct hw_tlb_entry, sid) == 16 &&
-		       offsetof(struct hw_tlb_entry, ssid) == 20 &&
-		       offsetof(struct hw_tlb_entry, shift) == 26 &&
-		       offsetof(struct hw_tlb_entry, flags) == 27,
-	       "hw_tlb_entry layout");
-
-static inline __attribute__((always_inline)) bool
-tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
-	  unsigned sh, uint64_t *pa, uint32_t *flags)
-{
-	uint64_t base = ((va >> sh) << sh) | 1,
-		 key = (uint64_t)ssid << 32 | sid;
-	struct hw_tlb_set *set =
-		&t->sets[hw_tlb_hash(sid, ssid, va >> sh) & t->mask];
-	uint32_t seq;
-	bool hit;
-
-	do {
-		seq = __atomic_load_n(&set->seq, __ATOMIC_ACQUIRE);
-		hit = false;
-		for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
-			const uint64_t *e = (const uint64_t *)&set->e[w];
-			const uint8_t *b = (const uint8_t *)&set->e[w];
-
-			if (__atomic_load_n(&e[0], __ATOMIC_RELAXED) == base &&
-			    __atomic_load_n(&e[2], __ATOMIC_RELAXED) == key &&
-			    __atomic_load_n(&b[26], __ATOMIC_RELAXED) == sh) {
-				*pa = __atomic_load_n(&e[1], __ATOMIC_RELAXED);
-				*flags = __atomic_load_n(&b[27],
-							 __ATOMIC_RELAXED);
-				hit = true;
-				break;
-			}
-		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1) ||
-		 seq != __atomic_load_n(&set->seq, __ATOMIC_RELAXED));
-	return hit;
-}
-
 static inline bool tlb_hit(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 			   uint64_t va, uint64_t *pa, uint32_t *flags,
 			   unsigned *shift)
@@ -640,7 +604,7 @@ static inline bool tlb_hit(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_RELAXED);
 
 	if ((shifts & (1u << 12)) &&
-	    tlb_probe(t, sid, ssid, va, 12, pa, flags)) {
+	    smmu_tlb_probe(t, sid, ssid, va, 12, pa, flags)) {
 		*shift = 12;
 		return true;
 	}
@@ -648,7 +612,7 @@ static inline bool tlb_hit(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 	while (shifts) {
 		unsigned sh = (unsigned)__builtin_ctzll(shifts);
 
-		if (tlb_probe(t, sid, ssid, va, sh, pa, flags)) {
+		if (smmu_tlb_probe(t, sid, ssid, va, sh, pa, flags)) {
 			*shift = sh;
 			return true;
 		}
