@@ -246,7 +246,7 @@ struct PTT(mctx) {
 	uint32_t prot;
 	unsigned min_level; /* level of the smallest leaf allowed */
 	bool slow; /* empty tables sit where leaves would go */
-	unsigned used;
+	unsigned used, npre;
 	uint64_t *pre; /* tables allocated before anything changes */
 };
 
@@ -260,21 +260,34 @@ static inline bool PTT(leaf_fits)(const struct PTT(mctx) * m, unsigned l,
 	       e - s >= sz;
 }
 
-/* Tables needed below level-@l entries for [s, e) where nothing exists. */
+/*
+ * Tables needed below level-@l entries for [s, e) where nothing exists.
+ * Whole entries all need the same, so only the partial ones at the ends
+ * and one whole one are looked at: O(levels), not O(entries).
+ */
 static unsigned long PTT(count_new)(const struct PTT(mctx) * m, unsigned l,
 				    uint64_t s, uint64_t e)
 {
+	unsigned shift = PTT_SHIFT(l);
+	uint64_t sz = 1ull << shift, full;
 	unsigned long n = 0;
 
 	if (l <= m->min_level)
 		return 0;
-	while (s < e) {
+	if (s & (sz - 1)) {
 		uint64_t ce = PTT(chunk_end)(l, s, e);
 
-		if (!PTT(leaf_fits)(m, l, s, ce))
-			n += 1 + PTT(count_new)(m, l - 1, s, ce);
+		n += 1 + PTT(count_new)(m, l - 1, s, ce);
 		s = ce;
 	}
+	full = (e - s) >> shift;
+	if (full) {
+		if (!PTT(leaf_fits)(m, l, s, s + sz))
+			n += full * (1 + PTT(count_new)(m, l - 1, s, s + sz));
+		s += full << shift;
+	}
+	if (s < e)
+		n += 1 + PTT(count_new)(m, l - 1, s, e);
 	return n;
 }
 
@@ -364,6 +377,8 @@ static int PTT(map_fill)(struct PTT(mctx) * m, unsigned l, uint64_t tpa,
 		if (PTT_PRESENT(pt, d)) {
 			child = PTT_TABLE_PA(pt, d);
 		} else {
+			if (m->used == m->npre)
+				return -EFAULT; /* tables changed under us */
 			child = m->pre[m->used++];
 			pte_publish(&t[idx], PTT_MK_TABLE(pt, child));
 		}
@@ -485,6 +500,7 @@ static int PTT(map)(struct pt *pt, uint64_t iova, uint64_t pa, uint64_t size,
 		if (!m.pre)
 			return -ENOMEM;
 	}
+	m.npre = (unsigned)n;
 	for (i = 0; i < n; i++) {
 		ret = pt_table_alloc(pt, (size_t)1 << PTT_G, &m.pre[i]);
 		if (ret) {
