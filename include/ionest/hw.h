@@ -184,6 +184,19 @@ IONEST_API struct ionest_hw *
 ionest_smmuv3_new(const struct ionest_smmuv3_config *cfg); /* NULL = defaults */
 
 /* ---- Intel VT-d (scalable mode) ---- */
+/*
+ * Each field is the raw CAP/ECAP field (sagaw: SAGAW bits, mgaw: width - 1,
+ * sslps: SSLPS bits, nd: ND, nfr: records - 1, mamv: MAMV, pss: PASID bits
+ * - 1) or a 0/1 capability bit. Defaults: a nesting-capable part, SAGAW
+ * 4-level, MGAW 48, 2M/1G, 64K domains, 8 fault records, MAMV 18, 20-bit
+ * PASIDs, every feature bit set but CM and ERS. ionest_vtd_new() returns
+ * NULL for a part it cannot model (legacy only, NEST without both stages,
+ * widths outside 39..57, 1G without 2M second-stage pages, ...).
+ * VT-d specifics of the generic calls: an ATS translation request for a
+ * page that is not present or not allowed returns IONEST_XLATE_FAULT with
+ * recorded == false (no access); a PASID-based device-TLB invalidation of
+ * all PASIDs reaches the ATC handler with ssid == 0xffffffff.
+ */
 struct ionest_vtd_config {
 	/* Same convention: 0 = default, else IONEST_CFG(value). */
 	uint8_t sagaw, mgaw, sslps, fs1gp, fs5lp, nd, nfr, psi, mamv, cm;

@@ -2,7 +2,10 @@
 /* VT-d model: primary fault logging. Record contents, FPD suppression at
  * each level (and what it does not suppress), PPF, FRI, rotation, PFO on
  * overflow, clearing, and the fault event interrupt under FECTL. */
+#include <stdio.h>
 #include <string.h>
+
+#include <ionest/trace.h>
 
 #include "hw/vtd/vtd.h"
 #include "vtd_harness.h"
@@ -253,6 +256,34 @@ static void test_fault_event(void **state)
 	vtd_h_fini(&h);
 }
 
+static void test_trace_points(void **state)
+{
+	struct vtd_h h;
+	struct pt fs;
+	FILE *f = tmpfile();
+	char buf[4096];
+	size_t n;
+
+	vtd_h_init(&h, NULL);
+	vtd_h_pt(&h, &fs, PT_FMT_X86_64, 48, 0, 0);
+	empty_fs(&h, &fs, 0, 0, 0);
+	ionest_trace_set_output(f, IONEST_TRACE_TEXT);
+	assert_true(ionest_trace_enable("vtd_*,hw_translate_fault") >= 4);
+	vtd_h_expect_fault(&h, SID, false, 0, 0x5000, R, VTD_FR_FS_NP);
+	assert_int_equal(vtd_h_sync(&h), 0);
+	ionest_trace_enable(NULL);
+	ionest_trace_set_output(NULL, IONEST_TRACE_TEXT);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(buf, "vtd_fault:"));
+	assert_non_null(strstr(buf, "reason=0x71"));
+	assert_non_null(strstr(buf, "hw_translate_fault:"));
+	assert_non_null(strstr(buf, "vtd_inv_desc:"));
+	vtd_h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_fpd),
 		cmocka_unit_test(test_rotation_and_overflow),
 		cmocka_unit_test(test_fault_event),
+		cmocka_unit_test(test_trace_points),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,6 +108,8 @@ static void test_wait(void **state)
 	vtd_h_wr32(&h, VTD_REG_ICS, VTD_ICS_IWC);
 	vtd_h_wr32(&h, VTD_REG_IECTL, 0);
 	assert_int_equal(h.irqs[IONEST_IRQ_CMD_SYNC], 2);
+	/* Interrupt entry cache: nothing cached without IR, accepted. */
+	assert_int_equal(vtd_h_inv(&h, VTD_INV_IEC | 1ull << 4, 0), 0);
 	/* FN and PD are accepted (everything before is complete). */
 	assert_int_equal(
 		vtd_h_inv(&h, VTD_INV_WAIT | VTD_WAIT_FN | VTD_WAIT_PD, 0), 0);

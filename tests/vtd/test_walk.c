@@ -342,6 +342,50 @@ static void test_fs_entry_faults(void **state)
 	vtd_h_fini(&h);
 }
 
+static void test_ad_update_failures(void **state)
+{
+	struct vtd_h h;
+	struct pt fs, ss;
+	uint64_t *leaf;
+
+	/* The bus refuses writes to the last-level table: the A/D updates
+	 * the access needs fail. */
+	vtd_h_init(&h, &(struct vtd_h_opts){ .bounded = true });
+	vtd_h_pt(&h, &fs, PT_FMT_X86_64, 48, 0, 0);
+	attach_fs(&h, &fs, 0);
+	map(&fs, 0x1000, DATA, 0x1000, RW);
+	map(&fs, 0x2000, DATA, 0x1000, RW);
+	vtd_h_expect(&h, SID, false, 0, 0x2000, R, DATA); /* tables' A */
+	leaf = vtd_h_pte(&fs, 0x1000, 0);
+	*leaf &= ~VTD_FS_A;
+	h.ro_start = vtd_h_pa(leaf) & ~0xfffull;
+	h.ro_len = 0x1000;
+	vtd_h_expect_fault(&h, SID, false, 0, 0x1000, R, VTD_FR_FS_AD_UPDATE);
+	*leaf |= VTD_FS_A;
+	vtd_h_expect(&h, SID, false, 0, 0x1000, R, DATA);
+	vtd_h_expect_fault(&h, SID, false, 0, 0x1000, W, VTD_FR_FS_AD_UPDATE);
+	assert_false(*leaf & VTD_FS_D);
+	h.ro_len = 0;
+	vtd_h_expect(&h, SID, false, 0, 0x1000, W, DATA);
+	assert_true(*leaf & VTD_FS_D);
+
+	/* Second stage with SSADE: the same failure is an SS entry access
+	 * error. */
+	vtd_h_pt(&h, &ss, PT_FMT_VTD_SS, 48, 0, PT_CFG_AD);
+	vtd_h_attach(&h, 0x0109, 0,
+		     &(struct vtd_h_pe){ .pgtt = VTD_PGTT_SS,
+					 .did = 2,
+					 .ssptptr = ss.root,
+					 .q0 = VTD_PE_SSADE });
+	map(&ss, 0x1000, DATA, 0x1000, RW);
+	map(&ss, 0x2000, DATA, 0x1000, RW);
+	vtd_h_expect(&h, 0x0109, false, 0, 0x2000, R, DATA);
+	h.ro_start = vtd_h_pa(vtd_h_pte(&ss, 0x1000, 0)) & ~0xfffull;
+	h.ro_len = 0x1000;
+	vtd_h_expect_fault(&h, 0x0109, false, 0, 0x1000, W, VTD_FR_SS_ACCESS);
+	vtd_h_fini(&h);
+}
+
 /* ---- second stage ---- */
 
 static void attach_ss(struct vtd_h *h, uint16_t sid, struct pt *ss,
@@ -587,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_fs_execute),
 		cmocka_unit_test(test_fs_extended_accessed),
 		cmocka_unit_test(test_fs_entry_faults),
+		cmocka_unit_test(test_ad_update_failures),
 		cmocka_unit_test(test_ss_basic),
 		cmocka_unit_test(test_ss_widths),
 		cmocka_unit_test(test_ss_ad_and_faults),

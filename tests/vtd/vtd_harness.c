@@ -43,6 +43,8 @@ static void *h_bus_map(void *ctx, uint64_t pa, uint64_t len, bool write)
 
 	if (pa < base || len > h->mem.size || pa - base > h->mem.size - len)
 		return NULL;
+	if (write && pa < h->ro_start + h->ro_len && pa + len > h->ro_start)
+		return NULL;
 	return (void *)(uintptr_t)pa;
 }
 

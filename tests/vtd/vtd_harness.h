@@ -50,6 +50,9 @@ struct vtd_h {
 	unsigned irqs[4]; /* per enum ionest_hw_irq */
 	struct vtd_h_cb atc[32], resp[32];
 	unsigned natc, nresp;
+	/* Bounded bus only: writes into [ro_start, ro_start + ro_len) are
+	 * refused (read-only memory), for A/D update failures. */
+	uint64_t ro_start, ro_len;
 };
 
 void vtd_h_init(struct vtd_h *h, const struct vtd_h_opts *o);
