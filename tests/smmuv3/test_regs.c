@@ -5,6 +5,7 @@
 
 #include "hw/smmuv3/smmu_regs.h"
 #include "smmu_harness.h"
+#include "util/alloc.h"
 
 static void test_idregs_default(void **state)
 {
@@ -91,6 +92,29 @@ static void test_idregs_config(void **state)
 	assert_null(ionest_smmuv3_new(&c)); /* PRI without ATS */
 	c = (struct ionest_smmuv3_config){ .s2wc_log2 = IONEST_CFG(30) };
 	assert_null(ionest_smmuv3_new(&c));
+}
+
+/* Every allocation of ionest_smmuv3_new may fail: NULL + ENOMEM, no
+ * leak (the suite runs under LeakSanitizer). */
+static void test_new_alloc_failures(void **state)
+{
+	unsigned long n;
+	struct ionest_hw *hw;
+
+	fault_inject_nth(0);
+	hw = ionest_smmuv3_new(NULL);
+	n = fault_inject_nth(0);
+	assert_non_null(hw);
+	ionest_hw_free(hw);
+	assert_true(n >= 4);
+	for (unsigned long i = 1; i <= n; i++) {
+		fault_inject_nth(i);
+		errno = 0;
+		hw = ionest_smmuv3_new(NULL);
+		fault_inject_nth(0);
+		assert_null(hw);
+		assert_int_equal(errno, ENOMEM);
+	}
 }
 
 static void test_mmio_args(void **state)
@@ -489,6 +513,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idregs_default),
 		cmocka_unit_test(test_idregs_config),
+		cmocka_unit_test(test_new_alloc_failures),
 		cmocka_unit_test(test_mmio_args),
 		cmocka_unit_test(test_cr0_handshake),
 		cmocka_unit_test(test_gbpa),
