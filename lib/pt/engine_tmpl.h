@@ -185,55 +185,73 @@ again:
 }
 
 /*
- * The hot case: host tables, no records, no updates. A copy of *pt on the
- * stack lets the compiler keep the geometry in registers across the
- * descriptor loads; anything unusual goes to walk_slow, which redoes the
- * walk and reports it.
+ * The hot case: host tables, no records, no updates. @start is a constant
+ * in the callers below, so the level loop unrolls with constant shifts; the
+ * geometry comes from a stack copy of *pt that the compiler keeps in
+ * registers. Returns 1 for anything unusual (walk_slow redoes it).
  */
+static inline __attribute__((always_inline)) int
+PTT(walk_fast)(const struct pt *pt, uint64_t iova, struct pt_walk *w,
+	       const unsigned start)
+{
+	const struct pt lp = *pt;
+	uint64_t table = lp.root, tand = ~0ull, tor = 0;
+	uint64_t imask = (1ull << (lp.cfg.ias - PTT_SHIFT(start))) - 1;
+	unsigned l;
+
+	if (__builtin_expect(iova >> lp.cfg.ias, 0))
+		return 1;
+	for (l = start;; l--) {
+		const unsigned shift = PTT_SHIFT(l);
+		const uint64_t *p =
+			(const uint64_t *)(uintptr_t)(table + ((iova >> shift) &
+							       imask) *
+								      8);
+		uint64_t d = pte_read(p), addr = 0;
+		int kind = PTT_DECODE(&lp, l, d, &addr);
+
+		if (kind == PTD_TABLE && l > 0) {
+			tand &= d;
+			tor |= d;
+			table = addr;
+			imask = (1ull << PTT_BITS) - 1;
+			continue;
+		}
+		if (kind != PTD_LEAF)
+			return 1;
+		w->oa = addr | (iova & ((1ull << shift) - 1));
+		w->desc = d;
+		w->perm = PTT_LEAF_PERM(&lp, d) &
+			  ~PTT_TABLE_DENY(&lp, tand, tor);
+		w->level = (uint8_t)l;
+		w->leaf_shift = (uint8_t)shift;
+		w->fault = PT_FAULT_NONE;
+		w->nrec = 0;
+		w->fault_addr = 0;
+		return 0;
+	}
+}
+
 static int PTT(walk)(const struct pt *pt, uint64_t iova, unsigned flags,
 		     struct pt_walk *w)
 {
 	if (__builtin_expect(!pt->mem.ops && !flags && !w->rec, 1)) {
-		const struct pt lp = *pt;
-		unsigned l = lp.start_level;
-		uint64_t table = lp.root, imask, tand = ~0ull, tor = 0;
+		int r;
 
-		if (__builtin_expect(iova >> lp.cfg.ias, 0))
-			goto slow;
-		imask = (1ull << (lp.cfg.ias - PTT_SHIFT(l))) - 1;
-		for (;;) {
-			unsigned shift = PTT_SHIFT(l);
-			const uint64_t *p =
-				(const uint64_t *)(uintptr_t)(table +
-							      ((iova >> shift) &
-							       imask) *
-								      8);
-			uint64_t d = pte_read(p), addr = 0;
-			int kind = PTT_DECODE(&lp, l, d, &addr);
-
-			if (kind == PTD_TABLE) {
-				tand &= d;
-				tor |= d;
-				table = addr;
-				l--;
-				imask = (1ull << PTT_BITS) - 1;
-				continue;
-			}
-			if (kind != PTD_LEAF)
-				break;
-			w->oa = addr | (iova & ((1ull << shift) - 1));
-			w->desc = d;
-			w->perm = PTT_LEAF_PERM(&lp, d) &
-				  ~PTT_TABLE_DENY(&lp, tand, tor);
-			w->level = (uint8_t)l;
-			w->leaf_shift = (uint8_t)shift;
-			w->fault = PT_FAULT_NONE;
-			w->nrec = 0;
-			w->fault_addr = 0;
-			return 0;
+		switch (pt->start_level) {
+		case 3:
+			r = PTT(walk_fast)(pt, iova, w, 3);
+			break;
+		case 2:
+			r = PTT(walk_fast)(pt, iova, w, 2);
+			break;
+		default:
+			r = PTT(walk_fast)(pt, iova, w, pt->start_level);
+			break;
 		}
+		if (__builtin_expect(r == 0, 1))
+			return 0;
 	}
-slow:
 	return PTT(walk_slow)(pt, iova, flags, w);
 }
 
