@@ -776,24 +776,25 @@ int iopt_set_dirty_tracking(struct iopt *iopt, struct iommu_domain *d,
 			}
 		}
 		xfree(scratch);
-		if (rc)
-			return rc;
 		if (iopt->areas.count)
 			sync_range(d, 0, IOPT_MAX);
+		if (rc)
+			return rc;
 	}
 	return d->ops->set_dirty_tracking(d, enable);
 }
 
 /* OR the 4 KiB dirty bits of [s, s + len) (in @scratch) into the caller's
- * bitmap of @page_size bits starting at @base. */
+ * bitmap of page_size bits starting at cmd->iova, through @buf (room for
+ * the words one chunk touches). */
 static int merge_dirty(const struct iommu_hwpt_get_dirty_bitmap *cmd,
-		       uint64_t s, uint64_t len, const uint64_t *scratch)
+		       uint64_t s, uint64_t len, const uint64_t *scratch,
+		       uint64_t *buf)
 {
 	uint64_t ps = cmd->page_size, npages = len / 4096;
 	uint64_t first_bit = (s - cmd->iova) / ps;
 	uint64_t last_bit = (s + len - 1 - cmd->iova) / ps;
-	uint64_t w0 = first_bit / 64, w1 = last_bit / 64, nw = w1 - w0 + 1;
-	uint64_t *buf;
+	uint64_t w0 = first_bit / 64, nw = last_bit / 64 - w0 + 1;
 	bool any = false;
 	int rc;
 
@@ -801,26 +802,22 @@ static int merge_dirty(const struct iommu_hwpt_get_dirty_bitmap *cmd,
 		any = scratch[i] != 0;
 	if (!any)
 		return 0;
-	buf = xmalloc(nw * 8);
-	if (!buf)
-		return -ENOMEM;
 	rc = copy_from_user(buf, cmd->data + w0 * 8, nw * 8);
 	if (rc)
-		goto out;
+		return rc;
 	for (uint64_t k = 0; k < npages; k++) {
 		uint64_t a, b;
 
 		if (!(scratch[k / 64] & (1ull << (k % 64))))
 			continue;
+		/* A dirty IOPTE larger than page_size sets every bit it
+		 * covers; one smaller sets its page's bit. */
 		a = (s + k * 4096 - cmd->iova) / ps;
 		b = (s + k * 4096 + 4095 - cmd->iova) / ps;
 		for (uint64_t bit = a; bit <= b; bit++)
 			buf[bit / 64 - w0] |= 1ull << (bit % 64);
 	}
-	rc = copy_to_user(cmd->data + w0 * 8, buf, nw * 8);
-out:
-	xfree(buf);
-	return rc;
+	return copy_to_user(cmd->data + w0 * 8, buf, nw * 8);
 }
 
 int iopt_read_and_clear_dirty(struct iopt *iopt, struct iommu_domain *d,
@@ -828,7 +825,8 @@ int iopt_read_and_clear_dirty(struct iopt *iopt, struct iommu_domain *d,
 {
 	bool no_clear = cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
 	uint64_t last, mask = iopt->iova_alignment - 1, ps = cmd->page_size;
-	uint64_t *scratch;
+	uint64_t chunk = DIRTY_CHUNK_PAGES, *scratch, *buf;
+	bool cleared = false;
 	int rc = 0;
 
 	if (add_overflows(cmd->iova, cmd->length - 1, &last))
@@ -846,9 +844,18 @@ int iopt_read_and_clear_dirty(struct iopt *iopt, struct iommu_domain *d,
 	/* Harvest at 4 KiB, the smallest IOPTE an IOAS can hold. */
 	if ((cmd->iova & 4095) || ((last + 1) & 4095))
 		return -EINVAL;
-	scratch = xmalloc(DIRTY_CHUNK_PAGES / 8);
-	if (!scratch)
-		return -ENOMEM;
+	/* Sub-4K bitmap pages multiply the bits per chunk: keep the
+	 * caller-side buffer bounded. */
+	if (ps < 4096)
+		chunk /= 4096 / ps;
+	/* Everything allocated before any dirty bit is cleared: a failure
+	 * must not lose them. */
+	scratch = xmalloc(chunk / 8);
+	buf = xmalloc((chunk * (ps < 4096 ? 4096 / ps : 1)) / 8 + 16);
+	if (!scratch || !buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	for (struct itree_node *n =
 		     itree_iter_first(&iopt->areas, cmd->iova, last);
 	     n && !rc; n = itree_iter_next(&iopt->areas, n, last)) {
@@ -858,20 +865,25 @@ int iopt_read_and_clear_dirty(struct iopt *iopt, struct iommu_domain *d,
 		while (!rc) {
 			uint64_t len = e - s + 1;
 
-			if (len > DIRTY_CHUNK_PAGES * 4096)
-				len = DIRTY_CHUNK_PAGES * 4096;
+			if (len > chunk * 4096)
+				len = chunk * 4096;
 			memset(scratch, 0, (len / 4096 + 63) / 64 * 8);
 			rc = d->ops->read_and_clear_dirty(d, s, len, scratch,
 							  no_clear);
+			cleared |= !no_clear;
 			if (!rc)
-				rc = merge_dirty(cmd, s, len, scratch);
+				rc = merge_dirty(cmd, s, len, scratch, buf);
 			if (s + len - 1 == e)
 				break;
 			s += len;
 		}
 	}
+out:
 	xfree(scratch);
-	if (!rc && !no_clear)
+	xfree(buf);
+	/* Cleared dirty state must reach the IOTLB (writable-dirty entries
+	 * would skip the next update), even if we failed part way. */
+	if (cleared)
 		sync_range(d, cmd->iova, last);
 	return rc;
 }

@@ -12,9 +12,9 @@
 #include "drivers/inflight.h"
 #include "machine/machine.h"
 
-static void record_fault(struct machine_device *d,
-			 const struct ionest_xlate_req *req,
-			 const struct ionest_xlate_res *res)
+static __attribute__((noinline, cold)) void
+record_fault(struct machine_device *d, const struct ionest_xlate_req *req,
+	     const struct ionest_xlate_res *res)
 {
 	pthread_mutex_lock(&d->fault_lock);
 	d->fault.count++;

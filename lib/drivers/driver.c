@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "drivers/driver.h"
+#include "hw/hw.h"
 #include "util/alloc.h"
 
 extern const struct iommu_driver mock_driver;
@@ -80,6 +81,9 @@ int iommu_dev_probe(struct iommu_inst *inst, struct iommu_dev *dev)
 	dev->dirty_capable = false;
 	dev->coherent = false;
 	dev->priv = NULL;
+	dev->drv_translate = inst->drv->translate;
+	dev->hw_translate = inst->hw->ops->translate;
+	dev->hw = inst->hw;
 	return inst->drv->probe_device(inst, dev);
 }
 

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <ionest/hw.h>
 
+#include "hw/hw.h"
 #include "pt/pt.h"
 
 struct iommu_inst;
@@ -67,6 +68,15 @@ struct iommu_dev {
 	bool dirty_capable; /* IOMMU_CAP_DIRTY_TRACKING */
 	bool coherent; /* IOMMU_CAP_CACHE_COHERENCY (required to bind) */
 	void *priv; /* driver state */
+	/* Set by iommu_dev_probe: the DMA path's translate without the
+	 * pointer chase through inst -> drv / hw -> ops. */
+	int (*drv_translate)(struct iommu_dev *dev,
+			     const struct ionest_xlate_req *req,
+			     struct ionest_xlate_res *res);
+	int (*hw_translate)(struct ionest_hw *hw,
+			    const struct ionest_xlate_req *req,
+			    struct ionest_xlate_res *res);
+	struct ionest_hw *hw;
 };
 
 /* Reserved IOVA regions a device imposes on every address space it is
@@ -248,11 +258,10 @@ static inline int iommu_translate(struct iommu_dev *dev,
 				  const struct ionest_xlate_req *req,
 				  struct ionest_xlate_res *res)
 {
-	const struct iommu_driver *drv = dev->inst->drv;
-
-	if (drv->translate)
-		return drv->translate(dev, req, res);
-	return ionest_hw_translate(dev->inst->hw, req, res);
+	if (dev->drv_translate)
+		return dev->drv_translate(dev, req, res);
+	/* ionest_hw_translate() without its argument checks: hot path. */
+	return dev->hw_translate(dev->hw, req, res);
 }
 
 /* Smallest page of a bitmap (0 if empty). */

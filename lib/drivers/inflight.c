@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* DMA in flight: per-thread slots and the wait for a quiescent point. */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "drivers/inflight.h"
 
@@ -24,6 +27,16 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 __thread struct inflight_slot *inflight_self
 	__attribute__((tls_model("initial-exec")));
+bool inflight_asym;
+
+__attribute__((constructor)) static void inflight_init(void)
+{
+	/* Before any DMA can run: readers skip their fence only once the
+	 * waiters are certain to issue the membarrier. */
+	if (!syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		     0, 0))
+		inflight_asym = true;
+}
 
 static void slot_release(void *p)
 {
@@ -106,9 +119,12 @@ static void wait_slot(struct inflight_slot *s)
 
 void inflight_wait(void)
 {
-	/* Pairs with the fence in inflight_begin: either the section sees
-	 * what the caller changed before this point, or we see it busy. */
+	/* Pairs with inflight_begin: either the section sees what the caller
+	 * changed before this point, or we see it busy. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (inflight_asym &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+		abort(); /* registered at load time: cannot fail */
 	for (struct inflight_chunk *c = &first_chunk; c;
 	     c = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE)) {
 		for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {

@@ -8,9 +8,10 @@
  * synced invalidation returns, no DMA uses the old translation and no walker
  * touches freed memory.
  *
- * The read side costs one store and one fence on a per-thread cache line,
- * no shared writes: DMA from many threads does not contend. The wait side
- * scans every thread's slot and spins until each busy one moved on.
+ * The read side costs one store on a per-thread cache line (plus a fence
+ * where membarrier(2) is unavailable), no shared writes: DMA from many
+ * threads does not contend. The wait side issues the barrier, scans every
+ * thread's slot and spins until each busy one moved on.
  *
  * A thread must not call inflight_wait() from inside its own section on
  * another thread's behalf in a cycle; its own section is skipped (a PRI
@@ -19,6 +20,7 @@
 #ifndef IONEST_DRIVERS_INFLIGHT_H
 #define IONEST_DRIVERS_INFLIGHT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct inflight_slot {
@@ -30,6 +32,9 @@ struct inflight_slot {
 } __attribute__((aligned(64)));
 
 struct inflight_slot *inflight_slot_get(void);
+/* membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) is registered and used by
+ * inflight_wait (set once, at load time). */
+extern bool inflight_asym;
 
 extern __thread struct inflight_slot *inflight_self
 	__attribute__((tls_model("initial-exec")));
@@ -44,9 +49,15 @@ static inline void inflight_begin(void)
 		uint64_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 
 		__atomic_store_n(&s->state, (v | 1) + 2, __ATOMIC_RELAXED);
-		/* Order the busy mark before every table and data access
-		 * (pairs with the fence in inflight_wait). */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		/* Order the busy mark before every table and data access.
+		 * With membarrier(2) the waiter forces that order on every
+		 * running thread, so the reader needs only the compiler's;
+		 * otherwise a full fence pairs with the one in inflight_wait.
+		 */
+		if (__builtin_expect(inflight_asym, 1))
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		else
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 }
 

@@ -15,6 +15,7 @@
 #include "drivers/driver.h"
 #include "drivers/inflight.h"
 #include "hw/hw.h"
+#include "hw/tlb.h"
 #include "util/alloc.h"
 
 #define MOCK_IAS 48
@@ -30,6 +31,7 @@ struct mock_domain {
 	bool dirty_enabled; /* read by DMA (relaxed) */
 	/* Tables are being freed without a gather: DMA must stay out. */
 	bool draining;
+	uint16_t tag; /* TLB domain tag */
 };
 
 struct mock_pasid_ent {
@@ -56,6 +58,9 @@ struct mock_hw {
 	struct ionest_mock_config cfg;
 	uint8_t pasid_bits;
 	bool dirty, ats;
+	/* IOTLB, tagged by domain, keyed by (RID, PASID). */
+	struct hw_tlb tlb;
+	uint16_t next_tag;
 	/* sid -> device, two levels of 256, read without locks */
 	struct mock_dev **sid_l1[1u << (MOCK_SID_BITS - 8)];
 };
@@ -132,24 +137,43 @@ static void mock_fault(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 				 req->iova, code);
 }
 
-static int mock_translate(struct ionest_hw *hw,
-			  const struct ionest_xlate_req *req,
-			  struct ionest_xlate_res *res)
+static uint32_t tlb_ssid(const struct ionest_xlate_req *req)
 {
-	struct mock_hw *mh = to_mock_hw(hw);
+	return req->ssid_valid ? req->ssid | HW_TLB_SSID_VALID : 0;
+}
+
+static void hit(const struct ionest_xlate_req *req,
+		struct ionest_xlate_res *res, uint64_t pa_block, unsigned shift,
+		uint32_t perm)
+{
+	uint64_t mask = (1ull << shift) - 1;
+
+	res->status = IONEST_XLATE_OK;
+	res->perm = perm | (req->access & IONEST_ACCESS_PRIV);
+	res->addr = pa_block | (req->iova & mask);
+	res->size = 1ull << shift;
+}
+
+/* The walk, on an IOTLB miss (kept out of line: the hit path stays
+ * small). */
+static __attribute__((noinline)) int
+mock_translate_miss(struct mock_hw *mh, const struct ionest_xlate_req *req,
+		    struct ionest_xlate_res *res, uint32_t need)
+{
+	struct ionest_hw *hw = &mh->base;
 	struct mock_domain *dom;
+	struct hw_tlb_entry te;
 	struct mock_dev *md;
 	struct pt_walk w;
 	unsigned flags = 0;
-	uint32_t need = 0, got = 0;
+	uint32_t got = 0;
+	uint64_t gen;
 
-	if (req->access & ~(uint32_t)(IONEST_ACCESS_READ | IONEST_ACCESS_WRITE |
-				      IONEST_ACCESS_EXEC | IONEST_ACCESS_PRIV))
-		return -EINVAL;
-	if (req->sid >> MOCK_SID_BITS)
-		return -EINVAL;
 	memset(res, 0, sizeof(*res));
-	hw_count(hw, hw_translate);
+	hw_count(hw, hw_tlb_miss);
+	/* Before reading the attachment: a fill that raced with an
+	 * invalidation is refused. */
+	gen = hw_tlb_gen(&mh->tlb);
 
 	md = sid_lookup(mh, req->sid);
 	if (!md) {
@@ -179,10 +203,12 @@ static int mock_translate(struct ionest_hw *hw,
 		mock_fault(hw, req, res, IONEST_MOCK_FAULT_TRANSLATION);
 		return 0;
 	}
-	if ((req->access & IONEST_ACCESS_WRITE) &&
-	    __atomic_load_n(&dom->dirty_enabled, __ATOMIC_RELAXED))
+	bool tracking = __atomic_load_n(&dom->dirty_enabled, __ATOMIC_RELAXED);
+
+	if ((req->access & IONEST_ACCESS_WRITE) && tracking)
 		flags = PT_WALK_SET_DIRTY | PT_WALK_SET_AF;
 	w.rec = NULL;
+	hw_count(hw, hw_walk);
 	if (pt_walk(&dom->pt, req->iova, flags, &w)) {
 		mock_fault(hw, req, res,
 			   w.fault == PT_FAULT_TRANSLATION ?
@@ -190,29 +216,111 @@ static int mock_translate(struct ionest_hw *hw,
 				   IONEST_MOCK_FAULT_TABLE);
 		return 0;
 	}
-	/* An instruction fetch is a read of the page for this model. */
-	if (req->access & (IONEST_ACCESS_READ | IONEST_ACCESS_EXEC))
-		need |= PT_PERM_R;
-	if (req->access & IONEST_ACCESS_WRITE)
-		need |= PT_PERM_W;
-	if ((w.perm & need) != need) {
+	if (w.perm & PT_PERM_R)
+		got |= IONEST_ACCESS_READ;
+	if (w.perm & PT_PERM_W)
+		got |= IONEST_ACCESS_WRITE;
+	if ((got & need) != need) {
 		mock_fault(hw, req, res, IONEST_MOCK_FAULT_PERMISSION);
 		return 0;
 	}
-	if (w.perm & PT_PERM_R)
-		got |= IONEST_ACCESS_READ | IONEST_ACCESS_EXEC;
-	if (w.perm & PT_PERM_W)
-		got |= IONEST_ACCESS_WRITE;
-	res->status = IONEST_XLATE_OK;
-	res->perm = got | (req->access & IONEST_ACCESS_PRIV);
-	res->addr = w.oa;
-	res->size = 1ull << w.leaf_shift;
+	hit(req, res, w.oa & ~((1ull << w.leaf_shift) - 1), w.leaf_shift,
+	    got | ((got & IONEST_ACCESS_READ) ? IONEST_ACCESS_EXEC : 0));
+	/* Cache it; under dirty tracking a clean page is cached without
+	 * write, so the first write walks and sets D, as hardware does. */
+	te = (struct hw_tlb_entry){
+		.va = req->iova & ~((1ull << w.leaf_shift) - 1),
+		.pa = w.oa & ~((1ull << w.leaf_shift) - 1),
+		.sid = req->sid,
+		.ssid = tlb_ssid(req),
+		.dom = dom->tag,
+		.shift = w.leaf_shift,
+		.flags = (uint8_t)res->perm & 7u,
+	};
+	if (tracking && !(w.perm & PT_PERM_DIRTY))
+		te.flags &= (uint8_t)~IONEST_ACCESS_WRITE;
+	hw_tlb_insert(&mh->tlb, &te, gen);
 	return 0;
+}
+
+static int mock_translate(struct ionest_hw *hw,
+			  const struct ionest_xlate_req *req,
+			  struct ionest_xlate_res *res)
+{
+	struct mock_hw *mh = to_mock_hw(hw);
+	uint32_t need =
+		req->access &
+		(IONEST_ACCESS_READ | IONEST_ACCESS_WRITE | IONEST_ACCESS_EXEC);
+	struct hw_tlb_entry te;
+
+	if (__builtin_expect(
+		    (req->access &
+		     ~(uint32_t)(IONEST_ACCESS_READ | IONEST_ACCESS_WRITE |
+				 IONEST_ACCESS_EXEC | IONEST_ACCESS_PRIV)) ||
+			    (req->sid >> MOCK_SID_BITS),
+		    0))
+		return -EINVAL;
+	hw_count(hw, hw_translate);
+	/* An instruction fetch is a read of the page for this model. */
+	if (need & IONEST_ACCESS_EXEC)
+		need = (need & ~(uint32_t)IONEST_ACCESS_EXEC) |
+		       IONEST_ACCESS_READ;
+
+	/* IOTLB: entries only exist for valid (RID, PASID, domain) triples;
+	 * one lacking a permission (e.g. write to a clean page under dirty
+	 * tracking) falls back to the walk. */
+	if (__builtin_expect(hw_tlb_lookup(&mh->tlb, req->sid, tlb_ssid(req),
+					   req->iova, &te),
+			     1) &&
+	    (te.flags & need) == need) {
+		hw_count(hw, hw_tlb_hit);
+		res->fault = 0;
+		res->recorded = false;
+		res->stage2 = false;
+		res->stag = 0;
+		res->fault_addr = 0;
+		hit(req, res, te.pa, te.shift, te.flags & 7u);
+		return 0;
+	}
+	return mock_translate_miss(mh, req, res, need);
+}
+
+/* Drop cached translations, then wait out DMA that may still use them. */
+static void tlb_inv(struct mock_hw *mh, const struct hw_tlb_match *m)
+{
+	if (hw_tlb_invalidate(&mh->tlb, m))
+		hw_count(&mh->base, hw_invalidation);
+	inflight_wait();
+}
+
+static void tlb_inv_dom(struct mock_hw *mh, uint16_t tag, uint64_t start,
+			uint64_t last, bool range)
+{
+	struct hw_tlb_match m = {
+		.fields = HW_TLB_M_DOM | (range ? HW_TLB_M_RANGE : 0),
+		.dom = tag,
+		.va_start = start,
+		.va_last = last,
+	};
+
+	tlb_inv(mh, &m);
+}
+
+static void tlb_inv_stream(struct mock_hw *mh, uint32_t sid, uint32_t ssid,
+			   bool all_ssids)
+{
+	struct hw_tlb_match m = {
+		.fields = HW_TLB_M_SID | (all_ssids ? 0 : HW_TLB_M_SSID),
+		.sid = sid,
+		.ssid = ssid,
+	};
+
+	tlb_inv(mh, &m);
 }
 
 static void mock_flush_caches(struct ionest_hw *hw)
 {
-	/* no caches */
+	hw_tlb_flush(&to_mock_hw(hw)->tlb);
 }
 
 static bool mock_can_nest(const struct ionest_hw *hw)
@@ -226,6 +334,7 @@ static void mock_hw_free(struct ionest_hw *hw)
 
 	for (unsigned i = 0; i < (1u << (MOCK_SID_BITS - 8)); i++)
 		xfree(mh->sid_l1[i]);
+	hw_tlb_fini(&mh->tlb);
 	hw_fini(hw);
 	xfree(mh);
 }
@@ -269,6 +378,10 @@ ionest_mock_iommu_new(const struct ionest_mock_config *cfg)
 	if (!mh)
 		return NULL;
 	mh->cfg = c;
+	if (hw_tlb_init(&mh->tlb, 4096)) {
+		xfree(mh);
+		return NULL;
+	}
 	mh->pasid_bits = cfg_val(c.pasid_bits, 20);
 	if (mh->pasid_bits > 20)
 		mh->pasid_bits = 20;
@@ -348,7 +461,7 @@ static void mock_release_device(struct iommu_dev *dev)
 	__atomic_store_n(&mh->sid_l1[dev->rid >> 8][dev->rid & 0xff], NULL,
 			 __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&dev->inst->lock);
-	inflight_wait();
+	tlb_inv_stream(mh, dev->rid, 0, true);
 	xfree(md->pasids);
 	xfree(md);
 	dev->priv = NULL;
@@ -366,11 +479,13 @@ static int mock_hw_info(struct iommu_dev *dev, uint32_t req_type,
 	return 0;
 }
 
-static void mock_set_rid(struct mock_dev *md, struct mock_domain *d)
+static void mock_set_rid(struct iommu_dev *dev, struct mock_domain *d)
 {
+	struct mock_dev *md = dev->priv;
+
 	__atomic_store_n(&md->rid_dom, d, __ATOMIC_RELEASE);
-	/* DMA still using the old attachment finishes before we return. */
-	inflight_wait();
+	/* Nothing cached or in flight uses the old attachment after this. */
+	tlb_inv_stream(dev->inst->priv, dev->rid, 0, false);
 }
 
 static int mock_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
@@ -379,7 +494,7 @@ static int mock_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
 		return -EINVAL;
 	if ((d->flags & IOMMU_DOMAIN_F_DIRTY) && !dev->dirty_capable)
 		return -EINVAL;
-	mock_set_rid(dev->priv, to_mock_dom(d));
+	mock_set_rid(dev, to_mock_dom(d));
 	return 0;
 }
 
@@ -399,7 +514,8 @@ static int mock_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
 		if (old->e[i].pasid == pasid) {
 			__atomic_store_n(&old->e[i].dom, to_mock_dom(d),
 					 __ATOMIC_RELEASE);
-			inflight_wait();
+			tlb_inv_stream(dev->inst->priv, dev->rid,
+				       pasid | HW_TLB_SSID_VALID, false);
 			return 0;
 		}
 		if (old->e[i].dom)
@@ -420,14 +536,15 @@ static int mock_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
 	t->e[i].dom = to_mock_dom(d);
 	t->n = j + 1;
 	__atomic_store_n(&md->pasids, t, __ATOMIC_RELEASE);
-	inflight_wait();
+	tlb_inv_stream(dev->inst->priv, dev->rid, pasid | HW_TLB_SSID_VALID,
+		       false);
 	xfree(old);
 	return 0;
 }
 
 static int mock_attach_blocked(struct iommu_dev *dev)
 {
-	mock_set_rid(dev->priv, NULL);
+	mock_set_rid(dev, NULL);
 	return 0;
 }
 
@@ -439,7 +556,8 @@ static void mock_remove_dev_pasid(struct iommu_dev *dev, uint32_t pasid)
 	for (unsigned i = 0; t && i < t->n; i++) {
 		if (t->e[i].pasid == pasid) {
 			__atomic_store_n(&t->e[i].dom, NULL, __ATOMIC_RELEASE);
-			inflight_wait();
+			tlb_inv_stream(dev->inst->priv, dev->rid,
+				       pasid | HW_TLB_SSID_VALID, false);
 			return;
 		}
 	}
@@ -517,8 +635,12 @@ static void mock_iotlb_sync(struct iommu_domain *d, struct iommu_gather *g)
 {
 	struct mock_domain *md = to_mock_dom(d);
 
-	/* No IOTLB: only DMA in flight may still use the old tables. */
-	inflight_wait();
+	/* Drop the IOTLB entries, wait for DMA in flight, then the old
+	 * tables can go (the CMD_SYNC / wait descriptor of real parts). */
+	if (g->pending)
+		tlb_inv_dom(d->inst->priv, md->tag, g->start, g->last, true);
+	else
+		inflight_wait();
 	pt_gather_release(&md->pt, &g->pt);
 	g->pending = false;
 }
@@ -527,7 +649,8 @@ static int mock_set_dirty_tracking(struct iommu_domain *d, bool enable)
 {
 	__atomic_store_n(&to_mock_dom(d)->dirty_enabled, enable,
 			 __ATOMIC_RELAXED);
-	inflight_wait();
+	/* Cached writable entries would skip the dirty update. */
+	tlb_inv_dom(d->inst->priv, to_mock_dom(d)->tag, 0, 0, false);
 	return 0;
 }
 
@@ -543,7 +666,7 @@ static void mock_domain_free(struct iommu_domain *d)
 {
 	struct mock_domain *md = to_mock_dom(d);
 
-	inflight_wait();
+	tlb_inv_dom(d->inst->priv, md->tag, 0, 0, false);
 	pt_destroy(&md->pt);
 	xfree(md);
 }
@@ -589,6 +712,7 @@ static int mock_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 		xfree(md);
 		return rc;
 	}
+	md->tag = __atomic_fetch_add(&mh->next_tag, 1, __ATOMIC_RELAXED);
 	md->base.type = IOMMU_DOMAIN_PAGING;
 	md->base.ops = &mock_paging_ops;
 	md->base.inst = dev->inst;

@@ -73,6 +73,48 @@ static void test_dma_lands_in_right_bytes(void **state)
 		assert_int_equal(in[i], 0x5a);
 }
 
+static void test_iotlb_hits_and_invalidation(void **state)
+{
+	struct env *e = *state;
+	const char *hw = ionest_hw_name(ionest_machine_iommu(e->f.m, "iommu0"));
+	uint64_t hits0, hits1, walks0, walks1;
+	uint32_t pt = e->ioas;
+	uint8_t b[8] = { 3 };
+
+	assert_non_null(hw);
+	assert_int_equal(fx_map_fixed(e->f.fd, e->ioas, e->mem, LEN, 0x100000),
+			 0);
+	assert_int_equal(fx_attach(&e->f, 0, &pt), 0);
+	assert_int_equal(
+		fx_dma_write(&e->f, 0, IONEST_NO_PASID, 0x100000, b, 8), 0);
+	assert_int_equal(ionest_counter_get(hw, "tlb_hit", &hits0), 0);
+	assert_int_equal(ionest_counter_get(hw, "walk", &walks0), 0);
+	/* Same page again: an IOTLB hit, no walk. */
+	assert_int_equal(
+		fx_dma_write(&e->f, 0, IONEST_NO_PASID, 0x100010, b, 8), 0);
+	assert_int_equal(ionest_counter_get(hw, "tlb_hit", &hits1), 0);
+	assert_int_equal(ionest_counter_get(hw, "walk", &walks1), 0);
+	assert_int_equal(hits1, hits0 + 1);
+	assert_int_equal(walks1, walks0);
+	/* Another device never hits on this device's entries. */
+	pt = e->ioas;
+	assert_int_equal(fx_attach(&e->f, 1, &pt), 0);
+	assert_int_equal(
+		fx_dma_write(&e->f, 1, IONEST_NO_PASID, 0x100010, b, 8), 0);
+	assert_int_equal(ionest_counter_get(hw, "walk", &walks1), 0);
+	assert_int_equal(walks1, walks0 + 1);
+	/* A remap of the same IOVA to other memory is seen at once. */
+	assert_int_equal(fx_unmap(e->f.fd, e->ioas, 0x100000, LEN, NULL), 0);
+	assert_int_equal(fx_map_fixed(e->f.fd, e->ioas, e->mem + FX_PAGE,
+				      FX_PAGE, 0x100000),
+			 0);
+	b[0] = 0x44;
+	assert_int_equal(
+		fx_dma_write(&e->f, 0, IONEST_NO_PASID, 0x100000, b, 1), 0);
+	assert_int_equal(e->mem[FX_PAGE], 0x44);
+	assert_int_equal(e->mem[0], 3);
+}
+
 static void test_dma_unmapped_faults(void **state)
 {
 	struct env *e = *state;
@@ -399,6 +441,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_up, env_down)
 		T(test_dma_lands_in_right_bytes),
+		T(test_iotlb_hits_and_invalidation),
 		T(test_dma_unmapped_faults),
 		T(test_dma_blocked_before_attach),
 		T(test_unmap_visible_to_next_dma),

@@ -673,6 +673,15 @@ static void test_dirty_tracking(void **state)
 	assert_int_equal(
 		dirty_get(e, h, 0x100000, 16 * FX_PAGE, FX_PAGE, bm, 0), 0);
 	assert_int_equal(bm[0], 0);
+	/* A page written again after the clear is dirty again: the clear
+	 * reached the IOTLB too (no cached writable-dirty entry). */
+	assert_int_equal(fx_dma_write(&e->f, 0, IONEST_NO_PASID,
+				      0x100000 + 5 * FX_PAGE, &b, 1),
+			 0);
+	assert_int_equal(
+		dirty_get(e, h, 0x100000, 16 * FX_PAGE, FX_PAGE, bm, 0), 0);
+	assert_int_equal(bm[0], 1ull << 5);
+	bm[0] = 0;
 	/* 8K granules, sub-range starting at page 4. */
 	assert_int_equal(fx_dma_write(&e->f, 0, IONEST_NO_PASID,
 				      0x100000 + 7 * FX_PAGE, &b, 1),
