@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* VT-d model: the first-stage paging-structure (PDE) cache. One-read misses
+/* VT-d model: the paging-structure (PDE) cache. One-read misses
  * from it, what it may keep (IH=1) and must drop, staleness of upper-level
  * changes until invalidated, privilege tags, and every case it must leave
  * to the full walk (faults, A/D/EA updates). */
@@ -248,6 +248,56 @@ static void test_not_under_eafe(void **state)
 	vtd_h_fini(&e.h);
 }
 
+static void test_second_stage(void **state)
+{
+	struct vtd_h h;
+	struct pt ss;
+	struct vtd *v;
+	uint64_t n, *leaf;
+
+	vtd_h_init(&h, NULL);
+	v = to_vtd(h.hw);
+	vtd_h_pt(&h, &ss, PT_FMT_VTD_SS, 48, 0, PT_CFG_AD);
+	vtd_h_attach(&h, SID, 0,
+		     &(struct vtd_h_pe){ .pgtt = VTD_PGTT_SS,
+					 .did = DID,
+					 .ssptptr = ss.root,
+					 .q0 = VTD_PE_SSADE });
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(pt_map(&ss, 0x1000ull * i, OLD + 0x1000ull * i,
+					0x1000, i == 5 ? PR : RW, 0),
+				 0);
+	vtd_h_expect(&h, SID, false, 0, 0x1000, R, OLD + 0x1000);
+	assert_int_equal(hw_tlb_count(&v->psc), 1);
+	/* One read per miss; A set by the walk beforehand is required. */
+	*vtd_h_pte(&ss, 0x2000, 0) |= 1ull << 8;
+	n = v->hw.ctr_val[hw_walk_read];
+	vtd_h_expect(&h, SID, false, 0, 0x2000, R, OLD + 0x2000);
+	assert_int_equal(v->hw.ctr_val[hw_walk_read], n + 1);
+	/* Writes need D: the walk sets it. */
+	leaf = vtd_h_pte(&ss, 0x3000, 0);
+	vtd_h_expect(&h, SID, false, 0, 0x3000, W, OLD + 0x3000);
+	assert_true(*leaf & (1ull << 9));
+	/* Read-only and absent entries: the walk's 0x79. */
+	vtd_h_expect_fault(&h, SID, false, 0, 0x5000, W, VTD_FR_SS_PERM);
+	vtd_h_expect_fault(&h, SID, false, 0, 0x9000, R, VTD_FR_SS_PERM);
+	/* P_IOTLB never touches second-stage-only entries; a
+	 * page-selective IOTLB invalidation in range does. */
+	assert_int_equal(
+		vtd_h_inv(&h, vtd_h_d_piotlb(VTD_PIOTLB_G_PASID, DID, 0), 0),
+		0);
+	assert_int_equal(hw_tlb_count(&v->psc), 1);
+	vtd_h_queue(&h, vtd_h_d_iotlb(VTD_IOTLB_G_PAGE, DID),
+		    vtd_h_d_addr(0x200000, 0, false), 0, 0);
+	assert_int_equal(vtd_h_sync(&h), 0);
+	assert_int_equal(hw_tlb_count(&v->psc), 1);
+	vtd_h_queue(&h, vtd_h_d_iotlb(VTD_IOTLB_G_PAGE, DID),
+		    vtd_h_d_addr(0x7000, 0, false), 0, 0);
+	assert_int_equal(vtd_h_sync(&h), 0);
+	assert_int_equal(hw_tlb_count(&v->psc), 0);
+	vtd_h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_left_to_the_walk),
 		cmocka_unit_test(test_supervisor_write_protect),
 		cmocka_unit_test(test_not_under_eafe),
+		cmocka_unit_test(test_second_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,25 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
- * First-stage paging-structure cache (the PDE cache of the architecture):
- * for a request stream and a 2 MB region of its input space, the host
- * address of the last-level (PT) table and what the levels above it allow.
- * An IOTLB miss that hits here reads one PTE instead of walking: in nested
- * mode the table address has already been through the second stage, and
- * the output goes through the stage-2 walk cache.
+ * Paging-structure cache (the PDE cache of the architecture): for a
+ * request stream and a 2 MB region of its input space, the host address of
+ * the last-level table and what the levels above it allow. An IOTLB miss
+ * that hits here reads one entry instead of walking: in nested mode the
+ * table address has already been through the second stage, and the output
+ * goes through the stage-2 walk cache.
  *
  * Entries live in a struct hw_tlb keyed like the IOTLB (source-id, PASID or
  * none; va = 2 MB block; shift 21), tagged with DID and PASID, flags:
- *   IONEST_ACCESS_READ/WRITE/EXEC  upper levels allow it for the privilege
+ *   IONEST_ACCESS_READ/WRITE/EXEC  upper levels allow it (first stage: for
+ *                                  the privilege it was filled for)
  *   IONEST_ACCESS_PRIV             filled for a supervisor request
- *   HW_TLB_S1 (always), HW_TLB_S2  nested: the output is a GPA
- *   VTD_PSC_WFORCE                 supervisor write with WPE=0: R/W ignored
- * They go with the IOTLB entries of the same scope, except for
- * PASID-based page-selective invalidations with IH=1 (leaf-only change).
- * Entries under EAFE are not made (EA must be set on every level).
+ *   HW_TLB_S1                      first-stage tables (FS or nested)
+ *   HW_TLB_S2                      second stage: the output of a nested
+ *                                  walk is a GPA; alone, SS-only tables
+ *   VTD_PSC_WFORCE (with S1)       supervisor write with WPE=0
+ *   VTD_PSC_SSADE (S2 alone)       A/D bits in use
+ * They go with the IOTLB entries of the same scope, except for PASID-based
+ * page-selective invalidations with IH=1 (leaf-only change). Entries under
+ * EAFE are not made (EA must be set on every level).
  *
  * The fast path only finishes what the full walk would finish identically:
- * a present, accessed, non-reserved PTE that grants the access (and is
- * dirty for a write). Anything else walks in full, which also faults.
+ * a present, accessed, non-reserved entry that grants the access (and is
+ * dirty for a write where dirty bits are kept). Anything else walks in
+ * full, which also faults.
  */
 #include "hw/vtd/vtd.h"
 
@@ -28,6 +33,10 @@
 #define X86_US (1ull << 2)
 #define X86_XD (1ull << 63)
 #define X86_ADDR 0x000ffffffffff000ull
+#define SS_R (1ull << 0)
+#define SS_W (1ull << 1)
+#define SS_A (1ull << 8)
+#define SS_D (1ull << 9)
 
 void vtd_psc_prepare(const struct vtd_cfg *cfg, const struct pt_walk_level *rec,
 		     unsigned nrec, uint32_t access, struct vtd_xl *o)
@@ -59,6 +68,22 @@ void vtd_psc_prepare(const struct vtd_cfg *cfg, const struct pt_walk_level *rec,
 	o->psc_flags = fl;
 }
 
+void vtd_psc_prepare_ss(const struct vtd_cfg *cfg,
+			const struct pt_walk_level *rec, unsigned nrec,
+			struct vtd_xl *o)
+{
+	uint64_t all = SS_R | SS_W;
+
+	o->psc_flags = 0;
+	if (nrec < 2 || rec[nrec - 1].level != 0)
+		return;
+	for (unsigned i = 0; i + 1 < nrec; i++)
+		all &= rec[i].desc;
+	o->psc_flags = HW_TLB_S2 | ((all & SS_R) ? IONEST_ACCESS_READ : 0) |
+		       ((all & SS_W) ? IONEST_ACCESS_WRITE : 0) |
+		       ((cfg->flags & VTD_CFG_SSADE) ? VTD_PSC_SSADE : 0);
+}
+
 void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
 		  uint32_t key, const struct vtd_cfg *cfg,
 		  const struct vtd_xl *xl, uint64_t gen)
@@ -78,6 +103,53 @@ void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
 		hw_tlb_insert(&v->psc, &e, gen);
 }
 
+/* A second-stage-only leaf read through the cache: permissions of the
+ * levels above folded with the leaf's R/W; X is left to the walk (SSEE is
+ * not known here). */
+static bool psc_ss(struct vtd *v, const struct hw_tlb_entry *e, uint64_t pte,
+		   uint32_t access, uint64_t *oa, uint32_t *perm)
+{
+	bool ad = e->flags & VTD_PSC_SSADE;
+	uint32_t p = 0;
+
+	if ((e->flags & IONEST_ACCESS_READ) && (pte & SS_R))
+		p |= IONEST_ACCESS_READ;
+	if ((e->flags & IONEST_ACCESS_WRITE) && (pte & SS_W) &&
+	    (!ad || (pte & SS_D)))
+		p |= IONEST_ACCESS_WRITE;
+	if ((ad && !(pte & SS_A)) ||
+	    (v->haw < 52 && (pte & X86_ADDR) >> v->haw) ||
+	    (access & (IONEST_ACCESS_READ | IONEST_ACCESS_WRITE)) & ~p)
+		return false;
+	*oa = pte & X86_ADDR;
+	*perm = p;
+	return true;
+}
+
+/* A first-stage leaf: U/S, R/W (or WPE=0 supervisor), XD, A, D. */
+static bool psc_fs(struct vtd *v, const struct hw_tlb_entry *e, uint64_t pte,
+		   uint32_t access, uint64_t *oa, uint32_t *perm)
+{
+	bool w;
+
+	if ((pte & (X86_P | VTD_FS_A)) != (X86_P | VTD_FS_A) ||
+	    (v->haw < 52 && (pte & X86_ADDR) >> v->haw))
+		return false;
+	if (!(access & IONEST_ACCESS_PRIV) && !(pte & X86_US))
+		return false;
+	w = (e->flags & VTD_PSC_WFORCE) ||
+	    ((e->flags & IONEST_ACCESS_WRITE) && (pte & X86_RW));
+	w = w && (pte & VTD_FS_D);
+	if ((access & IONEST_ACCESS_WRITE) && !w)
+		return false;
+	*oa = pte & X86_ADDR;
+	*perm = IONEST_ACCESS_READ | (w ? IONEST_ACCESS_WRITE : 0) |
+		((e->flags & IONEST_ACCESS_EXEC) && !(pte & X86_XD) ?
+			 IONEST_ACCESS_EXEC :
+			 0);
+	return true;
+}
+
 bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 		       uint32_t access, uint32_t key, uint64_t tgen,
 		       struct ionest_xlate_res *res)
@@ -86,16 +158,18 @@ bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 	const uint64_t *p;
 	uint64_t pte, oa;
 	uint32_t perm;
-	bool w, nested;
+	bool fs, nested;
 
 	if (access & IONEST_ACCESS_EXEC)
 		return false;
 	if (!hw_tlb_probe(&v->psc, req->sid, key, req->iova, 21, &e))
 		return false;
-	nested = e.flags & HW_TLB_S2;
-	/* Filled for the other privilege, or a nested write (the stage-2
-	 * dirty state is not cached): walk. */
-	if ((e.flags & IONEST_ACCESS_PRIV) != (access & IONEST_ACCESS_PRIV) ||
+	fs = e.flags & HW_TLB_S1;
+	nested = fs && (e.flags & HW_TLB_S2);
+	/* First stage filled for the other privilege, or a nested write
+	 * (the stage-2 dirty state is not cached): walk. */
+	if ((fs &&
+	     (e.flags & IONEST_ACCESS_PRIV) != (access & IONEST_ACCESS_PRIV)) ||
 	    (nested && (access & IONEST_ACCESS_WRITE)))
 		return false;
 	p = hw_bus_map(&v->hw, e.pa + 8 * ((req->iova >> 12) & 511), 8, false);
@@ -104,21 +178,10 @@ bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 	pte = hw_read64(p);
 	hw_count(&v->hw, hw_walk);
 	hw_count(&v->hw, hw_walk_read);
-	if ((pte & (X86_P | VTD_FS_A)) != (X86_P | VTD_FS_A) ||
-	    (v->haw < 52 && (pte & X86_ADDR) >> v->haw))
+	if (!(fs ? psc_fs(v, &e, pte, access, &oa, &perm) :
+		   psc_ss(v, &e, pte, access, &oa, &perm)))
 		return false;
-	if (!(access & IONEST_ACCESS_PRIV) && !(pte & X86_US))
-		return false;
-	w = (e.flags & VTD_PSC_WFORCE) ||
-	    ((e.flags & IONEST_ACCESS_WRITE) && (pte & X86_RW));
-	w = w && (pte & VTD_FS_D);
-	if ((access & IONEST_ACCESS_WRITE) && !w)
-		return false;
-	perm = IONEST_ACCESS_READ | (w ? IONEST_ACCESS_WRITE : 0) |
-	       ((e.flags & IONEST_ACCESS_EXEC) && !(pte & X86_XD) ?
-			IONEST_ACCESS_EXEC :
-			0);
-	oa = (pte & X86_ADDR) | (req->iova & 0xfff);
+	oa |= req->iova & 0xfff;
 	if (nested) {
 		/* The output GPA through the walk cache, read permission
 		 * only (what its entries prove). */
@@ -128,6 +191,8 @@ bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 		oa = s2.pa + (oa & ((1ull << s2.shift) - 1));
 		perm = IONEST_ACCESS_READ;
 	}
+	if (!fs)
+		access &= ~IONEST_ACCESS_PRIV;
 	e = (struct hw_tlb_entry){
 		.va = req->iova & ~0xfffull,
 		.pa = oa & ~0xfffull,
@@ -135,9 +200,10 @@ bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 		.ssid = key,
 		.dom = e.dom,
 		.shift = 12,
-		.flags = (uint8_t)(perm | (access & IONEST_ACCESS_PRIV) |
-				   HW_TLB_S1 | (nested ? HW_TLB_S2 : 0) |
-				   ((pte & VTD_FS_G) ? HW_TLB_GLOBAL : 0)),
+		.flags =
+			(uint8_t)(perm | (access & IONEST_ACCESS_PRIV) |
+				  (e.flags & (HW_TLB_S1 | HW_TLB_S2)) |
+				  (fs && (pte & VTD_FS_G) ? HW_TLB_GLOBAL : 0)),
 		.asid = e.asid,
 	};
 	hw_tlb_insert(&v->iotlb, &e, tgen);

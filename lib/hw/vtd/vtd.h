@@ -8,7 +8,7 @@
  *   pasid.c     PASID directory and PASID table entries
  *   cfgcache.c  the combined context/PASID cache
  *   walk.c      first-stage, second-stage and nested walks
- *   psc.c       first-stage paging-structure (PDE) cache and its fast path
+ *   psc.c       paging-structure (PDE) cache and its one-read miss path
  *   translate.c requests: IOTLB, walks, ATS, faults, page requests
  *   inval.c     invalidation queue, descriptors, register invalidation
  *   fault.c     fault recording registers and event interrupts
@@ -237,11 +237,16 @@ int vtd_walk(struct vtd *v, const struct vtd_cfg *cfg, uint64_t iova,
 	     uint32_t access, bool ats, struct vtd_xl *out);
 
 /* ---- psc.c ---- */
-#define VTD_PSC_WFORCE 0x80 /* flag: supervisor write, WPE=0 */
+#define VTD_PSC_WFORCE 0x80 /* FS entry: supervisor write, WPE=0 */
+#define VTD_PSC_SSADE 0x80 /* SS-only entry: A/D bits in use */
 /* From a first-stage walk's records: the PDE-cache flags for a 4K leaf
  * reached by a request of @access (0: none). */
 void vtd_psc_prepare(const struct vtd_cfg *cfg, const struct pt_walk_level *rec,
 		     unsigned nrec, uint32_t access, struct vtd_xl *o);
+/* The same for a second-stage-only walk. */
+void vtd_psc_prepare_ss(const struct vtd_cfg *cfg,
+			const struct pt_walk_level *rec, unsigned nrec,
+			struct vtd_xl *o);
 void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
 		  uint32_t key, const struct vtd_cfg *cfg,
 		  const struct vtd_xl *xl, uint64_t gen);

@@ -348,7 +348,8 @@ static int walk_ss(struct vtd *v, const struct vtd_cfg *cfg, uint64_t iova,
 		   uint32_t access, bool ats, struct vtd_xl *o)
 {
 	bool fpd = cfg->flags & VTD_CFG_FPD;
-	struct pt_walk w = { 0 };
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
 	uint8_t r;
 
 	if (ss_beyond(v, cfg, iova))
@@ -361,6 +362,9 @@ static int walk_ss(struct vtd *v, const struct vtd_cfg *cfg, uint64_t iova,
 	o->pa = w.oa;
 	o->shift = w.leaf_shift;
 	o->tlb_flags = HW_TLB_S2;
+	vtd_psc_prepare_ss(cfg, rec, w.nrec, o);
+	if (o->psc_flags)
+		o->psc_table = rec[w.nrec - 1].table;
 	return 0;
 }
 
