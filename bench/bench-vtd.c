@@ -121,9 +121,10 @@ static uint64_t counter(struct model *m, enum hw_counter c)
  * Our time and the baseline's, measured back to back in rounds; the round
  * with the median ratio is reported. The machine is shared and its load
  * drifts (performance.md §3): a ratio taken within one round cancels what
- * a slow drift does to both.
+ * a slow drift does to both. Our runs use the baseline's iteration counts
+ * so that both last about as long.
  */
-#define ROUNDS 9
+#define ROUNDS 7
 static void paired(double (*baseline)(void), void (*fn)(void *, uint64_t),
 		   void *ctx, uint64_t iters, double *ours, double *plain)
 {
@@ -203,7 +204,7 @@ static void bench_hit(void)
 	chain_pass(&c, 4 * PAGES); /* fill the IOTLB */
 	misses = counter(&m, hw_tlb_miss);
 	paired(baseline_hash_hit_ns, chain_pass, &c,
-	       bench_quick() ? 100000 : 200000, &t, &hash);
+	       bench_quick() ? 200000 : 1000000, &t, &hash);
 	if (counter(&m, hw_tlb_miss) != misses)
 		fprintf(stderr, "warning: IOTLB misses in the hit benchmark\n");
 	bench_report("IOTLB hit translate (dep)", t, "ns", "hash hit", hash,
@@ -290,7 +291,7 @@ static void bench_nested_miss(void)
 	hits = counter(&m, hw_s2wc_hit) - hits;
 	wmiss = counter(&m, hw_s2wc_miss) - wmiss;
 	paired(baseline_nested_walk_hot_ns, chain_pass, &c,
-	       bench_quick() ? 20000 : 50000, &t, &w2d);
+	       bench_quick() ? 50000 : 300000, &t, &w2d);
 	bench_report("nested miss, tables hot", t, "ns", "naive 2-D walk", w2d,
 		     0.75, false);
 	snprintf(n, sizeof(n), "nested miss: table reads per miss");
@@ -339,7 +340,7 @@ static void bench_single_miss(enum pt_format fmt, const char *name)
 	c = (struct chain){ &m, DATA, 0 };
 	chain_pass(&c, 4 * PAGES);
 	paired(baseline_radix_walk_hot_ns, chain_pass, &c,
-	       bench_quick() ? 20000 : 50000, &t, &walk);
+	       bench_quick() ? 50000 : 300000, &t, &walk);
 	bench_report(name, t, "ns", "plain radix walk", walk, 0, false);
 	model_fini(&m);
 	pt_destroy(&pt);
