@@ -48,6 +48,8 @@
 	X(vtd_prq,                                                             \
 	  "hw=%" PRIu64 " sid=%#" PRIx64 " pasid=%#" PRIx64 " addr=%#" PRIx64  \
 	  " prgi=%" PRIu64,                                                    \
-	  hw, sid, pasid, addr, prgi)
+	  hw, sid, pasid, addr, prgi)                                          \
+	X(uapi_ioctl, "fd=%" PRId64 " cmd=%#" PRIx64 " ret=%" PRId64, fd, cmd, \
+	  ret)
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <ionest/ionest.h>
 
+#include "trace/trace.h"
 #include "uapi/uapi.h"
 
 static long ret_errno(long rc)
@@ -29,6 +30,7 @@ IONEST_API int ionest_ioctl(int fd, unsigned long request, void *arg)
 		return (int)ret_errno(-EBADF);
 	rc = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
 	file_put(f);
+	trace_uapi_ioctl((uint64_t)fd, request, (uint64_t)rc);
 	return (int)ret_errno(rc);
 }
 

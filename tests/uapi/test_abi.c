@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -513,6 +514,28 @@ static void test_close_during_ioctls(void **state)
 	assert_int_equal(c.done, 1);
 }
 
+static void test_ioctl_trace(void **state)
+{
+	struct env *e = *state;
+	FILE *f = tmpfile();
+	char line[256], want[64];
+	struct iommu_destroy d = { .size = sizeof(d), .id = 999 };
+	bool found = false;
+
+	assert_non_null(f);
+	ionest_trace_set_output(f, IONEST_TRACE_TEXT);
+	assert_int_equal(ionest_trace_enable("uapi_ioctl"), 1);
+	assert_int_equal(fx_ioctl(e->f.fd, IOMMU_DESTROY, &d), -ENOENT);
+	ionest_trace_enable(NULL);
+	ionest_trace_set_output(NULL, IONEST_TRACE_TEXT);
+	snprintf(want, sizeof(want), "fd=%d cmd=0x3b80 ret=-2", e->f.fd);
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, want) != NULL;
+	fclose(f);
+	assert_true(found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +549,7 @@ int main(void)
 		T(test_ebadf_and_fds),
 		T(test_fd_table_threads),
 		T(test_close_during_ioctls),
+		T(test_ioctl_trace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
