@@ -836,7 +836,7 @@ static void test_pool(void **state)
 /* Walkers racing with map/unmap see either nothing or the right thing. */
 struct race {
 	struct pt *pt;
-	volatile int stop;
+	int stop; /* atomic */
 	unsigned long bad, ok;
 };
 
@@ -845,7 +845,7 @@ static void *race_walker(void *arg)
 	struct race *r = arg;
 	uint64_t i = 0;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		struct pt_walk w = { 0 };
 		uint64_t iova = ((i * 7919) % 1024) << 12;
 
@@ -887,7 +887,7 @@ static void test_concurrent_walk(void **state)
 		else if (n % 3 == 1)
 			pt_unmap(&pt, a, s, 0, &g, &done);
 	}
-	r.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	assert_true(g.count > 0);
 	pt_gather_release(&pt, &g);
@@ -942,7 +942,7 @@ static void test_map_into_empty_table(void **state)
 /* Hardware dirty updates racing with harvesting lose nothing. */
 struct dirty_race {
 	struct pt *pt;
-	volatile int stop;
+	int stop; /* atomic */
 	uint8_t dirtied[256];
 };
 
@@ -951,7 +951,7 @@ static void *dirty_writer(void *arg)
 	struct dirty_race *d = arg;
 	uint64_t i = 0;
 
-	while (!d->stop) {
+	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		struct pt_walk w = { 0 };
 		unsigned p = (unsigned)((i * 97) % 256);
 
@@ -993,7 +993,7 @@ static void test_dirty_race(void **state)
 			for (p = 0; p < 4; p++)
 				seen[p] |= bm[p];
 		}
-		d.stop = 1;
+		__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(th, NULL);
 		memset(bm, 0, sizeof(bm));
 		assert_int_equal(pt_read_and_clear_dirty(&pt, 0, 256 << 12,
