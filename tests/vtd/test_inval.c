@@ -239,6 +239,19 @@ static void test_pasid_cache(void **state)
 	assert_int_equal(vtd_h_inv(&h, vtd_h_d_pc(VTD_PC_G_ALL, 0, 0), 0), 0);
 	at(&h, sid, 3, 0x1000, NEW);
 
+	/* A global page of a PASID whose entry changed: the PASID-cache
+	 * invalidation drops it even if the configuration was evicted. */
+	*vtd_h_pte(&a, 0x1000, 0) |= VTD_FS_G;
+	*vtd_h_pte(&b, 0x1000, 0) |= VTD_FS_G;
+	fs_pe(&h, sid, 3, 2, &a);
+	assert_int_equal(vtd_h_inv(&h, vtd_h_d_pc(VTD_PC_G_PASID, 2, 3), 0), 0);
+	at(&h, sid, 3, 0x1000, OLD);
+	fs_pe(&h, sid, 3, 2, &b);
+	vtd_cc_flush(&to_vtd(h.hw)->cc); /* as if evicted */
+	at(&h, sid, 3, 0x1000, OLD);
+	assert_int_equal(vtd_h_inv(&h, vtd_h_d_pc(VTD_PC_G_PASID, 2, 3), 0), 0);
+	at(&h, sid, 3, 0x1000, NEW);
+
 	/* A PASID entry made not present. */
 	at(&h, sid, 2, 0x1000, NEW);
 	vtd_h_pe(&h, sid, 2)[0] = 0;

@@ -221,6 +221,10 @@ static int inv_pc(struct vtd *v, const uint64_t *d, bool wide)
 		vtd_cc_invalidate(&v->cc, match_pasid, &m, drop_stream, v);
 		xl_drop(v, HW_TLB_M_DOM | HW_TLB_M_ASID, 0, 0, m.did, m.pasid,
 			0, 0, 0);
+		/* Global entries carry no PASID match: those of the DID go
+		 * too (the streams found above are already done). */
+		xl_drop(v, HW_TLB_M_DOM | HW_TLB_M_FLAGS, 0, 0, m.did, 0,
+			HW_TLB_GLOBAL, 0, 0);
 		break;
 	default:
 		vtd_flush_all(v);
