@@ -138,6 +138,31 @@ static void test_page_request(void **state)
 	vtd_h_fini(&h);
 }
 
+static void test_page_request_execute(void **state)
+{
+	struct ionest_vtd_config cfg = { .ers = IONEST_CFG(1) };
+	struct ionest_xlate_res r;
+	struct vtd_h h;
+	struct pt fs;
+	uint64_t d[4];
+
+	vtd_h_init(&h, &(struct vtd_h_opts){ .cfg = &cfg });
+	vtd_h_pt(&h, &fs, PT_FMT_X86_64, 48, 0, 0);
+	vtd_h_attach(&h, SID, 9,
+		     &(struct vtd_h_pe){ .pgtt = VTD_PGTT_FS,
+					 .did = 3,
+					 .fsptptr = fs.root,
+					 .q2 = VTD_PE_ERE });
+	r = req(&h, true, 9, 0x40000, IONEST_ACCESS_EXEC, false, true, 5);
+	assert_int_equal(r.status, IONEST_XLATE_PAGE_REQUEST);
+	assert_true(vtd_h_prq_pop(&h, d));
+	assert_true(d[0] & VTD_PRQ_EXR);
+	assert_false(d[0] & VTD_PRQ_PMR);
+	assert_true(d[1] & VTD_PRQ_RDR); /* an execute request reads */
+	assert_int_equal((d[1] >> 3) & 0x1ff, 5);
+	vtd_h_fini(&h);
+}
+
 static void test_page_request_refused(void **state)
 {
 	struct ionest_xlate_res r;
@@ -326,6 +351,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_request),
+		cmocka_unit_test(test_page_request_execute),
 		cmocka_unit_test(test_page_request_refused),
 		cmocka_unit_test(test_page_request_second_stage),
 		cmocka_unit_test(test_page_request_overflow),
