@@ -62,6 +62,11 @@ static void store_pass(void *ctx, uint64_t iters)
 	}
 }
 
+void baseline_store_cold_fn(void *ctx, uint64_t iters)
+{
+	store_pass(ctx, iters);
+}
+
 double baseline_store_cold_ns_per_pte(void)
 {
 	return bench_run(store_pass, NULL, 2) / NPTE;
@@ -77,23 +82,27 @@ static __attribute__((noinline)) void clear_ptes(uint64_t *p, unsigned n)
 	bench_clobber();
 }
 
+double baseline_clear_once_ns_per_pte(void)
+{
+	uint64_t *p = next_slice();
+	unsigned i;
+	double t0;
+
+	for (i = 0; i < NPTE; i++)
+		p[i] = ((uint64_t)i << 12) | 3;
+	bench_clobber();
+	t0 = bench_now_ns();
+	clear_ptes(p, NPTE);
+	return (bench_now_ns() - t0) / NPTE;
+}
+
 double baseline_clear_ns_per_pte(void)
 {
 	double t[7];
 	unsigned r, reps = bench_reps();
 
-	for (r = 0; r < reps; r++) {
-		uint64_t *p = next_slice();
-		unsigned i;
-		double t0;
-
-		for (i = 0; i < NPTE; i++)
-			p[i] = ((uint64_t)i << 12) | 3;
-		bench_clobber();
-		t0 = bench_now_ns();
-		clear_ptes(p, NPTE);
-		t[r] = (bench_now_ns() - t0) / NPTE;
-	}
+	for (r = 0; r < reps; r++)
+		t[r] = baseline_clear_once_ns_per_pte();
 	return bench_median(t, reps);
 }
 
@@ -168,6 +177,13 @@ static void radix_pass(void *ctx, uint64_t iters)
 	bench_keep(va);
 }
 
+void baseline_radix_walk_hot_fn(void *ctx, uint64_t iters)
+{
+	if (!radix_root)
+		radix_build();
+	radix_pass(ctx, iters);
+}
+
 double baseline_radix_walk_hot_ns(void)
 {
 	if (!radix_root)
@@ -236,6 +252,13 @@ static void hash_pass(void *ctx, uint64_t iters)
 	while (iters--)
 		k = hash_get(htab, k);
 	bench_keep(k);
+}
+
+void baseline_hash_hit_fn(void *ctx, uint64_t iters)
+{
+	if (!htab)
+		hash_build();
+	hash_pass(ctx, iters);
 }
 
 double baseline_hash_hit_ns(void)
@@ -334,6 +357,13 @@ static void nested_pass(void *ctx, uint64_t iters)
 	while (iters--)
 		va = (nested_walk(va) - (uint64_t)(uintptr_t)gram) & ~0xfffull;
 	bench_keep(va);
+}
+
+void baseline_nested_walk_hot_fn(void *ctx, uint64_t iters)
+{
+	if (!gram)
+		nested_build();
+	nested_pass(ctx, iters);
 }
 
 double baseline_nested_walk_hot_ns(void)

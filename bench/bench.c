@@ -106,6 +106,31 @@ double bench_run(void (*fn)(void *ctx, uint64_t iters), void *ctx,
 	return bench_median(t, reps);
 }
 
+double bench_run2(void (*fn_a)(void *ctx, uint64_t iters), void *ctx_a,
+		  void (*fn_b)(void *ctx, uint64_t iters), void *ctx_b,
+		  uint64_t iters, double *b_ns)
+{
+	double ta[7], tb[7];
+	unsigned i, reps = bench_reps();
+
+	if (!iters)
+		iters = 1;
+	for (i = 0; i < reps; i++) {
+		double t0 = bench_now_ns();
+
+		fn_b(ctx_b, iters);
+		bench_clobber();
+		tb[i] = (bench_now_ns() - t0) / (double)iters;
+		t0 = bench_now_ns();
+		fn_a(ctx_a, iters);
+		bench_clobber();
+		ta[i] = (bench_now_ns() - t0) / (double)iters;
+	}
+	if (b_ns)
+		*b_ns = bench_median(tb, reps);
+	return bench_median(ta, reps);
+}
+
 void bench_report(const char *name, double value, const char *unit,
 		  const char *baseline_name, double baseline, double target,
 		  bool higher_is_better)

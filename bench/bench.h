@@ -19,6 +19,15 @@ bool bench_quick(void);
 double bench_run(void (*fn)(void *ctx, uint64_t iters), void *ctx,
 		 uint64_t iters);
 
+/*
+ * Like bench_run for two functions, alternating them repetition by
+ * repetition so both see the same machine load (use it for a metric and
+ * its baseline). Returns fn_a's median ns per iteration, *b_ns fn_b's.
+ */
+double bench_run2(void (*fn_a)(void *ctx, uint64_t iters), void *ctx_a,
+		  void (*fn_b)(void *ctx, uint64_t iters), void *ctx_b,
+		  uint64_t iters, double *b_ns);
+
 /* Median of @n samples (reorders @v). */
 double bench_median(double *v, unsigned n);
 /* Repetitions bench_run uses: 7, or 3 with --quick. */
@@ -67,5 +76,14 @@ double baseline_memcpy4k_hot_ns(void);
 /* naive 2-D walk: 4-level S1 whose table pointers are GPAs, each through a
  * 4-level S2: 24 reads, hot, dependent */
 double baseline_nested_walk_hot_ns(void);
+
+/* The same baselines as bench_run functions (ctx unused), for bench_run2
+ * or for interleaving with the code under test. */
+void baseline_store_cold_fn(void *ctx, uint64_t iters); /* iters passes */
+void baseline_radix_walk_hot_fn(void *ctx, uint64_t iters); /* walks */
+void baseline_hash_hit_fn(void *ctx, uint64_t iters); /* lookups */
+void baseline_nested_walk_hot_fn(void *ctx, uint64_t iters); /* walks */
+/* One fill (untimed) and clear (timed) pass: ns per PTE. */
+double baseline_clear_once_ns_per_pte(void);
 
 #endif

@@ -201,7 +201,8 @@ PTT(walk_fast)(const struct pt *pt, uint64_t iova, struct pt_walk *w,
 
 	if (__builtin_expect(iova >> lp.cfg.ias, 0))
 		return 1;
-	for (l = start;; l--) {
+#pragma GCC unroll 5
+	for (l = start; l <= start; l--) { /* ends by return; l wraps */
 		const unsigned shift = PTT_SHIFT(l);
 		const uint64_t *p =
 			(const uint64_t *)(uintptr_t)(table + ((iova >> shift) &
@@ -230,6 +231,7 @@ PTT(walk_fast)(const struct pt *pt, uint64_t iova, struct pt_walk *w,
 		w->fault_addr = 0;
 		return 0;
 	}
+	return 1;
 }
 
 static int PTT(walk)(const struct pt *pt, uint64_t iova, unsigned flags,
