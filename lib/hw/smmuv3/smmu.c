@@ -486,6 +486,9 @@ static int smmu_features(struct smmu_feat *f,
 		return -EINVAL;
 	f->oas_bits = (uint8_t)smmu_pa_bits(f->oas_enc);
 	f->stall_max = f->stall_model == SMMU_STALL_TERM_ONLY ? 0 : 64;
+	f->sid_bad = ~0ull << f->sidsize;
+	/* Without SSIDSIZE every SubstreamID is out of range. */
+	f->ssid_bad = f->ssidsize ? ~0ull << f->ssidsize : ~0ull;
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct smmu_feat {
 	uint8_t asid16, vmid16, httu, stall_model, hyp;
 	uint8_t cmdqs, eventqs, priqs;
 	uint16_t stall_max;
+	uint64_t sid_bad, ssid_bad; /* request bits beyond SIDSIZE/SSIDSIZE */
 };
 
 struct smmu_queue {

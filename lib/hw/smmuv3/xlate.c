@@ -629,8 +629,8 @@ int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
 	uint32_t fl;
 	unsigned sh;
 
-	if ((uint64_t)r->sid >> s->f.sidsize ||
-	    (r->ssid_valid && (!s->f.ssidsize || r->ssid >> s->f.ssidsize)) ||
+	if ((r->sid & s->f.sid_bad) ||
+	    (r->ssid_valid && (r->ssid & s->f.ssid_bad)) ||
 	    (r->access & ~0xfu) || !(r->access & (ACC_R | ACC_W | ACC_X)))
 		return -EINVAL;
 	hw_count(hw, hw_translate);
