@@ -150,8 +150,11 @@ IONEST_API void ionest_pinned_pages(uint64_t *user, uint64_t *mm);
 /* ---- The mock IOMMU ---- */
 /*
  * A model with no registers whose driver manages VT-d second-stage format
- * tables and translates DMA by walking them: exercises the whole iommufd
- * core without a real hardware model. Fields use the IONEST_CFG()
+ * tables and translates DMA by walking them, with an IOTLB in front (4096
+ * entries, counters "translate", "tlb_hit", "tlb_miss", "walk", "fault"
+ * under its ionest_hw_name()): exercises the whole iommufd core without a
+ * real hardware model. It has no fault queue: faults are only counted,
+ * traced (hw_translate_fault) and returned. Fields use the IONEST_CFG()
  * convention of <ionest/hw.h> where noted (0 = default).
  */
 struct ionest_mock_config {
