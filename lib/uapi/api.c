@@ -28,6 +28,8 @@ IONEST_API int ionest_ioctl(int fd, unsigned long request, void *arg)
 	/* Not ours: never forwarded to the real ioctl. */
 	if (!f)
 		return (int)ret_errno(-EBADF);
+	/* The kernel's ioctl number is 32 bits wide. */
+	request = (uint32_t)request;
 	rc = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
 	file_put(f);
 	trace_uapi_ioctl((uint64_t)fd, request, (uint64_t)rc);

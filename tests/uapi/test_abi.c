@@ -353,6 +353,9 @@ static void test_enotty(void **state)
 	assert_int_equal(fx_ioctl(e->f.fd, 0x3b95, big), -ENOTTY);
 	assert_int_equal(fx_ioctl(e->f.fd, 0x3ba0, big), -ENOTTY);
 	assert_int_equal(fx_ioctl(e->f.fd, 0x3b10, big), -ENOTTY);
+	/* Only the low 32 bits of the request count, as in the kernel. */
+	assert_int_equal(fx_ioctl(e->f.fd, (1ul << 32) | IOMMU_DESTROY, &d),
+			 -ENOENT);
 	/* The right slot but not the full number. */
 	assert_int_equal(fx_ioctl(e->f.fd, 0xc0083b80ul, &d), -ENOTTY);
 	assert_int_equal(fx_ioctl(e->f.fd, 0x1280, &d), -ENOTTY);
