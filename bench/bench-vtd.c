@@ -23,6 +23,10 @@
 #define DATA (1ull << 32) /* fake host addresses of the data pages */
 #define GRAM (8u << 20) /* guest RAM, GPA 0.. */
 #define SID 0x0100
+/* IOTLB capacity for the miss benchmarks: 16 sets of 4 for 512 pages, so
+ * every access misses (each set cycles through ~32 pages) and successive
+ * fills mostly land in different sets, as in a large IOTLB. */
+#define MISS_TLB 64
 
 static void check(int ret, const char *what)
 {
@@ -118,22 +122,22 @@ static uint64_t counter(struct model *m, enum hw_counter c)
 }
 
 /*
- * Our time and the baseline's, measured back to back in rounds; the round
- * with the median ratio is reported. The machine is shared and its load
- * drifts (performance.md §3): a ratio taken within one round cancels what
- * a slow drift does to both. Our runs use the baseline's iteration counts
- * so that both last about as long.
+ * Our time and the baseline's, repetitions alternating (bench_run2) in a
+ * few rounds; the round with the median ratio is reported. The machine is
+ * shared and its load drifts (performance.md §3): what a drift does to one
+ * side it does to the other.
  */
-#define ROUNDS 7
-static void paired(double (*baseline)(void), void (*fn)(void *, uint64_t),
-		   void *ctx, uint64_t iters, double *ours, double *plain)
+#define ROUNDS 5
+static void paired(void (*baseline)(void *, uint64_t),
+		   void (*fn)(void *, uint64_t), void *ctx, uint64_t iters,
+		   double *ours, double *plain)
 {
-	unsigned n = bench_quick() ? 3 : ROUNDS, i, j;
+	unsigned n = bench_quick() ? 1 : ROUNDS, i, j;
 	double o[ROUNDS], b[ROUNDS], r[ROUNDS];
 
+	baseline(NULL, iters / 10); /* build and warm */
 	for (i = 0; i < n; i++) {
-		b[i] = baseline();
-		o[i] = bench_run(fn, ctx, iters);
+		o[i] = bench_run2(fn, ctx, baseline, NULL, iters, &b[i]);
 		r[i] = o[i] / b[i];
 	}
 	for (i = 0; i < n; i++) {
@@ -203,7 +207,7 @@ static void bench_hit(void)
 	c = (struct chain){ &m, DATA, 0 };
 	chain_pass(&c, 4 * PAGES); /* fill the IOTLB */
 	misses = counter(&m, hw_tlb_miss);
-	paired(baseline_hash_hit_ns, chain_pass, &c,
+	paired(baseline_hash_hit_fn, chain_pass, &c,
 	       bench_quick() ? 200000 : 1000000, &t, &hash);
 	if (counter(&m, hw_tlb_miss) != misses)
 		fprintf(stderr, "warning: IOTLB misses in the hit benchmark\n");
@@ -277,8 +281,8 @@ static void bench_nested_miss(void)
 		(uint64_t)VTD_PGTT_NESTED << VTD_PE_PGTT_SHIFT | VTD_PE_P;
 	pe[1] = 7;
 	pe[2] = fs.root;
-	/* A 4-entry IOTLB: every one of the 512 pages misses. */
-	model_init(&m, 4, pe);
+	/* A small IOTLB: every one of the 512 pages misses. */
+	model_init(&m, MISS_TLB, pe);
 	c = (struct chain){ &m, pa(g.host), 0 };
 	chain_pass(&c, 4 * PAGES); /* warm tables and walk caches */
 	reads = counter(&m, hw_walk_read);
@@ -290,7 +294,7 @@ static void bench_nested_miss(void)
 	reads = counter(&m, hw_walk_read) - reads;
 	hits = counter(&m, hw_s2wc_hit) - hits;
 	wmiss = counter(&m, hw_s2wc_miss) - wmiss;
-	paired(baseline_nested_walk_hot_ns, chain_pass, &c,
+	paired(baseline_nested_walk_hot_fn, chain_pass, &c,
 	       bench_quick() ? 50000 : 300000, &t, &w2d);
 	bench_report("nested miss, tables hot", t, "ns", "naive 2-D walk", w2d,
 		     0.75, false);
@@ -336,10 +340,10 @@ static void bench_single_miss(enum pt_format fmt, const char *name)
 		pe[0] = pt.root | 2ull << VTD_PE_AW_SHIFT |
 			(uint64_t)VTD_PGTT_SS << VTD_PE_PGTT_SHIFT | VTD_PE_P;
 	}
-	model_init(&m, 4, pe);
+	model_init(&m, MISS_TLB, pe);
 	c = (struct chain){ &m, DATA, 0 };
 	chain_pass(&c, 4 * PAGES);
-	paired(baseline_radix_walk_hot_ns, chain_pass, &c,
+	paired(baseline_radix_walk_hot_fn, chain_pass, &c,
 	       bench_quick() ? 50000 : 300000, &t, &walk);
 	bench_report(name, t, "ns", "plain radix walk", walk, 0, false);
 	model_fini(&m);
