@@ -57,7 +57,9 @@ static void slot_lock(struct vtd_cc_slot *s)
 
 static void slot_unlock(struct vtd_cc_slot *s)
 {
-	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->seq,
+			 __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
 }
 
 static void slot_read(const struct vtd_cc_slot *s, struct vtd_cfg *out)
@@ -122,7 +124,7 @@ unsigned vtd_cc_invalidate(struct vtd_cfgcache *cc, vtd_cc_match_fn match,
 		    !(__atomic_load_n(&s->seq, __ATOMIC_SEQ_CST) & 1))
 			continue;
 		slot_lock(s);
-		if (s->valid) {
+		if (__atomic_load_n(&s->valid, __ATOMIC_RELAXED)) {
 			slot_read(s, &c);
 			if (!match || match(&c, arg)) {
 				__atomic_store_n(&s->valid, 0,
