@@ -3,7 +3,8 @@
  * The Intel VT-d scalable-mode model: instance state shared by its files.
  *
  *   vtd.c       creation, capabilities, cache flush, teardown
- *   regs.c      MMIO register file and the GCMD/GSTS commands
+ *   regs.c      MMIO register file, GCMD/GSTS commands, event interrupts
+ *               (FECTL/IECTL/PECTL); legacy translation is refused there
  *   context.c   root and scalable-mode context entries
  *   pasid.c     PASID directory and PASID table entries
  *   cfgcache.c  the combined context/PASID cache
@@ -11,7 +12,7 @@
  *   psc.c       paging-structure (PDE) cache and its one-read miss path
  *   translate.c requests: IOTLB, walks, ATS, faults, page requests
  *   inval.c     invalidation queue, descriptors, register invalidation
- *   fault.c     fault recording registers and event interrupts
+ *   fault.c     fault recording registers (FRCD, FRI, PPF, PFO)
  *   prq.c       page request queue and page group responses
  *
  * Locking: @lock (recursive) serialises the register file, the queues and
