@@ -247,8 +247,10 @@ void vtd_inv_iotlb(struct vtd *v, unsigned g, uint16_t did, uint64_t addr,
 
 	hw_count(&v->hw, hw_invalidation);
 	/* Without PSI a page-selective request is done domain-wide. IH
-	 * (leaf-only change) would let paging-structure caches stay; the
-	 * walk cache holds leaf translations of stage 2, so it goes too. */
+	 * (leaf-only change) would let paging-structure caches stay; this
+	 * model drops its PDE cache entries of the scope anyway (a cache may
+	 * always drop more), and the walk cache holds leaf translations of
+	 * stage 2, which go regardless. */
 	(void)ih;
 	if (g == VTD_IOTLB_G_PAGE && !(v->cap & VTD_CAP_PSI))
 		g = VTD_IOTLB_G_DOMAIN;

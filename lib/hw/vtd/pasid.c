@@ -99,8 +99,7 @@ static bool pe_invalid(const struct vtd *v, const uint64_t *pe)
 	return false;
 }
 
-static void pe_decode(const struct vtd *v, const uint64_t *pe,
-		      struct vtd_cfg *cfg)
+static void pe_decode(const uint64_t *pe, struct vtd_cfg *cfg)
 {
 	unsigned pgtt = VTD_PE_PGTT(pe[0]);
 	uint32_t fl = 0;
@@ -136,7 +135,6 @@ static void pe_decode(const struct vtd *v, const uint64_t *pe,
 	if (pe[1] & VTD_PE_PWSNP)
 		fl |= VTD_CFG_PWSNP;
 	cfg->flags |= fl;
-	(void)v;
 }
 
 int vtd_pasid_fetch(struct vtd *v, const struct vtd_ctx *ctx, uint32_t pasid,
@@ -175,7 +173,7 @@ int vtd_pasid_fetch(struct vtd *v, const struct vtd_ctx *ctx, uint32_t pasid,
 		cfg->flags |= VTD_CFG_DTE;
 	if (ctx->pre)
 		cfg->flags |= VTD_CFG_PRE;
-	pe_decode(v, pe, cfg);
+	pe_decode(pe, cfg);
 	return 0;
 }
 
