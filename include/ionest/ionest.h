@@ -101,6 +101,15 @@ IONEST_API ssize_t ionest_write(int fd, const void *buf, size_t count);
 #define IONEST_NO_PASID 0xffffffffu
 #define IONEST_DMA_TO_MEM 1 /* the device writes memory (from @buf) */
 #define IONEST_DMA_FROM_MEM 2 /* the device reads memory (into @buf) */
+/* OR into @dir: the device uses ATS. Each page is looked up in the
+ * device's TLB (ATC); a miss sends an ATS translation request to the
+ * IOMMU and caches the completion, and the access then uses the
+ * translated address without the IOMMU. The IOMMU driver's device-TLB
+ * invalidations (on unmap, detach, replace) empty the ATC. A device
+ * without ATS, or whose IOMMU cannot serve ATS, gets -EINVAL. A
+ * translation completion without the access's permission fails the
+ * access with -EFAULT (fault code 0 unless the IOMMU recorded one). */
+#define IONEST_DMA_ATS 0x100
 
 /*
  * Device @dev does DMA of @len bytes at @iova (with @pasid, or

@@ -29,6 +29,57 @@ record_fault(struct machine_device *d, const struct ionest_xlate_req *req,
 	pthread_mutex_unlock(&d->fault_lock);
 }
 
+/*
+ * ATS: the device's TLB, else a translation request whose completion is
+ * cached. The result is what an untranslated request would give: OK with
+ * the translated address, or FAULT (the access is not allowed).
+ */
+static int ats_translate(struct machine_device *d,
+			 const struct ionest_xlate_req *req,
+			 struct ionest_xlate_res *res)
+{
+	struct ionest_xlate_req tr = *req;
+	uint32_t need = req->access &
+			(IONEST_ACCESS_READ | IONEST_ACCESS_WRITE);
+	uint64_t gen, pa, size;
+	int rc;
+
+	if (dev_atc_lookup(&d->atc, req->ssid_valid, req->ssid, req->iova,
+			   req->access, &pa, &size)) {
+		*res = (struct ionest_xlate_res){
+			.status = IONEST_XLATE_OK,
+			.perm = req->access,
+			.addr = pa + (req->iova & (size - 1)),
+			.size = size,
+		};
+		return 0;
+	}
+	gen = dev_atc_gen(&d->atc);
+	tr.ats = true;
+	tr.pri = false;
+	rc = iommu_translate(&d->dev, &tr, res);
+	if (rc)
+		return rc;
+	if (res->status == IONEST_XLATE_BYPASS) {
+		/* Untranslated is the translation: nothing to cache. */
+		res->status = IONEST_XLATE_OK;
+		res->addr = req->iova;
+		res->size = 4096;
+		return 0;
+	}
+	if (res->status != IONEST_XLATE_OK)
+		return 0;
+	if ((res->perm & need) != need) {
+		/* A completion without the access's permission. */
+		res->status = IONEST_XLATE_FAULT;
+		res->fault_addr = req->iova;
+		return 0;
+	}
+	dev_atc_fill(&d->atc, gen, req->ssid_valid, req->ssid, req->iova,
+		     res->addr, res->size, res->perm);
+	return 0;
+}
+
 IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 				 uint32_t pasid, uint64_t iova, void *buf,
 				 size_t len, int dir)
@@ -36,11 +87,16 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 	struct machine_device *d = machine_device(m, dev);
 	struct ionest_xlate_req req = { 0 };
 	struct ionest_xlate_res res;
+	bool ats = dir > 0 && (dir & IONEST_DMA_ATS);
 	uint8_t *p = buf;
 	int rc = 0;
 
+	if (ats)
+		dir &= ~IONEST_DMA_ATS;
 	if (!d || (!buf && len) ||
 	    (dir != IONEST_DMA_TO_MEM && dir != IONEST_DMA_FROM_MEM))
+		return -EINVAL;
+	if (ats && !(d->dev.atc_inv && d->dev.ats_usable))
 		return -EINVAL;
 	if (pasid != IONEST_NO_PASID) {
 		if (!d->dev.pasid_bits || (pasid >> d->dev.pasid_bits))
@@ -61,7 +117,10 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 		void *host;
 
 		req.iova = iova;
-		rc = iommu_translate(&d->dev, &req, &res);
+		if (__builtin_expect(ats, 0))
+			rc = ats_translate(d, &req, &res);
+		else
+			rc = iommu_translate(&d->dev, &req, &res);
 		if (__builtin_expect(rc == -EAGAIN, 0)) {
 			/* The driver is rebuilding tables without DMA: step
 			 * out of the in-flight section and try again. */

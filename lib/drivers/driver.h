@@ -77,6 +77,13 @@ struct iommu_dev {
 			    const struct ionest_xlate_req *req,
 			    struct ionest_xlate_res *res);
 	struct ionest_hw *hw;
+	/* Set by the machine for a device with ATS (NULL otherwise): hand
+	 * a device-TLB invalidation to the device's ATC (lib/dev/atc.h).
+	 * @ssid_valid false: the request without PASID; @ssid 0xffffffff
+	 * with it: every PASID. @size 0: the whole address space. Drivers
+	 * call it from their model's ATC invalidation handler. */
+	void (*atc_inv)(struct iommu_dev *dev, uint32_t ssid, bool ssid_valid,
+			uint64_t addr, uint64_t size);
 };
 
 /* Reserved IOVA regions a device imposes on every address space it is

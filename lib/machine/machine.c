@@ -28,6 +28,7 @@ IONEST_API void ionest_machine_free(struct ionest_machine *m)
 		iommu_dev_release(&d->dev);
 		vfio_device_fini(&d->vdev);
 		pthread_mutex_destroy(&d->fault_lock);
+		dev_atc_fini(&d->atc);
 		xfree(d);
 	}
 	for (unsigned i = 0; i < MACHINE_DEV_CHUNKS; i++)
@@ -151,8 +152,12 @@ IONEST_API int ionest_machine_add_device(struct ionest_machine *m,
 	d->dev.pri = cfg->pri;
 	d->dev.pasid_exec = cfg->pasid_exec;
 	d->dev.pasid_priv = cfg->pasid_priv;
+	dev_atc_init(&d->atc);
+	if (cfg->ats)
+		d->dev.atc_inv = dev_atc_iommu_inv;
 	rc = iommu_dev_probe(mi->inst, &d->dev);
 	if (rc) {
+		dev_atc_fini(&d->atc);
 		xfree(d);
 		goto out;
 	}

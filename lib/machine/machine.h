@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <ionest/ionest.h>
 
+#include "dev/atc.h"
 #include "drivers/driver.h"
 #include "uapi/uapi.h"
 
@@ -31,6 +32,8 @@ struct machine_device {
 	/* The last DMA fault (slow path: a mutex is fine). */
 	pthread_mutex_t fault_lock;
 	struct ionest_dma_fault fault;
+	/* The device TLB, used by ATS DMA (IONEST_DMA_ATS). */
+	struct dev_atc atc;
 };
 
 struct ionest_machine {
