@@ -21,11 +21,14 @@ static bool nest_translate(struct hw_nest *n, uint64_t ipa, bool write,
 		hw_count(n->hw, hw_s2wc_miss);
 		gen = hw_tlb_gen(n->wc);
 	}
-	n->faulted = false;
+	/* The callback may also set faulted; a false return is a stage-2
+	 * fault unless it says otherwise (a bus abort clears it). */
+	n->faulted = true;
 	if (!n->s2(n, ipa, write, &out, &shift)) {
 		n->fault_ipa = ipa;
 		return false;
 	}
+	n->faulted = false;
 	if (n->wc && !write && shift >= 12 && shift < 64) {
 		e = (struct hw_tlb_entry){
 			.va = (ipa >> shift) << shift,

@@ -12,7 +12,7 @@ int hw_tlb_init(struct hw_tlb *t, unsigned entries)
 
 	while (nsets * HW_TLB_WAYS < entries && nsets < (1u << 24))
 		nsets <<= 1;
-	t->sets = xaligned_zalloc(64, sizeof(*t->sets) * nsets);
+	t->sets = xaligned_zalloc(128, sizeof(*t->sets) * nsets);
 	if (!t->sets)
 		return -ENOMEM;
 	t->nsets = nsets;

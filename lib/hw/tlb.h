@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A hardware-like translation cache shared by the models: set-associative,
- * 32-byte entries stored inline (two per cache line), looked up by stream
+ * 32-byte entries stored inline (two per cache line; a 3-way set and its
+ * sequence word are one 128-byte aligned block), looked up by stream
  * (sid, ssid) and input address, tagged for invalidation by domain (VMID /
  * DID) and address space (ASID / PASID).
  *
@@ -23,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define HW_TLB_WAYS 4
+#define HW_TLB_WAYS 3 /* a set with its header fills two cache lines */
 #define HW_TLB_SSID_VALID 0x80000000u /* or-ed into ssid when present */
 #define HW_TLB_SID_S2WC 0xffffffffu /* walk-cache entries */
 
@@ -50,7 +51,8 @@ struct hw_tlb_set {
 	uint32_t next; /* round-robin victim */
 	uint32_t pad[6];
 	struct hw_tlb_entry e[HW_TLB_WAYS];
-};
+} __attribute__((aligned(128)));
+_Static_assert(sizeof(struct hw_tlb_set) == 128, "two cache lines a set");
 
 struct hw_tlb {
 	struct hw_tlb_set *sets;
@@ -60,7 +62,7 @@ struct hw_tlb {
 	uint64_t shifts; /* bit s set: entries of size 1 << s may exist */
 };
 
-/* @entries rounded up to a power of two >= HW_TLB_WAYS. */
+/* Capacity: at least @entries, in a power-of-two number of sets. */
 int hw_tlb_init(struct hw_tlb *t, unsigned entries);
 void hw_tlb_fini(struct hw_tlb *t);
 

@@ -102,10 +102,11 @@ static void test_capacity_evicts(void **state)
 	unsigned hits = 0;
 
 	assert_int_equal(hw_tlb_init(&t, 16), 0);
-	assert_int_equal(t.nsets * HW_TLB_WAYS, 16);
+	assert_true(t.nsets * HW_TLB_WAYS >= 16);
+	assert_true(t.nsets * HW_TLB_WAYS < 32);
 	for (uint64_t i = 0; i < 100; i++)
 		insert(&t, mk(1, 0, i << 12, i << 20, 12, 0, 0, 1));
-	assert_true(hw_tlb_count(&t) <= 16);
+	assert_true(hw_tlb_count(&t) <= t.nsets * HW_TLB_WAYS);
 	for (uint64_t i = 0; i < 100; i++) {
 		if (hw_tlb_lookup(&t, 1, 0, i << 12, &e)) {
 			assert_int_equal(e.pa, i << 20); /* never a wrong hit */

@@ -104,7 +104,8 @@ static void test_config_overrides(void **state)
 			 0);
 	assert_false(ionest_hw_can_nest(hw));
 	assert_int_equal(hw_tlb_count(&to_vtd(hw)->iotlb), 0);
-	assert_int_equal(to_vtd(hw)->iotlb.nsets * HW_TLB_WAYS, 64);
+	assert_true(to_vtd(hw)->iotlb.nsets * HW_TLB_WAYS >= 64);
+	assert_true(to_vtd(hw)->iotlb.nsets * HW_TLB_WAYS < 128);
 	ionest_hw_free(hw);
 }
 

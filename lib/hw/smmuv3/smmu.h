@@ -20,7 +20,6 @@
 #define IONEST_HW_SMMU_H
 
 #include <pthread.h>
-#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -175,53 +174,6 @@ static inline uint64_t smmu_ld64(const uint64_t *p)
 static inline void smmu_st64(uint64_t *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-/*
- * One probe of a struct hw_tlb for blocks of 1 << @sh, for the hot paths:
- * hw_tlb_probe's protocol (per-set sequence count), reading only what a
- * hit needs: the tag word first, then (sid, ssid) as one word, the size
- * byte, the output and the flags.
- */
-_Static_assert(offsetof(struct hw_tlb_entry, pa) == 8 &&
-		       offsetof(struct hw_tlb_entry, sid) == 16 &&
-		       offsetof(struct hw_tlb_entry, ssid) == 20 &&
-		       offsetof(struct hw_tlb_entry, shift) == 26 &&
-		       offsetof(struct hw_tlb_entry, flags) == 27,
-	       "hw_tlb_entry layout");
-
-static inline __attribute__((always_inline)) bool
-smmu_tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
-	       unsigned sh, uint64_t *pa, uint32_t *flags)
-{
-	uint64_t base = ((va >> sh) << sh) | 1,
-		 key = (uint64_t)ssid << 32 | sid;
-	struct hw_tlb_set *set =
-		&t->sets[hw_tlb_hash(sid, ssid, va >> sh) & t->mask];
-	uint32_t seq;
-	bool hit;
-
-	do {
-		seq = __atomic_load_n(&set->seq, __ATOMIC_ACQUIRE);
-		hit = false;
-		for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
-			const uint64_t *e = (const uint64_t *)&set->e[w];
-			const uint8_t *b = (const uint8_t *)&set->e[w];
-
-			if (__atomic_load_n(&e[0], __ATOMIC_RELAXED) == base &&
-			    __atomic_load_n(&e[2], __ATOMIC_RELAXED) == key &&
-			    __atomic_load_n(&b[26], __ATOMIC_RELAXED) == sh) {
-				*pa = __atomic_load_n(&e[1], __ATOMIC_RELAXED);
-				*flags = __atomic_load_n(&b[27],
-							 __ATOMIC_RELAXED);
-				hit = true;
-				break;
-			}
-		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1) ||
-		 seq != __atomic_load_n(&set->seq, __ATOMIC_RELAXED));
-	return hit;
 }
 
 /* Granule shift for a supported granule, 0 if not advertised. */

@@ -54,8 +54,8 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 	uint32_t p, deny = 0;
 
 	if (!canonical(va) || c->ias[half] <= span ||
-	    !smmu_tlb_probe(&s->s1wc, x->req->sid, key(x->req), va, span, &tbl,
-			    &deny))
+	    !hw_tlb_probe_fast(&s->s1wc, x->req->sid, key(x->req), va, span,
+			       &tbl, &deny))
 		return false;
 	hw_count(&s->hw, hw_walk_read);
 	dp = hw_bus_map(&s->hw, tbl + ((va >> g) & ((1ull << (g - 3)) - 1)) * 8,

@@ -601,24 +601,7 @@ static inline bool tlb_hit(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 			   uint64_t va, uint64_t *pa, uint32_t *flags,
 			   unsigned *shift)
 {
-	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_RELAXED);
-
-	if ((shifts & (1u << 12)) &&
-	    smmu_tlb_probe(t, sid, ssid, va, 12, pa, flags)) {
-		*shift = 12;
-		return true;
-	}
-	shifts &= ~(1ull << 12);
-	while (shifts) {
-		unsigned sh = (unsigned)__builtin_ctzll(shifts);
-
-		if (smmu_tlb_probe(t, sid, ssid, va, sh, pa, flags)) {
-			*shift = sh;
-			return true;
-		}
-		shifts &= shifts - 1;
-	}
-	return false;
+	return hw_tlb_find(t, sid, ssid, va, pa, shift, flags);
 }
 
 int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
