@@ -16,7 +16,7 @@
 	 PT_CFG_FORCE_WRITEABLE)
 #define PT_PROT_ALL                                                   \
 	(PT_PROT_READ | PT_PROT_WRITE | PT_PROT_EXEC | PT_PROT_PRIV | \
-	 PT_PROT_NOAF)
+	 PT_PROT_NOAF | PT_PROT_GLOBAL)
 
 static unsigned lvl_shift(unsigned g, unsigned l)
 {

@@ -15,6 +15,7 @@
 #define ARM_S2AP_W (1ull << 7)
 #define ARM_SH_IS (3ull << 8)
 #define ARM_AF (1ull << 10)
+#define ARM_NG (1ull << 11)
 #define ARM_DBM (1ull << 51)
 #define ARM_CONT (1ull << 52)
 #define ARM_PXN (1ull << 53) /* S2 with XNX: XN[0] */
@@ -170,6 +171,8 @@ static inline uint64_t arm_s1_leaf_bits(const struct pt *pt, unsigned l,
 		d |= ARM_DBM | ARM_AP2; /* writable-clean */
 	if (!(prot & PT_PROT_EXEC))
 		d |= ARM_UXN | ARM_PXN;
+	if (!(prot & PT_PROT_GLOBAL))
+		d |= ARM_NG; /* ASID-tagged, so TLBI by ASID reaches it */
 	return d;
 }
 

@@ -53,6 +53,9 @@ enum pt_format {
 #define PT_PROT_EXEC (1u << 2) /* instruction fetch (both privilege levels) */
 #define PT_PROT_PRIV (1u << 3) /* privileged-only (S1 AP[1]=0, x86 U/S=0) */
 #define PT_PROT_NOAF (1u << 4) /* map with AF=0 (ARM) for access-flag tests */
+/* ARM S1: nG=0, not ASID-tagged; by default stage-1 leaves are nG=1, as
+ * host drivers map them, so TLBI by ASID reaches them. */
+#define PT_PROT_GLOBAL (1u << 5)
 
 /*
  * Walk result permissions, with the table-level controls already folded in

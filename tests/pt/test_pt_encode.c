@@ -89,7 +89,8 @@ static void test_arm_s1_4k_page_bits(void **state)
 	 * UXN|PXN. */
 	assert_int_equal(pt_map(&pt, 0x1000, 0x12345000, 0x1000, R | W, 0), 0);
 	d = desc_at(&pt, 0x1000, 0);
-	assert_int_equal(d, 0x12345000ull | 0x403 | 0x40 | (3ull << 53));
+	assert_int_equal(d,
+			 0x12345000ull | 0x403 | 0x800 | 0x40 | (3ull << 53));
 	assert_int_equal(walk(&pt, 0x1abc, 0, &w), 0);
 	assert_int_equal(w.oa, 0x12345abc);
 	assert_int_equal(w.level, 0);
@@ -101,10 +102,16 @@ static void test_arm_s1_4k_page_bits(void **state)
 	assert_int_equal(pt_map(&pt, 0x2000, 0x2000, 0x1000,
 				R | X | PT_PROT_PRIV, 0),
 			 0);
-	assert_int_equal(desc_at(&pt, 0x2000, 0), 0x2000ull | 0x403 | 0x80);
+	assert_int_equal(desc_at(&pt, 0x2000, 0),
+			 0x2000ull | 0x403 | 0x800 | 0x80);
 	assert_int_equal(walk(&pt, 0x2000, 0, &w), 0);
 	assert_int_equal(w.perm,
 			 PT_PERM_R | PT_PERM_UX | PT_PERM_PX | PT_PERM_AF);
+	/* PT_PROT_GLOBAL: nG=0 (not tagged by ASID). */
+	assert_int_equal(
+		pt_map(&pt, 0x3000, 0x3000, 0x1000, R | PT_PROT_GLOBAL, 0), 0);
+	assert_int_equal(desc_at(&pt, 0x3000, 0),
+			 0x3000ull | 0x403 | 0xc0 | (3ull << 53));
 	/* Table descriptors: next-level address | 0b11. */
 	d = desc_at(&pt, 0x1000, 3);
 	assert_int_equal(d & 3, 3);
@@ -122,7 +129,7 @@ static void test_arm_s1_4k_blocks(void **state)
 	assert_int_equal(pt_map(&pt, 0x200000, 0x40200000, 0x200000, R | W, 0),
 			 0);
 	assert_int_equal(desc_at(&pt, 0x200000, 1),
-			 0x40200000ull | 0x401 | 0x40 | (3ull << 53));
+			 0x40200000ull | 0x401 | 0x800 | 0x40 | (3ull << 53));
 	assert_int_equal(walk(&pt, 0x2fffff, 0, &w), 0);
 	assert_int_equal(w.oa, 0x402fffff);
 	assert_int_equal(w.level, 1);
@@ -131,7 +138,7 @@ static void test_arm_s1_4k_blocks(void **state)
 	assert_int_equal(pt_map(&pt, 0x80000000, 0x1c0000000, 0x40000000, R, 0),
 			 0);
 	assert_int_equal(desc_at(&pt, 0x80000000, 2),
-			 0x1c0000000ull | 0x401 | 0xc0 | (3ull << 53));
+			 0x1c0000000ull | 0x401 | 0x800 | 0xc0 | (3ull << 53));
 	assert_int_equal(walk(&pt, 0x80000000 + 0x12345678, 0, &w), 0);
 	assert_int_equal(w.oa, 0x1c0000000ull + 0x12345678);
 	assert_int_equal(w.leaf_shift, 30);
@@ -284,8 +291,8 @@ static void test_arm_s1_dbm(void **state)
 	assert_int_equal(pt_map(&pt, 0, 0x7000, 0x1000, R | W, 0), 0);
 	/* writable-clean: DBM + AP[2] */
 	d = desc_at(&pt, 0, 0);
-	assert_int_equal(d, 0x7000ull | 0x403 | 0x40 | 0x80 | (1ull << 51) |
-				    (3ull << 53));
+	assert_int_equal(d, 0x7000ull | 0x403 | 0x800 | 0x40 | 0x80 |
+				    (1ull << 51) | (3ull << 53));
 	walk(&pt, 0, 0, &w);
 	assert_int_equal(w.perm,
 			 PT_PERM_R | PT_PERM_U | PT_PERM_AF | PT_PERM_DBM);
@@ -315,7 +322,7 @@ static void test_arm_s1_64k_oa52(void **state)
 	assert_int_equal(pt.root_size, 8192);
 	assert_int_equal(pt_map(&pt, 0x10000, pa, 0x10000, R | W, 0), 0);
 	assert_int_equal(desc_at(&pt, 0x10000, 0),
-			 0x123450000ull | (0xaull << 12) | 0x443 |
+			 0x123450000ull | (0xaull << 12) | 0x443 | 0x800 |
 				 (3ull << 53));
 	assert_int_equal(walk(&pt, 0x1abcd, 0, &w), 0);
 	assert_int_equal(w.oa, pa + 0xabcd);

@@ -967,13 +967,13 @@ static void test_tlbi_scopes(void **state)
 	smmu_h_ste_s1(smmu_h_ste(&e.h, 2), smmu_h_pa(cd2), 0, 0, 0);
 	env_ste(&e, 3);
 	smmu_h_ste(&e.h, 3)[2] = 3; /* S2VMID tags stage 1 too */
-	map(&e.pt, 0x1000, d, 0x2000, RW);
+	map(&e.pt, 0x1000, d, 0x2000, RW | PT_PROT_GLOBAL);
 	set_ng(&e.pt, 0x1000); /* 0x2000 stays global */
 	for (uint32_t sid = 1; sid <= 3; sid++) {
 		assert_int_equal(xaddr(&e.h, sid, -1, 0x1000), d);
 		assert_int_equal(xaddr(&e.h, sid, -1, 0x2000), d + 0x1000);
 	}
-	remap(&e.pt, 0x1000, d + 0x10000, 0x2000, RW);
+	remap(&e.pt, 0x1000, d + 0x10000, 0x2000, RW | PT_PROT_GLOBAL);
 	set_ng(&e.pt, 0x1000);
 	for (uint32_t sid = 1; sid <= 3; sid++)
 		assert_int_equal(xaddr(&e.h, sid, -1, 0x1000), d);
