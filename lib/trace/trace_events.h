@@ -49,6 +49,10 @@
 	  "hw=%" PRIu64 " sid=%#" PRIx64 " pasid=%#" PRIx64 " addr=%#" PRIx64  \
 	  " prgi=%" PRIu64,                                                    \
 	  hw, sid, pasid, addr, prgi)                                          \
+	X(vtd_drv_fault,                                                       \
+	  "hw=%" PRIu64 " sid=%#" PRIx64 " pasid=%#" PRIx64 " addr=%#" PRIx64  \
+	  " reason=%#" PRIx64,                                                 \
+	  hw, sid, pasid, addr, reason)                                        \
 	X(uapi_ioctl, "fd=%" PRId64 " cmd=%#" PRIx64 " ret=%" PRId64, fd, cmd, \
 	  ret)
 
