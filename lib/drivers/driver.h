@@ -11,7 +11,11 @@
  *   struct iommu_inst    one IOMMU instance (an ionest_hw) bound to a driver
  *   struct iommu_dev     one device (RID) behind an instance, after probe
  *   struct iommu_domain  an I/O page table the driver owns (paging,
- *                        blocked; nested is the nesting issue's)
+ *                        blocked, nested: a user-owned stage 1 over a
+ *                        NEST_PARENT paging domain)
+ *   struct iommu_viommu  one physical IOMMU's slice for one VM: virtual
+ *                        IDs, invalidation queue, events (optional)
+ *   struct iommu_vdevice a device's virtual ID on a vIOMMU (vSID, vRID)
  *
  * Calling rules:
  *   - Every function returns 0 or a negative errno.
@@ -31,9 +35,11 @@
 #ifndef IONEST_DRIVERS_DRIVER_H
 #define IONEST_DRIVERS_DRIVER_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <ionest/hw.h>
 
 #include "hw/hw.h"
@@ -42,6 +48,9 @@
 struct iommu_inst;
 struct iommu_dev;
 struct iommu_domain;
+struct iommu_user_data_array;
+struct iommufd_device;
+struct iommufd_viommu;
 
 /* PASID value meaning "the RID itself" (no PASID prefix). */
 #define IOMMU_NO_PASID 0xffffffffu
@@ -84,6 +93,9 @@ struct iommu_dev {
 	 * call it from their model's ATC invalidation handler. */
 	void (*atc_inv)(struct iommu_dev *dev, uint32_t ssid, bool ssid_valid,
 			uint64_t addr, uint64_t size);
+	/* The iommufd core's: the DEVICE bound to this function, for routing
+	 * I/O page faults (iommu_report_fault). Drivers never touch it. */
+	struct iommufd_device *iommufd;
 };
 
 /* Reserved IOVA regions a device imposes on every address space it is
@@ -107,7 +119,7 @@ struct iommu_resv_region {
 enum iommu_domain_type {
 	IOMMU_DOMAIN_BLOCKED,
 	IOMMU_DOMAIN_PAGING,
-	IOMMU_DOMAIN_NESTED, /* nesting issue */
+	IOMMU_DOMAIN_NESTED, /* user-owned stage 1 over a nest parent */
 };
 
 /* domain_alloc_paging() flags (the HWPT_ALLOC flags the driver sees). */
@@ -137,6 +149,11 @@ struct iommu_domain {
 	uint64_t aperture_start, aperture_last; /* inclusive */
 	bool has_dirty_ops; /* set_dirty_tracking / read_and_clear_dirty */
 	bool enforce_cache_coherency;
+	/* Set by the core before the first attach when the domain's HWPT has
+	 * a fault queue (IOMMU_HWPT_FAULT_ID_VALID): a recoverable fault of
+	 * an attached device (a PRI page request, an SMMUv3 stall) goes to
+	 * iommu_report_fault() and waits for page_response(). */
+	bool iopf;
 };
 
 struct iommu_domain_ops {
@@ -169,10 +186,17 @@ struct iommu_domain_ops {
 				    uint64_t size, uint64_t *bitmap,
 				    bool no_clear);
 
-	/* ---- Nesting issue placeholder: user-managed stage-1 caches ---- */
-	int (*cache_invalidate_user)(struct iommu_domain *d, uint32_t type,
-				     const void *entries, uint32_t entry_len,
-				     uint32_t *entry_num);
+	/* Nested domains allocated without a vIOMMU: IOMMU_HWPT_INVALIDATE
+	 * on the HWPT. Handle @a's entries in order, stop at the first bad
+	 * one; set a->entry_num to the number fully handled (also on error).
+	 * a->entry_num == 0 probes the type: 0 if @a->type is the driver's,
+	 * else -EINVAL (as for any entry of another type). Entries are read
+	 * with iommu_user_array_get(); a bad field is -EINVAL, an unknown
+	 * flag or non-zero reserved field -EOPNOTSUPP (iommufd-uapi.md §6).
+	 * Returns after the invalidation completed (CMD_SYNC / wait
+	 * descriptor). */
+	int (*cache_invalidate_user)(struct iommu_domain *d,
+				     struct iommu_user_data_array *a);
 
 	/* Called once nothing is attached; waits for DMA in flight. */
 	void (*free)(struct iommu_domain *d);
@@ -186,11 +210,149 @@ struct iommu_hw_info_out {
 	uint8_t data[IOMMU_HW_INFO_MAX_LEN];
 };
 
-/* User data passed to domain allocation (nesting issue). */
+/*
+ * Driver-specific data from the caller (HWPT_ALLOC data_type/len/uptr,
+ * VIOMMU_ALLOC type/data_len/data_uptr), copied in by the core. A driver
+ * reads it only through iommu_user_data_get(), which applies the ABI's size
+ * rules in the kernel's order: wrong type or shorter than the driver's
+ * minimum -EINVAL, an unreadable buffer -EFAULT, non-zero bytes beyond the
+ * driver's struct -E2BIG, a shorter struct zero-extended.
+ */
+#define IOMMU_USER_DATA_MAX 4096 /* bytes copied; the rest must be zero */
 struct iommu_user_data {
-	uint32_t type; /* enum iommu_hwpt_data_type */
-	uint32_t len;
-	const void *data; /* already copied in */
+	uint32_t type; /* enum iommu_hwpt_data_type / iommu_viommu_type */
+	uint32_t len; /* the caller's length */
+	void *data; /* min(len, IOMMU_USER_DATA_MAX) bytes */
+	int err; /* -EFAULT / -E2BIG found by the copy, or 0 */
+	/* vIOMMU data is in/out: the driver writes its output fields into
+	 * @data and sets out_len; the core copies min(out_len, len) leading
+	 * bytes back to the caller. */
+	uint32_t out_len;
+};
+
+static inline int iommu_user_data_get(const struct iommu_user_data *u,
+				      uint32_t type, void *dst, size_t dst_size,
+				      size_t min_size)
+{
+	const uint8_t *src = (const uint8_t *)u->data;
+	size_t n = u->len < IOMMU_USER_DATA_MAX ? u->len : IOMMU_USER_DATA_MAX;
+
+	if (u->type != type || u->len < min_size)
+		return -EINVAL;
+	if (u->err)
+		return u->err;
+	for (size_t i = dst_size; i < n; i++) {
+		if (src[i])
+			return -E2BIG;
+	}
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, n < dst_size ? n : dst_size);
+	return 0;
+}
+
+/*
+ * An array of invalidation entries (IOMMU_HWPT_INVALIDATE), copied in by
+ * the core, which hands a long array over in several calls. entry_len is
+ * 1..4096 when entry_num > 0.
+ */
+struct iommu_user_data_array {
+	uint32_t type; /* enum iommu_hwpt_invalidate_data_type */
+	uint32_t entry_len; /* the caller's stride */
+	uint32_t entry_num; /* in: entries at @entries; out: handled */
+	const void *entries;
+};
+
+/* Entry @i of @a into the driver's struct @dst with the size rules of
+ * iommu_user_data_get() (-EINVAL wrong type / too short, -E2BIG a non-zero
+ * tail beyond @dst_size). */
+static inline int iommu_user_array_get(const struct iommu_user_data_array *a,
+				       uint32_t type, uint32_t i, void *dst,
+				       size_t dst_size, size_t min_size)
+{
+	const uint8_t *src;
+
+	if (a->type != type || a->entry_len < min_size || i >= a->entry_num)
+		return -EINVAL;
+	src = (const uint8_t *)a->entries + (size_t)i * a->entry_len;
+	for (size_t k = dst_size; k < a->entry_len; k++) {
+		if (src[k])
+			return -E2BIG;
+	}
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, a->entry_len < dst_size ? a->entry_len : dst_size);
+	return 0;
+}
+
+/* ---- vIOMMU and vDEVICE ---- */
+struct iommu_viommu;
+struct iommu_vdevice;
+
+struct iommu_viommu_ops {
+	/* Release the vIOMMU. Once it returns the driver no longer calls
+	 * iommufd_viommu_report_event() for it. Nothing uses it any more
+	 * (no nested domain, vDEVICE or event queue is left). */
+	void (*destroy)(struct iommu_viommu *v);
+	/* HWPT_ALLOC with pt_id = this vIOMMU: a NESTED domain over
+	 * v->parent for @dev (behind v->inst). @flags IOMMU_DOMAIN_F_PASID.
+	 * Unknown data type -EOPNOTSUPP; bad data per the ABI. NULL: the
+	 * vIOMMU cannot make nested domains (-EOPNOTSUPP). */
+	int (*alloc_domain_nested)(struct iommu_viommu *v,
+				   struct iommu_dev *dev, uint32_t flags,
+				   const struct iommu_user_data *data,
+				   struct iommu_domain **out);
+	/* IOMMU_HWPT_INVALIDATE on the vIOMMU (e.g. raw SMMUv3 commands
+	 * whose StreamIDs are virtual IDs: iommufd_viommu_find_dev()); the
+	 * same contract as cache_invalidate_user. NULL: -EOPNOTSUPP. */
+	int (*cache_invalidate)(struct iommu_viommu *v,
+				struct iommu_user_data_array *a);
+	/* VDEVICE_ALLOC: accept @vd (vd->dev behind v->inst, vd->virt_id
+	 * unique on @v), e.g. record the vSID -> SID mapping; may set
+	 * vd->priv. NULL: nothing to do. */
+	int (*vdevice_init)(struct iommu_vdevice *vd);
+	/* Undo vdevice_init (vDEVICE destroyed, or its device unbound). */
+	void (*vdevice_destroy)(struct iommu_vdevice *vd);
+};
+
+struct iommu_viommu {
+	const struct iommu_viommu_ops *ops; /* set by the driver */
+	struct iommu_inst *inst; /* set by the driver */
+	struct iommu_domain *parent; /* the nest parent (stage 2) */
+	uint32_t type; /* enum iommu_viommu_type */
+	/* The core's vIOMMU object (vDEVICEs, event queues); set by the
+	 * core right after viommu_alloc. Drivers never touch it. */
+	struct iommufd_viommu *iommufd;
+};
+
+struct iommu_vdevice {
+	struct iommu_viommu *viommu;
+	struct iommu_dev *dev;
+	uint64_t virt_id; /* vSID (SMMUv3) / vRID (VT-d) / vDeviceID */
+	void *priv; /* the driver's */
+};
+
+/* ---- I/O page faults (PCIe PRI page requests, SMMUv3 stalls) ---- */
+/* flags and perm use the values of struct iommu_hwpt_pgfault. */
+#define IOMMU_FAULT_F_PASID_VALID (1u << 0)
+#define IOMMU_FAULT_F_LAST_PAGE (1u << 1)
+#define IOMMU_FAULT_PERM_READ (1u << 0)
+#define IOMMU_FAULT_PERM_WRITE (1u << 1)
+#define IOMMU_FAULT_PERM_EXEC (1u << 2)
+#define IOMMU_FAULT_PERM_PRIV (1u << 3)
+
+/* page_response() codes: the PCIe PRG response codes. */
+#define IOMMU_PAGE_RESP_SUCCESS 0
+#define IOMMU_PAGE_RESP_INVALID 1 /* the request was not satisfied */
+#define IOMMU_PAGE_RESP_FAILURE 2 /* PRI to be disabled (core aborts) */
+
+/* One page request of a device, as its IOMMU reported it. */
+struct iommu_fault {
+	uint32_t flags; /* IOMMU_FAULT_F_* */
+	uint32_t pasid; /* if IOMMU_FAULT_F_PASID_VALID */
+	uint32_t grpid; /* page request group index (PRGI) */
+	uint32_t perm; /* IOMMU_FAULT_PERM_* requested */
+	uint64_t addr; /* page address */
+	uint64_t priv; /* the driver's (e.g. a stall tag); the core hands it
+			* back in page_response() */
 };
 
 struct iommu_driver {
@@ -233,17 +395,66 @@ struct iommu_driver {
 			 const struct ionest_xlate_req *req,
 			 struct ionest_xlate_res *res);
 
-	/* ---- Nesting issue placeholders (NULL until then) ---- */
-	/* A user-managed domain on top of a NEST_PARENT paging domain. */
+	/* ---- Nesting (NULL: not supported) ---- */
+	/* HWPT_ALLOC with pt_id = a NEST_PARENT paging HWPT: a domain of
+	 * type IOMMU_DOMAIN_NESTED whose stage 1 is described by @data (the
+	 * guest's STE words, stage-1 pointer...), translating through
+	 * @parent (one of this driver's domains with
+	 * IOMMU_DOMAIN_F_NEST_PARENT). @flags: IOMMU_DOMAIN_F_PASID. An
+	 * unknown data type is -EOPNOTSUPP, data the hardware would reject
+	 * -EINVAL (SMMUv3: -EIO for illegal STE bits, as Linux). Nested
+	 * domains have no map/unmap/iotlb_sync/dirty ops; attach_dev and
+	 * set_dev_pasid install them, free releases them. */
 	int (*domain_alloc_nested)(struct iommu_dev *dev,
 				   struct iommu_domain *parent, uint32_t flags,
 				   const struct iommu_user_data *data,
 				   struct iommu_domain **out);
-	/* vIOMMU objects: opaque to this interface for now. */
+	/* VIOMMU_ALLOC: a vIOMMU of @type over the nest parent @parent on
+	 * @dev's instance; fill (*out)->ops, inst, parent, type. @data is
+	 * NULL when the caller gave none. -EOPNOTSUPP for a type the driver
+	 * does not have. */
 	int (*viommu_alloc)(struct iommu_dev *dev, struct iommu_domain *parent,
-			    uint32_t type, void **out);
-	void (*viommu_free)(void *viommu);
+			    uint32_t type, struct iommu_user_data *data,
+			    struct iommu_viommu **out);
+	/* Answer a page request group the driver reported with
+	 * iommu_report_fault(): @last is the group's last fault (pasid,
+	 * grpid, priv), @code IOMMU_PAGE_RESP_*. Called once per group, from
+	 * any thread, never under the core's fault locks (it may even come
+	 * from inside iommu_report_fault()). */
+	void (*page_response)(struct iommu_dev *dev,
+			      const struct iommu_fault *last, uint32_t code);
+	/* The guest owns the PASID table (SMMUv3 CD table): faults with a
+	 * PASID go to the domain of the RID when that is nested. */
+	bool user_pasid_table;
 };
+
+/* ---- Services of the iommufd core for drivers (lib/core) ---- */
+/*
+ * Report one page request of @dev. Not the last of its group: kept until
+ * the group's last arrives (a group is every request with the same grpid
+ * up to and including the one with IOMMU_FAULT_F_LAST_PAGE). The group
+ * goes to the fault queue of the HWPT attached to the PASID (or RID), where
+ * the VMM answers it; page_response() follows exactly once. Nobody to
+ * handle it (device not bound, nothing attached, HWPT without a fault
+ * queue): page_response(INVALID) at once and -EINVAL, as Linux. No memory:
+ * -ENOMEM (a group then gets FAILURE). Any thread, any time; takes no lock
+ * a thread waiting for DMA in flight holds.
+ */
+int iommu_report_fault(struct iommu_dev *dev, const struct iommu_fault *f);
+
+/* Queue a vEVENT of @type (@len bytes, e.g. a raw SMMUv3 event record with
+ * the vSID in it) on @v's vEVENTQ of that type. -EOPNOTSUPP if there is no
+ * such queue, -ENOMEM (a LOST_EVENTS mark is queued instead). A full queue
+ * drops it and queues one LOST_EVENTS mark (returns 0). Any thread. */
+int iommufd_viommu_report_event(struct iommu_viommu *v, uint32_t type,
+				const void *data, size_t len);
+/* The virtual ID of @dev on @v: 0, or -ENOENT without a vDEVICE. */
+int iommufd_viommu_get_vdev_id(struct iommu_viommu *v, struct iommu_dev *dev,
+			       uint64_t *virt_id);
+/* The device whose vDEVICE on @v has @virt_id, NULL if none. For
+ * cache_invalidate (the vDEVICE set cannot change during the call). */
+struct iommu_dev *iommufd_viommu_find_dev(struct iommu_viommu *v,
+					  uint64_t virt_id);
 
 /* ---- Driver table ---- */
 /* The driver for a hardware model name, NULL if none is built in. */
