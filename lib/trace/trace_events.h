@@ -53,6 +53,14 @@
 	  "hw=%" PRIu64 " sid=%#" PRIx64 " pasid=%#" PRIx64 " addr=%#" PRIx64  \
 	  " reason=%#" PRIx64,                                                 \
 	  hw, sid, pasid, addr, reason)                                        \
+	X(smmuv3_drv_event,                                                    \
+	  "hw=%" PRIu64 " type=%#" PRIx64 " sid=%#" PRIx64 " ssid=%#" PRIx64   \
+	  " addr=%#" PRIx64,                                                   \
+	  hw, type, sid, ssid, addr)                                           \
+	X(smmuv3_cmdq_error,                                                   \
+	  "hw=%" PRIu64 " cerror=%" PRIu64 " dw0=%#" PRIx64 " dw1=%#" PRIx64,  \
+	  hw, cerror, dw0, dw1)                                                \
+	X(smmuv3_gerror, "hw=%" PRIu64 " active=%#" PRIx64, hw, active)        \
 	X(uapi_ioctl, "fd=%" PRId64 " cmd=%#" PRIx64 " ret=%" PRId64, fd, cmd, \
 	  ret)
 
