@@ -45,7 +45,11 @@ static void set_lock(struct hw_tlb_set *s)
 
 static void set_unlock(struct hw_tlb_set *s)
 {
-	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	/* Only the holder writes seq now, but lock-free readers load it
+	 * concurrently, so the read must be atomic too. */
+	__atomic_store_n(&s->seq,
+			 __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
 }
 
 static void entry_store(struct hw_tlb_entry *d, const struct hw_tlb_entry *e)
