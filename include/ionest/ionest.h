@@ -73,6 +73,20 @@ ionest_machine_add_device(struct ionest_machine *m,
 IONEST_API struct ionest_hw *ionest_machine_iommu(struct ionest_machine *m,
 						  const char *name);
 
+/*
+ * Build a machine from a machine file (YAML; docs/machine-files.md): its
+ * IOMMUs in file order and its devices so that device N is
+ * /dev/vfio/devices/vfioN. Returns NULL with errno EINVAL (the file is
+ * wrong), ENODEV (no driver for a model in this build), ENOMEM, or the
+ * error of opening the file; if @err is not NULL it receives "FILE:LINE:
+ * FIELD: what went wrong" (at most @errlen bytes, NUL-terminated).
+ */
+IONEST_API struct ionest_machine *ionest_machine_load(const char *path,
+						      char *err, size_t errlen);
+/* The same with the file named by $IONEST_CONFIG (ENOENT when unset). */
+IONEST_API struct ionest_machine *ionest_machine_load_env(char *err,
+							  size_t errlen);
+
 /* ---- Syscall-shaped entry points; fds are real file descriptors ---- */
 /*
  * Open "/dev/iommu" (an iommufd), "/dev/vfio/vfio" (the same, with VFIO
@@ -96,6 +110,16 @@ IONEST_API int ionest_ioctl(int fd, unsigned long request, void *arg);
 /* Fault and vEVENTQ fds; EINVAL on fds that are not readable/writable. */
 IONEST_API ssize_t ionest_read(int fd, void *buf, size_t count);
 IONEST_API ssize_t ionest_write(int fd, const void *buf, size_t count);
+/*
+ * pread(2)/pwrite(2)/lseek(2) on a VFIO device fd: region access at the
+ * region offsets VFIO_DEVICE_GET_REGION_INFO reports (index << 40), as
+ * vfio-pci; read/write use and advance the file position, shared by dup'd
+ * fds. ESPIPE on fds without a position (iommufd, fault, vEVENTQ).
+ */
+IONEST_API ssize_t ionest_pread(int fd, void *buf, size_t count, off_t offset);
+IONEST_API ssize_t ionest_pwrite(int fd, const void *buf, size_t count,
+				 off_t offset);
+IONEST_API off_t ionest_lseek(int fd, off_t offset, int whence);
 
 /* ---- Device DMA ---- */
 #define IONEST_NO_PASID 0xffffffffu

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/vfio_pci.h"
 #include "machine/machine.h"
 #include "util/alloc.h"
 
@@ -141,6 +142,7 @@ IONEST_API int ionest_machine_add_device(struct ionest_machine *m,
 		goto out;
 	}
 	d->index = idx;
+	d->machine = m;
 	d->cfg = *cfg;
 	snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "");
 	d->cfg.name = d->name;
@@ -164,6 +166,7 @@ IONEST_API int ionest_machine_add_device(struct ionest_machine *m,
 	pthread_mutex_init(&d->fault_lock, NULL);
 	d->fault.pasid = IONEST_NO_PASID;
 	vfio_device_init(&d->vdev, &d->dev);
+	d->vdev.region_ops = &vfio_pci_region_ops;
 	m->chunks[idx / MACHINE_DEV_CHUNK][idx % MACHINE_DEV_CHUNK] = d;
 	__atomic_store_n(&m->ndevs, idx + 1, __ATOMIC_RELEASE);
 	rc = idx;

@@ -20,10 +20,12 @@
 struct machine_iommu {
 	char name[32];
 	struct iommu_inst *inst;
+	uint8_t nesting; /* machine file's nesting mode (config.h), 0 auto */
 };
 
 struct machine_device {
 	int index;
+	struct ionest_machine *machine; /* back pointer (BAR0 DMA engine) */
 	char name[64];
 	struct ionest_device_config cfg; /* cfg.name/iommu point into us */
 	struct machine_iommu *iommu;

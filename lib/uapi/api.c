@@ -59,3 +59,43 @@ IONEST_API ssize_t ionest_write(int fd, const void *buf, size_t count)
 	file_put(f);
 	return ret_errno(rc);
 }
+
+IONEST_API ssize_t ionest_pread(int fd, void *buf, size_t count, off_t offset)
+{
+	struct ionest_file *f = file_get(fd);
+	ssize_t rc;
+
+	if (!f)
+		return ret_errno(-EBADF);
+	rc = offset < 0 ? -EINVAL :
+			  uapi_vfio_rw(f, buf, count, (uint64_t)offset, false);
+	file_put(f);
+	return ret_errno(rc);
+}
+
+IONEST_API ssize_t ionest_pwrite(int fd, const void *buf, size_t count,
+				 off_t offset)
+{
+	struct ionest_file *f = file_get(fd);
+	ssize_t rc;
+
+	if (!f)
+		return ret_errno(-EBADF);
+	rc = offset < 0 ? -EINVAL :
+			  uapi_vfio_rw(f, (void *)buf, count, (uint64_t)offset,
+				       true);
+	file_put(f);
+	return ret_errno(rc);
+}
+
+IONEST_API off_t ionest_lseek(int fd, off_t offset, int whence)
+{
+	struct ionest_file *f = file_get(fd);
+	int64_t rc;
+
+	if (!f)
+		return (off_t)ret_errno(-EBADF);
+	rc = uapi_vfio_llseek(f, offset, whence);
+	file_put(f);
+	return (off_t)ret_errno((long)rc);
+}

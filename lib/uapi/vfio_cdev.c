@@ -6,6 +6,7 @@
  * VFIO conventions: argsz, unknown flags EINVAL, nothing before bind.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <ionest/uapi/vfio.h>
 
@@ -16,12 +17,14 @@
 
 /* vfio-pci puts region N at file offset N << 40. */
 #define VFIO_PCI_OFFSET_SHIFT 40
+#define VFIO_PCI_OFFSET_MASK ((1ull << VFIO_PCI_OFFSET_SHIFT) - 1)
 
 struct vfio_file {
 	struct vfio_device *vdev;
 	struct iommufd_device *idev; /* bound */
 	uint32_t devid;
 	bool access_granted;
+	uint64_t pos; /* file position of read/write (atomic) */
 };
 
 void vfio_device_init(struct vfio_device *vdev, struct iommu_dev *dev)
@@ -33,6 +36,8 @@ void vfio_device_init(struct vfio_device *vdev, struct iommu_dev *dev)
 
 void vfio_device_fini(struct vfio_device *vdev)
 {
+	if (vdev->region_ops && vdev->region_ops->release)
+		vdev->region_ops->release(vdev);
 	pthread_mutex_destroy(&vdev->lock);
 }
 
@@ -195,11 +200,14 @@ static long get_region_info(struct vfio_file *vf, uint64_t arg)
 		return rc;
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
-	/* The emulated functions expose no BARs or config space yet. */
 	info.offset = (uint64_t)info.index << VFIO_PCI_OFFSET_SHIFT;
 	info.size = 0;
 	info.flags = 0;
 	info.cap_offset = 0;
+	/* No region is mmap-able: the emulation sees every access. */
+	if (vf->vdev->region_ops)
+		vf->vdev->region_ops->info(vf->vdev, info.index, &info.size,
+					   &info.flags);
 	return copy_to_user(arg, &info, minsz);
 }
 
@@ -244,7 +252,9 @@ static long vfio_ioctl(struct ionest_file *f, unsigned long cmd, void *uarg)
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return get_irq_info(vf, arg);
 	case VFIO_DEVICE_RESET:
-		return 0; /* nothing cached in the functions yet */
+		if (vf->vdev->region_ops)
+			return vf->vdev->region_ops->reset(vf->vdev);
+		return 0;
 	default:
 		return -ENOTTY;
 	}
@@ -264,9 +274,115 @@ static void vfio_release(struct ionest_file *f)
 	xfree(vf);
 }
 
+/*
+ * Region access (vfio-pci): file offset = index << 40 | offset in the
+ * region. Reads and writes stop at the region's end (short count); an
+ * offset outside every region is EINVAL, as is any access before bind.
+ * @buf is the caller's memory: bad pointers give EFAULT.
+ */
+ssize_t uapi_vfio_rw(struct ionest_file *f, void *buf, size_t n, uint64_t off,
+		     bool write)
+{
+	uint64_t roff = off & VFIO_PCI_OFFSET_MASK, size = 0;
+	uint32_t index = (uint32_t)(off >> VFIO_PCI_OFFSET_SHIFT);
+	struct vfio_file *vf = f->priv;
+	struct vfio_device *vdev;
+	uint32_t flags = 0;
+	uint8_t bounce[512];
+	size_t done = 0;
+
+	if (f->ops->ioctl != vfio_ioctl)
+		return -ESPIPE;
+	vdev = vf->vdev;
+	if (!__atomic_load_n(&vf->access_granted, __ATOMIC_ACQUIRE))
+		return -EINVAL;
+	if (index >= VFIO_PCI_NUM_REGIONS || !vdev->region_ops)
+		return -EINVAL;
+	vdev->region_ops->info(vdev, index, &size, &flags);
+	if (roff >= size)
+		return -EINVAL;
+	if (!(flags & (write ? VFIO_REGION_INFO_FLAG_WRITE :
+			       VFIO_REGION_INFO_FLAG_READ)))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	if (n > size - roff)
+		n = (size_t)(size - roff);
+	while (done < n) {
+		uint64_t ubuf = (uint64_t)(uintptr_t)buf + done;
+		size_t c = n - done < sizeof(bounce) ? n - done :
+						       sizeof(bounce);
+		ssize_t r;
+		int rc;
+
+		if (write) {
+			rc = copy_from_user(bounce, ubuf, c);
+			if (rc)
+				return done ? (ssize_t)done : rc;
+		}
+		r = vdev->region_ops->rw(vdev, index, roff + done, bounce, c,
+					 write);
+		if (r <= 0)
+			return done ? (ssize_t)done : (r ? r : -EIO);
+		if (!write) {
+			rc = copy_to_user(ubuf, bounce, (size_t)r);
+			if (rc)
+				return done ? (ssize_t)done : rc;
+		}
+		done += (size_t)r;
+		if ((size_t)r < c)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+int64_t uapi_vfio_llseek(struct ionest_file *f, int64_t off, int whence)
+{
+	struct vfio_file *vf = f->priv;
+	int64_t base;
+
+	if (f->ops->ioctl != vfio_ioctl)
+		return -ESPIPE;
+	if (whence == SEEK_SET)
+		base = 0;
+	else if (whence == SEEK_CUR)
+		base = (int64_t)__atomic_load_n(&vf->pos, __ATOMIC_RELAXED);
+	else
+		return -EINVAL; /* regions have no common end */
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return -EINVAL;
+	__atomic_store_n(&vf->pos, (uint64_t)(base + off), __ATOMIC_RELAXED);
+	return base + off;
+}
+
+/* read(2)/write(2): at the file position, which advances. */
+static ssize_t vfio_pos_rw(struct ionest_file *f, void *buf, size_t n,
+			   bool write)
+{
+	struct vfio_file *vf = f->priv;
+	uint64_t pos = __atomic_load_n(&vf->pos, __ATOMIC_RELAXED);
+	ssize_t r = uapi_vfio_rw(f, buf, n, pos, write);
+
+	if (r > 0)
+		__atomic_store_n(&vf->pos, pos + (uint64_t)r, __ATOMIC_RELAXED);
+	return r;
+}
+
+static ssize_t vfio_read(struct ionest_file *f, void *buf, size_t n)
+{
+	return vfio_pos_rw(f, buf, n, false);
+}
+
+static ssize_t vfio_write(struct ionest_file *f, const void *buf, size_t n)
+{
+	return vfio_pos_rw(f, (void *)buf, n, true);
+}
+
 static const struct ionest_file_ops vfio_fops = {
 	.name = "vfio-device",
 	.ioctl = vfio_ioctl,
+	.read = vfio_read,
+	.write = vfio_write,
 	.release = vfio_release,
 };
 
