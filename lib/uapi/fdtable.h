@@ -42,4 +42,16 @@ void file_put(struct ionest_file *f);
 /* Remove @fd from the table and close it: -EBADF if not ours. */
 int file_close(int fd);
 
+/* ---- For the preload library (shim/) ---- */
+/* @fn learns of every fd installed, also those ioctls create (fault and
+ * vEVENTQ fds), so the preload can keep a lock-free "maybe ours" map. */
+void file_set_install_hook(void (*fn)(int fd));
+/* @newfd was made a duplicate of @oldfd (dup, dup2, dup3, F_DUPFD): it
+ * refers to the same file from now on, and an entry @newfd had is
+ * dropped. 0, -EBADF (@oldfd is not ours) or -ENOMEM. */
+int file_dup(int oldfd, int newfd);
+/* Drop @fd from the table without closing it: the descriptor was closed
+ * or replaced behind the table's back (dup2 onto it). -EBADF if absent. */
+int file_forget(int fd);
+
 #endif
