@@ -6,10 +6,13 @@
  * regions and aperture, domain flags and domain IDs.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "drivers/vtd.h"
+#include "machine/machine.h"
 #include "vtd_fixture.h"
 
 #define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
@@ -357,6 +360,114 @@ static void test_domain_ids(void **state)
 	vfx_teardown(&f);
 }
 
+/* The driver's instance state, for the queue tests below. */
+static struct vtd_inst *vi_of(struct fx *f)
+{
+	return f->m->iommus[0]->inst->priv;
+}
+
+static void test_queue_long_batch(void **state)
+{
+	struct fx f;
+	struct vtd_inst *vi;
+	uint64_t waits;
+
+	(void)state;
+	vfx_setup(&f, NULL, 0, NULL);
+	vi = vi_of(&f);
+	waits = vfx_drv_counter(&f, "inv_wait");
+	/* More descriptors than the queue holds: synced part way. */
+	pthread_mutex_lock(&vi->inst->lock);
+	for (unsigned i = 0; i < 3 * vi->iq_slots; i++)
+		vtd_qi_iotlb_dom(vi, (uint16_t)(i % 7 + 1));
+	assert_int_equal(vtd_qi_sync(vi), 0);
+	pthread_mutex_unlock(&vi->inst->lock);
+	assert_true(vfx_drv_counter(&f, "inv_wait") >= waits + 3);
+	assert_int_equal(vfx_rd64(&f, VTD_REG_IQH), vfx_rd64(&f, VTD_REG_IQT));
+	vfx_teardown(&f);
+}
+
+static void test_queue_error_recovers(void **state)
+{
+	uint8_t *mem = fx_alloc(FX_PAGE, FX_PAGE), b = 3;
+	struct vtd_inst *vi;
+	uint32_t ioas, pt;
+	struct fx f;
+
+	(void)state;
+	vfx_setup(&f, NULL, 1, NULL);
+	ioas = vfx_ioas_map(&f, mem, FX_PAGE, 0x100000);
+	assert_int_equal(fx_bind(&f, 0), 0);
+	pt = ioas;
+	assert_int_equal(fx_attach(&f, 0, &pt), 0);
+	vi = vi_of(&f);
+	/* A descriptor the hardware rejects (IOTLB with a reserved bit,
+	 * then an unknown type): the batch fails with -EIO, the queue is
+	 * running again afterwards and IQE is clear. */
+	pthread_mutex_lock(&vi->inst->lock);
+	vtd_qi_desc(vi, VTD_INV_IOTLB | (1ull << 8) | (1ull << 4), 0);
+	vtd_qi_iotlb_global(vi);
+	assert_int_equal(vtd_qi_sync(vi), -EIO);
+	vtd_qi_desc(vi, 0xf, 0);
+	assert_int_equal(vtd_qi_sync(vi), -EIO);
+	vtd_qi_iotlb_global(vi);
+	assert_int_equal(vtd_qi_sync(vi), 0);
+	pthread_mutex_unlock(&vi->inst->lock);
+	assert_int_equal(vfx_drv_counter(&f, "iq_error"), 2);
+	assert_false(vfx_rd32(&f, VTD_REG_FSTS) & VTD_FSTS_IQE);
+	assert_int_equal(vfx_rd64(&f, VTD_REG_IQH), vfx_rd64(&f, VTD_REG_IQT));
+	/* Everything still works: DMA, unmap seen by the next DMA. */
+	assert_int_equal(vfx_dma(&f, 0, IONEST_NO_PASID, 0x100000, &b, 1,
+				 IONEST_DMA_TO_MEM),
+			 0);
+	assert_int_equal(mem[0], 3);
+	assert_int_equal(fx_unmap(f.fd, ioas, 0x100000, FX_PAGE, NULL), 0);
+	assert_int_equal(vfx_dma(&f, 0, IONEST_NO_PASID, 0x100000, &b, 1,
+				 IONEST_DMA_TO_MEM),
+			 -EFAULT);
+	/* Clean but for the two errors this test made. */
+	assert_int_equal(vfx_rd32(&f, VTD_REG_FSTS) &
+				 (VTD_FSTS_IQE | VTD_FSTS_ITE | VTD_FSTS_ICE |
+				  VTD_FSTS_PFO | VTD_FSTS_PPF),
+			 0);
+	fx_teardown(&f);
+	fx_free(mem, FX_PAGE);
+}
+
+static void test_fault_trace(void **state)
+{
+	uint8_t *mem = fx_alloc(FX_PAGE, FX_PAGE), b = 0;
+	char line[512];
+	bool seen = false;
+	uint32_t ioas, pt;
+	struct fx f;
+	FILE *out = tmpfile();
+
+	(void)state;
+	assert_non_null(out);
+	vfx_setup(&f, NULL, 1, NULL);
+	ioas = vfx_ioas_map(&f, mem, FX_PAGE, 0x100000);
+	assert_int_equal(fx_bind(&f, 0), 0);
+	pt = ioas;
+	assert_int_equal(fx_attach(&f, 0, &pt), 0);
+	ionest_trace_set_output(out, IONEST_TRACE_TEXT);
+	assert_int_equal(ionest_trace_enable("vtd_drv_fault"), 1);
+	assert_int_equal(vfx_dma(&f, 0, IONEST_NO_PASID, 0x345000, &b, 1,
+				 IONEST_DMA_FROM_MEM),
+			 -EFAULT);
+	ionest_trace_enable(NULL);
+	ionest_trace_set_output(stderr, IONEST_TRACE_TEXT);
+	rewind(out);
+	while (fgets(line, sizeof(line), out))
+		if (strstr(line, "vtd_drv_fault") && strstr(line, "0x345000") &&
+		    strstr(line, "sid=0x100") && strstr(line, "reason=0x79"))
+			seen = true;
+	assert_true(seen);
+	fclose(out);
+	vfx_teardown(&f);
+	fx_free(mem, FX_PAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +479,9 @@ int main(void)
 		cmocka_unit_test(test_resv_and_aperture),
 		cmocka_unit_test(test_domain_flags),
 		cmocka_unit_test(test_domain_ids),
+		cmocka_unit_test(test_queue_long_batch),
+		cmocka_unit_test(test_queue_error_recovers),
+		cmocka_unit_test(test_fault_trace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
