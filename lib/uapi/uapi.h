@@ -63,5 +63,7 @@ ssize_t uapi_vfio_rw(struct ionest_file *f, void *buf, size_t n, uint64_t off,
 		     bool write);
 /* lseek on it; -ESPIPE for files that are not VFIO devices. */
 int64_t uapi_vfio_llseek(struct ionest_file *f, int64_t off, int whence);
+/* The device behind a VFIO device file, NULL for other files. */
+struct vfio_device *uapi_vfio_device(struct ionest_file *f);
 
 #endif

@@ -355,6 +355,13 @@ int64_t uapi_vfio_llseek(struct ionest_file *f, int64_t off, int whence)
 	return base + off;
 }
 
+struct vfio_device *uapi_vfio_device(struct ionest_file *f)
+{
+	return f->ops->ioctl == vfio_ioctl ?
+		       ((struct vfio_file *)f->priv)->vdev :
+		       NULL;
+}
+
 /* read(2)/write(2): at the file position, which advances. */
 static ssize_t vfio_pos_rw(struct ionest_file *f, void *buf, size_t n,
 			   bool write)
