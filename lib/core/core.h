@@ -3,12 +3,22 @@
  * The iommufd object model (internal): the context of one /dev/iommu fd, its
  * object table, and the object kinds of this layer. One file per object
  * kind implements it (object.c, ioas.c + iopt.c + pages.c, hwpt.c,
- * device.c); ioctl handlers take a struct iommufd_ucmd as in Linux.
+ * device.c, fault.c, viommu.c, vdevice.c, veventq.c; eventq.c has what the
+ * two fd-backed queues share); ioctl handlers take a struct iommufd_ucmd
+ * as in Linux.
  *
  * Locking: everything reachable from a context is protected by ctx->lock,
  * which the ioctl layer (lib/uapi) holds around every handler and the VFIO
  * cdev layer around bind/attach/detach. Device DMA never takes it: it goes
  * device -> driver -> tables (see lib/drivers/inflight.h).
+ *
+ * Drivers report I/O page faults and vEVENTs from any thread, possibly
+ * inside a DMA in-flight section, so those paths take only locks that no
+ * thread holds while it waits for DMA: the IOPF routing lock
+ * (iommufd_iopf_lock: which HWPT a device's RID/PASID is attached to, and
+ * partial page-request groups), a vIOMMU's rwlock (its vDEVICEs and
+ * vEVENTQs) and each event queue's own mutex; in that order, after
+ * ctx->lock when both are taken. Drivers are never called with them held.
  */
 #ifndef IONEST_CORE_H
 #define IONEST_CORE_H
@@ -20,6 +30,7 @@
 #include <ionest/uapi/iommufd.h>
 
 #include "core/itree.h"
+#include "core/list.h"
 #include "drivers/driver.h"
 
 struct iommufd_ctx;
@@ -90,6 +101,10 @@ struct iommufd_object *iommufd_object_get(struct iommufd_ctx *ctx, uint32_t id,
 /* Remove and destroy regardless of users (users must be 1 or forced). */
 void iommufd_object_destroy(struct iommufd_ctx *ctx,
 			    struct iommufd_object *obj);
+/* Destroy @obj but keep its ID reserved until the context closes: lookups
+ * and IOMMU_DESTROY see ENOENT (the vDEVICE of an unbound device, §4). */
+void iommufd_object_tombstone(struct iommufd_ctx *ctx,
+			      struct iommufd_object *obj);
 /* Drop a dependent's reference; never destroys. */
 static inline void iommufd_object_put_user(struct iommufd_object *obj)
 {
@@ -102,11 +117,27 @@ static inline bool iommufd_ctx_has_objects(struct iommufd_ctx *ctx)
 }
 
 /* ---- ioctl plumbing ---- */
+struct iommufd_eventq;
+
+/* What the ioctl layer provides for objects that come with an fd (the
+ * core cannot make files itself). */
+struct iommufd_fd_ops {
+	/* A new fd for @eq, inert (reads fail) until publish; it sets
+	 * eq->efd to a private handle on the fd's eventfd. fd or -errno. */
+	int (*open)(struct iommufd_eventq *eq, bool writable);
+	/* The ioctl succeeded: the fd now reaches @eq (holding a user
+	 * reference on it and on the context). */
+	void (*publish)(int fd, struct iommufd_eventq *eq);
+	/* The ioctl failed after open: close the fd. */
+	void (*cancel)(int fd);
+};
+
 struct iommufd_ucmd {
 	struct iommufd_ctx *ctx;
 	uint64_t ubuffer; /* the caller's struct */
 	uint32_t user_size; /* its size field */
 	void *cmd; /* kernel copy, zero-extended */
+	const struct iommufd_fd_ops *fd_ops;
 };
 
 /* Copy @size bytes of the command back, clamped to the caller's size. */
@@ -262,9 +293,14 @@ int iommufd_map_user(struct iommufd_ioas *ioas, uint64_t uptr, uint64_t length,
 int iommufd_ioas_create(struct iommufd_ctx *ctx, struct iommufd_ioas **out);
 
 /* ---- HW page tables ---- */
+struct iommufd_fault;
+struct iommufd_viommu;
+
 struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
+	/* FAULT_ID_VALID: page requests of attached devices go here. */
+	struct iommufd_fault *fault;
 	bool pasid_compat; /* IOMMU_HWPT_ALLOC_PASID */
 };
 
@@ -275,6 +311,19 @@ struct iommufd_hwpt_paging {
 	bool nest_parent;
 	bool enforce_cache_coherency;
 	bool in_ioas; /* domain added to ioas->iopt */
+	/* The software MSI doorbell page mapped at msi_iova for the RIDs
+	 * attached here (or to nested HWPTs over it) that have an
+	 * IOMMU_RESV_SW_MSI window. */
+	unsigned msi_users;
+	uint64_t msi_iova;
+};
+
+/* A user-managed stage 1 over a nest parent, allocated on the parent or
+ * on a vIOMMU (iommufd-uapi.md §6). */
+struct iommufd_hwpt_nested {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu; /* NULL: made on the parent */
 };
 
 static inline bool hwpt_is_paging(struct iommufd_hw_pagetable *h)
@@ -288,12 +337,32 @@ to_hwpt_paging(struct iommufd_hw_pagetable *h)
 	return (struct iommufd_hwpt_paging *)h;
 }
 
+static inline struct iommufd_hwpt_nested *
+to_hwpt_nested(struct iommufd_hw_pagetable *h)
+{
+	return (struct iommufd_hwpt_nested *)h;
+}
+
+/* The paging HWPT whose IOAS backs @h: itself or a nested one's parent. */
+static inline struct iommufd_hwpt_paging *
+hwpt_find_paging(struct iommufd_hw_pagetable *h)
+{
+	if (hwpt_is_paging(h))
+		return to_hwpt_paging(h);
+	return to_hwpt_nested(h)->parent;
+}
+
 struct iommufd_device;
 /* A new HWPT_PAGING on @ioas for @idev (not finalized). */
 int iommufd_hwpt_paging_alloc(struct iommufd_ctx *ctx,
 			      struct iommufd_ioas *ioas,
 			      struct iommufd_device *idev, uint32_t flags,
 			      struct iommufd_hwpt_paging **out);
+/* Copy a caller's driver data in for a driver (see struct
+ * iommu_user_data); only -ENOMEM is an error here. */
+int iommufd_user_data_init(struct iommu_user_data *ud, uint32_t type,
+			   uint32_t len, uint64_t uptr);
+void iommufd_user_data_fini(struct iommu_user_data *ud);
 /* Drop an attachment's reference; auto domains die with the last one. */
 void iommufd_hwpt_put_attach(struct iommufd_ctx *ctx,
 			     struct iommufd_hw_pagetable *hwpt);
@@ -304,14 +373,25 @@ struct iommufd_pasid_attach {
 	struct iommufd_hw_pagetable *hwpt;
 };
 
+struct iommufd_vdevice;
+
 struct iommufd_device {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ctx;
 	struct iommu_dev *dev;
+	/* rid_hwpt and pasids change under ctx->lock and iommufd_iopf_lock
+	 * (the fault path reads them under the latter only). */
 	struct iommufd_hw_pagetable *rid_hwpt; /* NULL: blocked */
 	struct iommufd_pasid_attach *pasids;
 	unsigned npasids, pasid_cap;
 	struct iommufd_ioas *resv_ioas; /* where our reserved regions are */
+	/* The paging HWPT we hold the SW MSI doorbell mapping of. */
+	struct iommufd_hwpt_paging *msi_hwpt;
+	/* Page requests not yet completed by their group's last one
+	 * (iommufd_iopf_lock). */
+	struct iommu_fault *partial;
+	unsigned npartial, partial_cap;
+	struct iommufd_vdevice *vdev; /* at most one (§8) */
 	bool enforce_cache_coherency;
 	bool unbinding;
 };
@@ -332,6 +412,109 @@ void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid);
 bool iommufd_device_pasid_attached(struct iommufd_device *idev, uint32_t pasid);
 
 struct iommufd_device *iommufd_get_device(struct iommufd_ctx *ctx, uint32_t id);
+
+/* ---- Event queues behind an fd: FAULT and VEVENTQ (eventq.c) ---- */
+struct iommufd_eventq {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ctx;
+	/* The queue. Never held while calling a driver or waiting for DMA. */
+	pthread_mutex_t lock;
+	/* Our handle on the fd's eventfd, whose counter is non-zero exactly
+	 * while something is pending (poll/epoll see POLLIN). -1: none. */
+	int efd;
+	bool ready;
+};
+
+void iommufd_eventq_init(struct iommufd_eventq *eq, struct iommufd_ctx *ctx);
+/* Close the eventfd handle and the lock (the object's destroy). */
+void iommufd_eventq_fini(struct iommufd_eventq *eq);
+/* Take our own handle on the eventfd behind @fd (eq->efd). */
+int iommufd_eventq_dup_fd(struct iommufd_eventq *eq, int fd);
+/* eq->lock held: make the fd readable iff @pending. */
+void iommufd_eventq_set_ready(struct iommufd_eventq *eq, bool pending);
+/* The fd of a new queue is published (ctx->lock held): it holds a user
+ * reference on the object and a context reference. */
+void iommufd_eventq_fd_get(struct iommufd_eventq *eq);
+/* The fd was closed: drop what iommufd_eventq_fd_get took. */
+void iommufd_eventq_fd_put(struct iommufd_eventq *eq);
+
+/* ---- Fault queue (fault.c) ---- */
+struct iommufd_fault_group;
+
+struct iommufd_fault {
+	struct iommufd_eventq common;
+	struct list_head deliver; /* groups not yet read, oldest first */
+	/* Groups read and awaiting a response; index = cookie (from 1). */
+	struct iommufd_fault_group **resp;
+	uint32_t resp_cap, resp_hint;
+};
+
+/* Routing of page requests: see iommu_report_fault in driver.h. */
+extern pthread_mutex_t iommufd_iopf_lock;
+
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
+struct iommufd_fault *iommufd_get_fault(struct iommufd_ctx *ctx, uint32_t id);
+/* read(2)/write(2) on the fault fd (iommufd-uapi.md §7). */
+long iommufd_fault_read(struct iommufd_fault *fault, void *buf, size_t n);
+long iommufd_fault_write(struct iommufd_fault *fault, const void *buf,
+			 size_t n);
+/* (@idev, @pasid) left @hwpt: answer its pending groups with INVALID. */
+void iommufd_fault_auto_respond(struct iommufd_hw_pagetable *hwpt,
+				struct iommufd_device *idev, uint32_t pasid);
+/* Drop @idev's partial page requests (unbind). */
+void iommufd_fault_drop_partial(struct iommufd_device *idev);
+
+/* ---- vIOMMU, vDEVICE, vEVENTQ (viommu.c, vdevice.c, veventq.c) ---- */
+struct iommufd_veventq;
+
+struct iommufd_viommu {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ctx;
+	struct iommufd_hwpt_paging *hwpt; /* the nest parent */
+	struct iommu_viommu *hw; /* the driver's */
+	uint32_t type;
+	/* vdevs and veventqs; the driver-facing lookups read under it. */
+	pthread_rwlock_t lock;
+	struct list_head vdevs;
+	struct list_head veventqs;
+};
+
+struct iommufd_vdevice {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	struct iommufd_device *idev;
+	struct list_head node; /* in viommu->vdevs */
+	struct iommu_vdevice hw;
+	bool inited; /* the driver's vdevice_init succeeded */
+};
+
+/* One queued vEVENT; the payload follows the struct. */
+struct iommufd_vevent {
+	struct list_head node;
+	struct iommufd_vevent_header header;
+	uint32_t len; /* payload bytes (0: the LOST_EVENTS mark) */
+};
+
+struct iommufd_veventq {
+	struct iommufd_eventq common;
+	struct iommufd_viommu *viommu;
+	struct list_head node; /* in viommu->veventqs */
+	uint32_t type, depth;
+	uint32_t num_events; /* queued, LOST_EVENTS mark not counted */
+	uint32_t sequence; /* of the next event, wraps at INT_MAX */
+	struct list_head deliver; /* struct iommufd_vevent, oldest first */
+	/* LOST_EVENTS mark: queued (always last) when events were dropped. */
+	struct iommufd_vevent lost;
+};
+
+int iommufd_viommu_alloc(struct iommufd_ucmd *ucmd);
+struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ctx *ctx, uint32_t id);
+int iommufd_vdevice_alloc(struct iommufd_ucmd *ucmd);
+/* The device is being unbound: destroy its vDEVICE, leaving a tombstone. */
+void iommufd_vdevice_unbind(struct iommufd_device *idev);
+int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
+/* read(2) on the vEVENTQ fd (iommufd-uapi.md §8). */
+long iommufd_veventq_read(struct iommufd_veventq *q, void *buf, size_t n);
 
 /* ---- ioctl handlers (ctx->lock held) ---- */
 int iommufd_destroy(struct iommufd_ucmd *ucmd);

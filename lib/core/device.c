@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * DEVICE objects (iommufd-uapi.md §6): binding a device to a context (the
- * VFIO cdev does it), attaching its RID and PASIDs to HWPTs or IOASes with
- * the attach / replace / detach rules, the device's reserved regions in
- * the IOAS it is attached to, and IOMMU_GET_HW_INFO. One device per IOMMU
- * group: every RID is its own group in an ionest machine.
+ * VFIO cdev does it), attaching its RID and PASIDs to paging or nested
+ * HWPTs or IOASes with the attach / replace / detach rules, the device's
+ * reserved regions in the IOAS behind its RID's HWPT (a nested HWPT's
+ * parent's), the software MSI doorbell mapped in that paging domain, and
+ * IOMMU_GET_HW_INFO. One device per IOMMU group: every RID is its own
+ * group in an ionest machine.
+ *
+ * The attachment state (rid_hwpt, pasids) is also read by the I/O page
+ * fault path (fault.c), so it changes under iommufd_iopf_lock as well;
+ * drivers are never called with that lock held. Pending page requests of
+ * an attachment are answered (INVALID) once the device has left it.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,12 +25,24 @@ struct iommufd_device *iommufd_get_device(struct iommufd_ctx *ctx, uint32_t id)
 							   IOMMUFD_OBJ_DEVICE);
 }
 
+/* The software MSI doorbell: where a device's MSI write through a
+ * IOMMU_RESV_SW_MSI window lands (the role of the interrupt controller's
+ * doorbell page that Linux maps there). */
+static uint8_t sw_msi_doorbell[4096] __attribute__((aligned(4096)));
+#define SW_MSI_PAGE ((uint64_t)sizeof(sw_msi_doorbell))
+#define NO_SW_MSI UINT64_MAX
+
 static void device_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_device *idev = (struct iommufd_device *)obj;
 
 	/* Back to blocked; DMA ownership returns to nobody. */
 	idev->dev->inst->drv->attach_blocked(idev->dev);
+	pthread_mutex_lock(&iommufd_iopf_lock);
+	if (idev->dev->iommufd == idev)
+		idev->dev->iommufd = NULL;
+	pthread_mutex_unlock(&iommufd_iopf_lock);
+	iommufd_fault_drop_partial(idev);
 	xfree(idev->pasids);
 }
 
@@ -54,6 +73,10 @@ int iommufd_device_bind(struct iommufd_ctx *ctx, struct iommu_dev *dev,
 	}
 	/* The binding driver is a user until unbind: DESTROY gets EBUSY. */
 	idev->obj.users++;
+	/* Page requests of the device reach us from now on. */
+	pthread_mutex_lock(&iommufd_iopf_lock);
+	dev->iommufd = idev;
+	pthread_mutex_unlock(&iommufd_iopf_lock);
 	iommufd_object_finalize(ctx, &idev->obj);
 	iommufd_ctx_get(ctx);
 	*out = idev;
@@ -70,6 +93,9 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 	struct iommufd_ctx *ctx = idev->ctx;
 
 	pthread_mutex_lock(&ctx->lock);
+	idev->unbinding = true;
+	/* Its vDEVICE goes first and leaves a tombstone (§4). */
+	iommufd_vdevice_unbind(idev);
 	while (idev->npasids)
 		detach_locked(idev, idev->pasids[idev->npasids - 1].pasid);
 	detach_locked(idev, IOMMU_NO_PASID);
@@ -81,13 +107,17 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 
 /* ---- Reserved regions of the device in the IOAS it is attached to ---- */
 
-static int enforce_resv(struct iommufd_device *idev, struct iommufd_ioas *ioas)
+/* Reserve the device's regions in @ioas; *sw_msi = the start of its
+ * software MSI window, or NO_SW_MSI. */
+static int enforce_resv(struct iommufd_device *idev, struct iommufd_ioas *ioas,
+			uint64_t *sw_msi_start)
 {
 	struct iommu_resv_region r[IOMMU_MAX_RESV_REGIONS];
 	const struct iommu_driver *drv = idev->dev->inst->drv;
 	int n = drv->get_resv_regions ? drv->get_resv_regions(idev->dev, r) : 0;
 	int rc = 0, sw_msi = 0, hw_msi = 0;
 
+	*sw_msi_start = NO_SW_MSI;
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n && !rc; i++) {
@@ -95,6 +125,9 @@ static int enforce_resv(struct iommufd_device *idev, struct iommufd_ioas *ioas)
 			continue;
 		sw_msi += r[i].type == IOMMU_RESV_SW_MSI;
 		hw_msi += r[i].type == IOMMU_RESV_MSI;
+		if (r[i].type == IOMMU_RESV_SW_MSI &&
+		    r[i].last - r[i].start >= SW_MSI_PAGE - 1)
+			*sw_msi_start = r[i].start;
 		rc = iopt_reserve(&ioas->iopt, r[i].start, r[i].last, idev);
 	}
 	/* Drivers offer one kind of MSI window. */
@@ -105,17 +138,143 @@ static int enforce_resv(struct iommufd_device *idev, struct iommufd_ioas *ioas)
 	return rc;
 }
 
+/* ---- The software MSI doorbell (IOMMU_RESV_SW_MSI) ----
+ * The host maps it in the paging domain behind the RID, at the start of
+ * the window it reserved in the IOAS, so a device's MSI write goes through
+ * the IOMMU (through stage 2 for a nested HWPT). One mapping per paging
+ * HWPT, kept while a device needs it. */
+
+/* 0 with *got set if the mapping is (now) held; a domain that cannot map
+ * the page (page size, window) just goes without. */
+static int msi_get(struct iommufd_hwpt_paging *hp, uint64_t iova, bool *got)
+{
+	struct iommu_domain *d = hp->common.domain;
+	int rc;
+
+	*got = false;
+	if (iova == NO_SW_MSI || (iova & (SW_MSI_PAGE - 1)))
+		return 0;
+	if (hp->msi_users) {
+		if (hp->msi_iova != iova)
+			return 0;
+		hp->msi_users++;
+		*got = true;
+		return 0;
+	}
+	if (iommu_min_pgsize(d->pgsize_bitmap) > SW_MSI_PAGE)
+		return 0;
+	rc = d->ops->map(d, iova, (uint64_t)(uintptr_t)sw_msi_doorbell,
+			 SW_MSI_PAGE,
+			 IOMMU_PROT_READ | IOMMU_PROT_WRITE | IOMMU_PROT_CACHE,
+			 0);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc)
+		return 0;
+	hp->msi_iova = iova;
+	hp->msi_users = 1;
+	*got = true;
+	return 0;
+}
+
+static void msi_put(struct iommufd_hwpt_paging *hp)
+{
+	struct iommu_domain *d;
+	struct iommu_gather g = { 0 };
+	uint64_t unmapped;
+
+	if (!hp || --hp->msi_users)
+		return;
+	d = hp->common.domain;
+	d->ops->unmap(d, hp->msi_iova, SW_MSI_PAGE, &g, &unmapped);
+	d->ops->iotlb_sync(d, &g);
+}
+
+/* Reserved regions and MSI doorbell of a RID attach to @hwpt: in the IOAS
+ * behind it (a nested HWPT's DMA ends in its parent's IOAS). Undone with
+ * rid_resv_undo, made final with rid_resv_commit. */
+struct rid_resv {
+	struct iommufd_ioas *ioas; /* regions newly reserved here */
+	struct iommufd_hwpt_paging *msi; /* doorbell reference taken */
+};
+
+static int rid_resv_take(struct iommufd_device *idev,
+			 struct iommufd_hw_pagetable *hwpt, struct rid_resv *rr)
+{
+	struct iommufd_hwpt_paging *hp = hwpt_find_paging(hwpt);
+	uint64_t sw_msi;
+	bool got;
+	int rc;
+
+	rr->ioas = NULL;
+	rr->msi = NULL;
+	if (hp->ioas != idev->resv_ioas) {
+		rc = enforce_resv(idev, hp->ioas, &sw_msi);
+		if (rc)
+			return rc;
+		rr->ioas = hp->ioas;
+	} else {
+		/* Same IOAS: the regions are there; only the window. */
+		struct iommu_resv_region r[IOMMU_MAX_RESV_REGIONS];
+		const struct iommu_driver *drv = idev->dev->inst->drv;
+		int n = drv->get_resv_regions ?
+				drv->get_resv_regions(idev->dev, r) :
+				0;
+
+		sw_msi = NO_SW_MSI;
+		for (int i = 0; i < n; i++) {
+			if (r[i].type == IOMMU_RESV_SW_MSI &&
+			    r[i].last - r[i].start >= SW_MSI_PAGE - 1)
+				sw_msi = r[i].start;
+		}
+	}
+	if (hp == idev->msi_hwpt)
+		return 0; /* already holding it there */
+	rc = msi_get(hp, sw_msi, &got);
+	if (rc) {
+		if (rr->ioas)
+			iopt_unreserve_owner(&rr->ioas->iopt, idev);
+		rr->ioas = NULL;
+		return rc;
+	}
+	if (got)
+		rr->msi = hp;
+	return 0;
+}
+
+static void rid_resv_undo(struct iommufd_device *idev, struct rid_resv *rr)
+{
+	msi_put(rr->msi);
+	if (rr->ioas)
+		iopt_unreserve_owner(&rr->ioas->iopt, idev);
+}
+
+/* The attach succeeded: the old regions and doorbell go. */
+static void rid_resv_commit(struct iommufd_device *idev,
+			    struct iommufd_hw_pagetable *hwpt,
+			    struct rid_resv *rr)
+{
+	struct iommufd_hwpt_paging *hp = hwpt_find_paging(hwpt);
+
+	if (rr->ioas) {
+		if (idev->resv_ioas)
+			iopt_unreserve_owner(&idev->resv_ioas->iopt, idev);
+		idev->resv_ioas = rr->ioas;
+	}
+	if (hp != idev->msi_hwpt) {
+		msi_put(idev->msi_hwpt);
+		idev->msi_hwpt = rr->msi;
+	}
+}
+
 static void remove_resv(struct iommufd_device *idev)
 {
+	msi_put(idev->msi_hwpt);
+	idev->msi_hwpt = NULL;
 	if (idev->resv_ioas) {
 		iopt_unreserve_owner(&idev->resv_ioas->iopt, idev);
 		idev->resv_ioas = NULL;
 	}
-}
-
-static struct iommufd_ioas *hwpt_ioas(struct iommufd_hw_pagetable *h)
-{
-	return hwpt_is_paging(h) ? to_hwpt_paging(h)->ioas : NULL;
 }
 
 /* ---- PASID attachment records ---- */
@@ -139,17 +298,24 @@ bool iommufd_device_pasid_attached(struct iommufd_device *idev, uint32_t pasid)
 
 static int reserve_pasid_slot(struct iommufd_device *idev)
 {
+	int rc = 0;
+
+	/* The fault path reads the array: it moves under the IOPF lock. */
+	pthread_mutex_lock(&iommufd_iopf_lock);
 	if (idev->npasids == idev->pasid_cap) {
 		unsigned ncap = idev->pasid_cap ? idev->pasid_cap * 2 : 4;
 		struct iommufd_pasid_attach *n =
 			xrealloc(idev->pasids, ncap * sizeof(*n));
 
-		if (!n)
-			return -ENOMEM;
-		idev->pasids = n;
-		idev->pasid_cap = ncap;
+		if (n) {
+			idev->pasids = n;
+			idev->pasid_cap = ncap;
+		} else {
+			rc = -ENOMEM;
+		}
 	}
-	return 0;
+	pthread_mutex_unlock(&iommufd_iopf_lock);
+	return rc;
 }
 
 /* PASID compatibility of a HWPT (§6 PASID rules). */
@@ -177,7 +343,7 @@ static int do_attach(struct iommufd_device *idev, uint32_t pasid,
 		     struct iommufd_hw_pagetable *hwpt)
 {
 	struct iommu_domain *d = hwpt->domain;
-	struct iommufd_ioas *ioas = hwpt_ioas(hwpt);
+	struct rid_resv rr;
 	int rc;
 
 	/* Already attached: use replace. */
@@ -187,19 +353,18 @@ static int do_attach(struct iommufd_device *idev, uint32_t pasid,
 	if (rc)
 		return rc;
 	if (pasid == IOMMU_NO_PASID) {
-		if (ioas) {
-			rc = enforce_resv(idev, ioas);
-			if (rc)
-				return rc;
-		}
+		rc = rid_resv_take(idev, hwpt, &rr);
+		if (rc)
+			return rc;
 		rc = d->ops->attach_dev(d, idev->dev);
 		if (rc) {
-			if (ioas)
-				iopt_unreserve_owner(&ioas->iopt, idev);
+			rid_resv_undo(idev, &rr);
 			return rc;
 		}
+		rid_resv_commit(idev, hwpt, &rr);
+		pthread_mutex_lock(&iommufd_iopf_lock);
 		idev->rid_hwpt = hwpt;
-		idev->resv_ioas = ioas;
+		pthread_mutex_unlock(&iommufd_iopf_lock);
 	} else {
 		rc = reserve_pasid_slot(idev);
 		if (rc)
@@ -207,8 +372,10 @@ static int do_attach(struct iommufd_device *idev, uint32_t pasid,
 		rc = d->ops->set_dev_pasid(d, idev->dev, pasid);
 		if (rc)
 			return rc;
+		pthread_mutex_lock(&iommufd_iopf_lock);
 		idev->pasids[idev->npasids++] =
 			(struct iommufd_pasid_attach){ pasid, hwpt };
+		pthread_mutex_unlock(&iommufd_iopf_lock);
 	}
 	hwpt->obj.users++;
 	return 0;
@@ -219,9 +386,8 @@ static int do_replace(struct iommufd_device *idev, uint32_t pasid,
 {
 	struct iommufd_pasid_attach *pa = NULL;
 	struct iommufd_hw_pagetable *old;
-	struct iommufd_ioas *ioas = hwpt_ioas(hwpt), *old_ioas;
 	struct iommu_domain *d = hwpt->domain;
-	bool new_resv;
+	struct rid_resv rr;
 	int rc;
 
 	if (pasid == IOMMU_NO_PASID) {
@@ -242,30 +408,30 @@ static int do_replace(struct iommufd_device *idev, uint32_t pasid,
 		rc = d->ops->set_dev_pasid(d, idev->dev, pasid);
 		if (rc)
 			return rc;
+		pthread_mutex_lock(&iommufd_iopf_lock);
 		pa->hwpt = hwpt;
+		pthread_mutex_unlock(&iommufd_iopf_lock);
 		hwpt->obj.users++;
+		iommufd_fault_auto_respond(old, idev, pasid);
 		iommufd_hwpt_put_attach(idev->ctx, old);
 		return 0;
 	}
-	old_ioas = idev->resv_ioas;
-	new_resv = ioas && ioas != old_ioas;
-	if (new_resv) {
-		rc = enforce_resv(idev, ioas);
-		if (rc)
-			return rc;
-	}
+	rc = rid_resv_take(idev, hwpt, &rr);
+	if (rc)
+		return rc;
 	/* Atomic in the driver: a failure keeps the old translation. */
 	rc = d->ops->attach_dev(d, idev->dev);
 	if (rc) {
-		if (new_resv)
-			iopt_unreserve_owner(&ioas->iopt, idev);
+		rid_resv_undo(idev, &rr);
 		return rc;
 	}
-	if (old_ioas && old_ioas != ioas)
-		iopt_unreserve_owner(&old_ioas->iopt, idev);
-	idev->resv_ioas = ioas;
+	rid_resv_commit(idev, hwpt, &rr);
+	pthread_mutex_lock(&iommufd_iopf_lock);
 	idev->rid_hwpt = hwpt;
+	pthread_mutex_unlock(&iommufd_iopf_lock);
 	hwpt->obj.users++;
+	/* Requests still pending on the old HWPT will not be served. */
+	iommufd_fault_auto_respond(old, idev, IOMMU_NO_PASID);
 	iommufd_hwpt_put_attach(idev->ctx, old);
 	return 0;
 }
@@ -368,7 +534,9 @@ static void detach_locked(struct iommufd_device *idev, uint32_t pasid)
 		/* Detach leaves the device blocked (§6). */
 		idev->dev->inst->drv->attach_blocked(idev->dev);
 		remove_resv(idev);
+		pthread_mutex_lock(&iommufd_iopf_lock);
 		idev->rid_hwpt = NULL;
+		pthread_mutex_unlock(&iommufd_iopf_lock);
 	} else {
 		struct iommufd_pasid_attach *pa = find_pasid(idev, pasid);
 
@@ -376,8 +544,12 @@ static void detach_locked(struct iommufd_device *idev, uint32_t pasid)
 			return; /* detaching an unattached PASID is fine */
 		old = pa->hwpt;
 		idev->dev->inst->drv->remove_dev_pasid(idev->dev, pasid);
+		pthread_mutex_lock(&iommufd_iopf_lock);
 		*pa = idev->pasids[--idev->npasids];
+		pthread_mutex_unlock(&iommufd_iopf_lock);
 	}
+	/* What the device asked of the old HWPT is answered INVALID. */
+	iommufd_fault_auto_respond(old, idev, pasid);
 	iommufd_hwpt_put_attach(idev->ctx, old);
 	iommufd_object_put_user(&idev->obj);
 }

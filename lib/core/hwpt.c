@@ -2,9 +2,9 @@
 /*
  * HW page tables (iommufd-uapi.md §6): HWPT_PAGING objects, kernel-managed
  * domains that mirror an IOAS (manual via IOMMU_HWPT_ALLOC, or automatic
- * when a device attaches to an IOAS), dirty tracking on them, and the
- * generic part of HWPT_ALLOC / HWPT_INVALIDATE for nested HWPTs, whose
- * driver side belongs to the nesting issue.
+ * when a device attaches to an IOAS), dirty tracking on them; HWPT_NESTED
+ * objects, user-managed stage-1 domains over a NEST_PARENT HWPT or a
+ * vIOMMU; binding a HWPT to a fault queue; and IOMMU_HWPT_INVALIDATE.
  */
 #include <errno.h>
 #include <string.h>
@@ -56,8 +56,54 @@ static void hwpt_paging_destroy(struct iommufd_object *obj)
 	}
 	if (h->common.domain)
 		h->common.domain->ops->free(h->common.domain);
+	if (h->common.fault)
+		iommufd_object_put_user(&h->common.fault->common.obj);
 	if (h->ioas)
 		iommufd_object_put_user(&h->ioas->obj);
+}
+
+static void hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *h = (struct iommufd_hwpt_nested *)obj;
+
+	if (h->common.domain)
+		h->common.domain->ops->free(h->common.domain);
+	if (h->common.fault)
+		iommufd_object_put_user(&h->common.fault->common.obj);
+	if (h->viommu)
+		iommufd_object_put_user(&h->viommu->obj);
+	else if (h->parent)
+		iommufd_object_put_user(&h->parent->common.obj);
+}
+
+/* ---- Driver data ---- */
+
+int iommufd_user_data_init(struct iommu_user_data *ud, uint32_t type,
+			   uint32_t len, uint64_t uptr)
+{
+	uint32_t n = len < IOMMU_USER_DATA_MAX ? len : IOMMU_USER_DATA_MAX;
+
+	memset(ud, 0, sizeof(*ud));
+	ud->type = type;
+	ud->len = len;
+	if (!len)
+		return 0;
+	ud->data = xzalloc(n);
+	if (!ud->data)
+		return -ENOMEM;
+	/* A fault is reported by iommu_user_data_get(), after the driver's
+	 * type and size checks, as the kernel's copy does. Longer data than
+	 * any driver's struct is refused by those checks anyway. */
+	ud->err = copy_from_user(ud->data, uptr, n);
+	if (ud->err)
+		memset(ud->data, 0, n);
+	return 0;
+}
+
+void iommufd_user_data_fini(struct iommu_user_data *ud)
+{
+	xfree(ud->data);
+	ud->data = NULL;
 }
 
 static uint32_t domain_flags(uint32_t flags)
@@ -126,6 +172,86 @@ out_abort:
 	return rc;
 }
 
+/* HWPT_ALLOC with pt_id a NEST_PARENT paging HWPT or a vIOMMU (§6). */
+static int hwpt_nested_alloc(struct iommufd_ctx *ctx, struct iommufd_object *pt,
+			     struct iommufd_device *idev,
+			     struct iommu_hwpt_alloc *cmd,
+			     struct iommufd_hwpt_nested **out)
+{
+	const struct iommu_driver *drv = idev->dev->inst->drv;
+	const uint32_t allowed = IOMMU_HWPT_FAULT_ID_VALID |
+				 IOMMU_HWPT_ALLOC_PASID;
+	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu = NULL;
+	struct iommufd_hwpt_nested *h;
+	struct iommu_user_data ud;
+	uint32_t dflags;
+	int rc;
+
+	if (pt->type == IOMMUFD_OBJ_VIOMMU) {
+		viommu = (struct iommufd_viommu *)pt;
+		/* The device must sit behind the vIOMMU's IOMMU. */
+		if (idev->dev->inst != viommu->hw->inst)
+			return -EINVAL;
+		if ((cmd->flags & ~allowed) || !cmd->data_len ||
+		    !viommu->hw->ops->alloc_domain_nested)
+			return -EOPNOTSUPP;
+		parent = viommu->hwpt;
+	} else {
+		parent = (struct iommufd_hwpt_paging *)pt;
+		/* DIRTY_TRACKING and NEST_PARENT make no sense here. */
+		if ((cmd->flags & ~allowed) || !cmd->data_len ||
+		    !drv->domain_alloc_nested)
+			return -EOPNOTSUPP;
+		if (parent->auto_domain || !parent->nest_parent ||
+		    parent->common.domain->inst->drv != drv)
+			return -EINVAL;
+	}
+	rc = iommufd_user_data_init(&ud, cmd->data_type, cmd->data_len,
+				    cmd->data_uptr);
+	if (rc)
+		return rc;
+	h = iommufd_object_alloc(ctx, sizeof(*h), IOMMUFD_OBJ_HWPT_NESTED,
+				 hwpt_nested_destroy);
+	if (!h) {
+		rc = -ENOMEM;
+		goto out_data;
+	}
+	h->common.pasid_compat = cmd->flags & IOMMU_HWPT_ALLOC_PASID;
+	h->parent = parent;
+	/* The vIOMMU holds the parent for us when there is one. */
+	if (viommu) {
+		h->viommu = viommu;
+		viommu->obj.users++;
+	} else {
+		parent->common.obj.users++;
+	}
+	dflags = (cmd->flags & IOMMU_HWPT_ALLOC_PASID) ? IOMMU_DOMAIN_F_PASID :
+							 0;
+	if (viommu)
+		rc = viommu->hw->ops->alloc_domain_nested(
+			viommu->hw, idev->dev, dflags, &ud, &h->common.domain);
+	else
+		rc = drv->domain_alloc_nested(idev->dev, parent->common.domain,
+					      dflags, &ud, &h->common.domain);
+	if (rc) {
+		h->common.domain = NULL;
+		goto out_abort;
+	}
+	if (h->common.domain->type != IOMMU_DOMAIN_NESTED) {
+		rc = -EOPNOTSUPP; /* a driver bug */
+		goto out_abort;
+	}
+	iommufd_user_data_fini(&ud);
+	*out = h;
+	return 0;
+out_abort:
+	iommufd_object_abort_and_destroy(ctx, &h->common.obj);
+out_data:
+	iommufd_user_data_fini(&ud);
+	return rc;
+}
+
 void iommufd_hwpt_put_attach(struct iommufd_ctx *ctx,
 			     struct iommufd_hw_pagetable *hwpt)
 {
@@ -169,33 +295,31 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		if (rc)
 			return rc;
 		hwpt = &h->common;
-	} else if (pt->type == IOMMUFD_OBJ_HWPT_PAGING) {
-		struct iommufd_hwpt_paging *parent =
-			(struct iommufd_hwpt_paging *)pt;
-		const struct iommu_driver *drv = idev->dev->inst->drv;
+	} else if (pt->type == IOMMUFD_OBJ_HWPT_PAGING ||
+		   pt->type == IOMMUFD_OBJ_VIOMMU) {
+		struct iommufd_hwpt_nested *h;
 
-		if ((cmd->flags & ~(uint32_t)(IOMMU_HWPT_FAULT_ID_VALID |
-					      IOMMU_HWPT_ALLOC_PASID)) ||
-		    !cmd->data_len || !drv->domain_alloc_nested)
-			return -EOPNOTSUPP;
-		if (parent->auto_domain || !parent->nest_parent ||
-		    parent->common.domain->inst->drv != drv)
-			return -EINVAL;
-		/* Nested HWPTs: the nesting issue provides the objects. */
-		return -EOPNOTSUPP;
+		rc = hwpt_nested_alloc(ctx, pt, idev, cmd, &h);
+		if (rc)
+			return rc;
+		hwpt = &h->common;
 	} else {
 		/* No nested-on-nested, no device as a parent. */
 		return -EINVAL;
 	}
 
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-		/* FAULT objects come with the fault queue (nesting issue);
-		 * until then no fault_id names one. */
-		if (!iommufd_object_get(ctx, cmd->fault_id,
-					IOMMUFD_OBJ_FAULT)) {
+		struct iommufd_fault *fault =
+			iommufd_get_fault(ctx, cmd->fault_id);
+
+		if (!fault) {
 			rc = -ENOENT;
 			goto out_hwpt;
 		}
+		/* Recoverable faults of attached devices go to the queue. */
+		hwpt->fault = fault;
+		fault->common.obj.users++;
+		hwpt->domain->iopf = true;
 	}
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -244,6 +368,72 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	return iopt_read_and_clear_dirty(&h->ioas->iopt, h->common.domain, cmd);
 }
 
+/* The kernel's bounds: one call cannot pin a CPU or the memory. */
+#define INVALIDATE_ENTRY_NUM_MAX (1u << 19)
+#define INVALIDATE_ENTRY_LEN_MAX 4096u
+/* Entries are copied in and handed to the driver this much at a time. */
+#define INVALIDATE_BATCH_BYTES (64u << 10)
+
+typedef int (*invalidate_fn)(void *target, struct iommu_user_data_array *a);
+
+static int inv_domain(void *target, struct iommu_user_data_array *a)
+{
+	struct iommu_domain *d = target;
+
+	return d->ops->cache_invalidate_user(d, a);
+}
+
+static int inv_viommu(void *target, struct iommu_user_data_array *a)
+{
+	struct iommu_viommu *v = target;
+
+	return v->ops->cache_invalidate(v, a);
+}
+
+/* Hand the caller's array to @fn in batches; *done = entries handled. */
+static int invalidate_array(struct iommu_hwpt_invalidate *cmd, invalidate_fn fn,
+			    void *target, uint32_t *done)
+{
+	uint32_t per = INVALIDATE_BATCH_BYTES / cmd->entry_len;
+	struct iommu_user_data_array a = {
+		.type = cmd->data_type,
+		.entry_len = cmd->entry_len,
+	};
+	void *buf;
+	int rc = 0;
+
+	/* entry_num 0 asks whether the driver takes this data type. */
+	if (!cmd->entry_num)
+		return fn(target, &a);
+	if (!per)
+		per = 1;
+	if (per > cmd->entry_num)
+		per = cmd->entry_num;
+	buf = xmalloc((size_t)per * cmd->entry_len);
+	if (!buf)
+		return -ENOMEM;
+	a.entries = buf;
+	while (*done < cmd->entry_num) {
+		uint32_t n = cmd->entry_num - *done;
+
+		if (n > per)
+			n = per;
+		rc = copy_from_user(
+			buf, cmd->data_uptr + (uint64_t)*done * cmd->entry_len,
+			(size_t)n * cmd->entry_len);
+		if (rc)
+			break;
+		a.entry_num = n;
+		rc = fn(target, &a);
+		/* The driver reports what it handled, also on error. */
+		*done += a.entry_num < n ? a.entry_num : n;
+		if (rc)
+			break;
+	}
+	xfree(buf);
+	return rc;
+}
+
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
@@ -255,7 +445,9 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		rc = -EOPNOTSUPP;
 		goto out;
 	}
-	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len ||
+			       cmd->entry_len > INVALIDATE_ENTRY_LEN_MAX ||
+			       cmd->entry_num > INVALIDATE_ENTRY_NUM_MAX)) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -264,9 +456,23 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		rc = -ENOENT;
 		goto out;
 	}
-	/* Only nested HWPTs and vIOMMUs take invalidations (nesting
-	 * issue); a paging HWPT or anything else is EINVAL (§6). */
-	rc = -EINVAL;
+	if (pt->type == IOMMUFD_OBJ_HWPT_NESTED) {
+		struct iommu_domain *d =
+			((struct iommufd_hw_pagetable *)pt)->domain;
+
+		rc = d->ops->cache_invalidate_user ?
+			     invalidate_array(cmd, inv_domain, d, &done) :
+			     -EOPNOTSUPP;
+	} else if (pt->type == IOMMUFD_OBJ_VIOMMU) {
+		struct iommu_viommu *v = ((struct iommufd_viommu *)pt)->hw;
+
+		rc = v->ops->cache_invalidate ?
+			     invalidate_array(cmd, inv_viommu, v, &done) :
+			     -EOPNOTSUPP;
+	} else {
+		/* A paging HWPT or anything else (§6). */
+		rc = -EINVAL;
+	}
 out:
 	/* entry_num reports what was handled, also on error. */
 	cmd->entry_num = done;

@@ -14,6 +14,10 @@
 
 uint64_t iommufd_page_size = 4096;
 
+/* Fills the slot of a destroyed object whose ID stays taken until the
+ * context closes (iommufd_object_tombstone): never live, never freed. */
+static struct iommufd_object tombstone = { .type = IOMMUFD_OBJ_NONE };
+
 __attribute__((constructor)) static void page_size_init(void)
 {
 	long p = sysconf(_SC_PAGESIZE);
@@ -42,6 +46,8 @@ void iommufd_ctx_get(struct iommufd_ctx *ctx)
 	__atomic_add_fetch(&ctx->refs, 1, __ATOMIC_RELAXED);
 }
 
+static void table_release(struct iommufd_ctx *ctx, uint32_t id);
+
 /* Destroy leaf-first: an object nobody depends on goes first; dependents
  * drop their references as they die, freeing the next layer. */
 static void ctx_teardown(struct iommufd_ctx *ctx)
@@ -60,9 +66,12 @@ static void ctx_teardown(struct iommufd_ctx *ctx)
 			}
 		}
 	}
-	/* A cycle would be a bug; do not leak what is left. */
+	/* Tombstones only hold their IDs. A cycle would be a bug; do not
+	 * leak what is left. */
 	for (uint32_t id = 1; ctx->nobjs && id < ctx->cap; id++) {
-		if (ctx->objs[id])
+		if (ctx->objs[id] == &tombstone)
+			table_release(ctx, id);
+		else if (ctx->objs[id])
 			iommufd_object_destroy(ctx, ctx->objs[id]);
 	}
 	pthread_mutex_unlock(&ctx->lock);
@@ -173,6 +182,16 @@ void iommufd_object_destroy(struct iommufd_ctx *ctx, struct iommufd_object *obj)
 	if (obj->destroy)
 		obj->destroy(obj);
 	table_release(ctx, obj->id);
+	xfree(obj);
+}
+
+void iommufd_object_tombstone(struct iommufd_ctx *ctx,
+			      struct iommufd_object *obj)
+{
+	obj->live = false;
+	if (obj->destroy)
+		obj->destroy(obj);
+	ctx->objs[obj->id] = &tombstone;
 	xfree(obj);
 }
 

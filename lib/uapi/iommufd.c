@@ -7,8 +7,14 @@
  * ENOTTY; a size below the minimum is EINVAL; a longer struct must have a
  * zero tail (E2BIG); a shorter one is zero-extended; the handler's output
  * goes back clamped to the caller's size.
+ *
+ * The fault queue and vEVENTQ fds are made here for the core (which cannot
+ * make files): "[iommufd-pgfault]" (read/write) and
+ * "[iommufd-viommu-event]" (read), both close-on-exec and non-blocking
+ * eventfds whose readiness the core drives (lib/core/eventq.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 
 #include "uapi/uapi.h"
 #include "util/alloc.h"
@@ -28,8 +34,8 @@ struct iommufd_ioctl_op {
 		.execute = fn,                              \
 	}
 
-/* Commands whose objects belong to the nesting issue have their sizes here
- * but no handler yet: they answer ENOTTY, as a kernel without them. */
+/* HW_QUEUE_ALLOC has its size here but no handler yet: it answers ENOTTY,
+ * as a kernel without it. */
 static const struct iommufd_ioctl_op ops[] = {
 	OP(DESTROY, iommufd_destroy, iommu_destroy, id),
 	OP(IOAS_ALLOC, iommufd_ioas_alloc_ioctl, iommu_ioas_alloc, out_ioas_id),
@@ -50,17 +56,118 @@ static const struct iommufd_ioctl_op ops[] = {
 	   iommu_hwpt_get_dirty_bitmap, data),
 	OP(HWPT_INVALIDATE, iommufd_hwpt_invalidate, iommu_hwpt_invalidate,
 	   __reserved),
-	OP(FAULT_QUEUE_ALLOC, NULL, iommu_fault_alloc, out_fault_fd),
+	OP(FAULT_QUEUE_ALLOC, iommufd_fault_alloc, iommu_fault_alloc,
+	   out_fault_fd),
 	OP(IOAS_MAP_FILE, iommufd_ioas_map_file, iommu_ioas_map_file, iova),
-	OP(VIOMMU_ALLOC, NULL, iommu_viommu_alloc, out_viommu_id),
-	OP(VDEVICE_ALLOC, NULL, iommu_vdevice_alloc, virt_id),
+	OP(VIOMMU_ALLOC, iommufd_viommu_alloc, iommu_viommu_alloc,
+	   out_viommu_id),
+	OP(VDEVICE_ALLOC, iommufd_vdevice_alloc, iommu_vdevice_alloc, virt_id),
 	OP(IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
 	   iommu_ioas_change_process, __reserved),
-	OP(VEVENTQ_ALLOC, NULL, iommu_veventq_alloc, out_veventq_fd),
+	OP(VEVENTQ_ALLOC, iommufd_veventq_alloc, iommu_veventq_alloc,
+	   out_veventq_fd),
 	OP(HW_QUEUE_ALLOC, NULL, iommu_hw_queue_alloc, length),
 };
 
 #define MAX_CMD_SIZE 64
+
+/* ---- Event queue fds ---- */
+
+static struct iommufd_eventq *eventq_of(struct ionest_file *f)
+{
+	/* NULL until the ioctl that made the fd succeeded. */
+	return __atomic_load_n((struct iommufd_eventq **)&f->priv,
+			       __ATOMIC_ACQUIRE);
+}
+
+static ssize_t fault_read(struct ionest_file *f, void *buf, size_t n)
+{
+	struct iommufd_eventq *eq = eventq_of(f);
+
+	return eq ? iommufd_fault_read((struct iommufd_fault *)eq, buf, n) :
+		    -EINVAL;
+}
+
+static ssize_t fault_write(struct ionest_file *f, const void *buf, size_t n)
+{
+	struct iommufd_eventq *eq = eventq_of(f);
+
+	return eq ? iommufd_fault_write((struct iommufd_fault *)eq, buf, n) :
+		    -EINVAL;
+}
+
+static ssize_t veventq_read(struct ionest_file *f, void *buf, size_t n)
+{
+	struct iommufd_eventq *eq = eventq_of(f);
+
+	return eq ? iommufd_veventq_read((struct iommufd_veventq *)eq, buf, n) :
+		    -EINVAL;
+}
+
+static void eventq_release(struct ionest_file *f)
+{
+	struct iommufd_eventq *eq = eventq_of(f);
+
+	if (eq)
+		iommufd_eventq_fd_put(eq);
+}
+
+static const struct ionest_file_ops fault_fops = {
+	.name = "[iommufd-pgfault]",
+	.read = fault_read,
+	.write = fault_write,
+	.release = eventq_release,
+};
+
+static const struct ionest_file_ops veventq_fops = {
+	.name = "[iommufd-viommu-event]",
+	.read = veventq_read,
+	.release = eventq_release,
+};
+
+static int eventq_fd_open(struct iommufd_eventq *eq, bool writable)
+{
+	struct ionest_file *f =
+		file_new(writable ? &fault_fops : &veventq_fops, NULL);
+	int fd, rc;
+
+	if (!f)
+		return -ENOMEM;
+	fd = file_install(f, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		file_put(f);
+		return fd;
+	}
+	/* The core's own handle on the eventfd, good after a close. */
+	rc = iommufd_eventq_dup_fd(eq, fd);
+	if (rc) {
+		file_close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static void eventq_fd_publish(int fd, struct iommufd_eventq *eq)
+{
+	struct ionest_file *f = file_get(fd);
+
+	if (f) {
+		__atomic_store_n(&f->priv, eq, __ATOMIC_RELEASE);
+		file_put(f);
+	}
+}
+
+static void eventq_fd_cancel(int fd)
+{
+	/* Not published: the release has nothing to drop. */
+	file_close(fd);
+}
+
+static const struct iommufd_fd_ops eventq_fd_ops = {
+	.open = eventq_fd_open,
+	.publish = eventq_fd_publish,
+	.cancel = eventq_fd_cancel,
+};
 
 static long iommufd_ioctl(struct ionest_file *f, unsigned long cmd, void *arg)
 {
@@ -71,6 +178,7 @@ static long iommufd_ioctl(struct ionest_file *f, unsigned long cmd, void *arg)
 		.ctx = ctx,
 		.ubuffer = (uint64_t)(uintptr_t)arg,
 		.cmd = buf,
+		.fd_ops = &eventq_fd_ops,
 	};
 	unsigned nr = cmd & 0xff;
 	long rc;
