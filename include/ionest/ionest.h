@@ -186,9 +186,13 @@ IONEST_API void ionest_pinned_pages(uint64_t *user, uint64_t *mm);
  * tables and translates DMA by walking them, with an IOTLB in front (4096
  * entries, counters "translate", "tlb_hit", "tlb_miss", "walk", "fault"
  * under its ionest_hw_name()): exercises the whole iommufd core without a
- * real hardware model. It has no fault queue: faults are only counted,
- * traced (hw_translate_fault) and returned. Fields use the IONEST_CFG()
- * convention of <ionest/hw.h> where noted (0 = default).
+ * real hardware model. It has no fault queue of its own: faults are
+ * counted, traced (hw_translate_fault) and returned; those of a nested
+ * domain made on a mock vIOMMU also go to its vEVENTQ, and a translation
+ * fault of a PRI device on a HWPT with a fault queue becomes a page request
+ * ("page_request" counter; the answer reaches the handler of
+ * ionest_hw_set_page_resp_handler() with PRG index 0). Fields use the
+ * IONEST_CFG() convention of <ionest/hw.h> where noted (0 = default).
  */
 struct ionest_mock_config {
 	uint64_t aperture_start, aperture_last; /* both 0: [0, 2^48 - 1] */
@@ -213,6 +217,83 @@ enum ionest_mock_fault {
 	IONEST_MOCK_FAULT_TRANSLATION = 4, /* not mapped / outside aperture */
 	IONEST_MOCK_FAULT_PERMISSION = 5, /* mapped without that access */
 	IONEST_MOCK_FAULT_TABLE = 6, /* malformed table */
+};
+
+/*
+ * Nesting on the mock: its vendor data types, in the role of Linux's
+ * selftest types (values outside every real driver's).
+ *
+ * IOMMU_HWPT_ALLOC with pt_id = a NEST_PARENT HWPT or a mock vIOMMU,
+ * data_type IONEST_MOCK_HWPT_DATA: the guest's stage 1 is an x86-64
+ * 4-level table (48-bit input, 4K/2M/1G leaves, P/RW bits) rooted at the
+ * guest physical address s1_root. Every table and every output address is
+ * a GPA translated by the parent (stage 2); a GPA the parent does not map
+ * is a fault "at stage 2" (ionest_dma_fault.stage2, fault_addr = the GPA).
+ * Unknown flags or non-zero __reserved: EOPNOTSUPP; s1_root not 4K
+ * aligned or beyond 52 bits: EINVAL. A nested HWPT made on a vIOMMU can
+ * only be attached to a device with a vDEVICE there (ENOENT otherwise).
+ */
+#define IONEST_MOCK_HWPT_DATA 0x6d6b0001u /* iommu_hwpt_data_type */
+#define IONEST_MOCK_NESTED_BYPASS (1u << 0) /* no stage 1: GPA = IOVA */
+struct ionest_mock_hwpt_nested {
+	uint64_t s1_root;
+	uint32_t flags; /* IONEST_MOCK_NESTED_* */
+	uint32_t __reserved;
+};
+
+/*
+ * Translations through a nested HWPT stay in the IOTLB until invalidated
+ * (a stage-2 change, i.e. a parent unmap, drops them too).
+ * IOMMU_HWPT_INVALIDATE on the nested HWPT, data_type
+ * IONEST_MOCK_INVALIDATE_NESTED, entries of at least 20 bytes: [iova,
+ * iova + length) (4K aligned, length > 0), or everything with
+ * IONEST_MOCK_INVALIDATE_ALL. Unknown flags, non-zero __reserved:
+ * EOPNOTSUPP; a bad range: EINVAL.
+ */
+#define IONEST_MOCK_INVALIDATE_NESTED 0x6d6b0002u
+#define IONEST_MOCK_INVALIDATE_ALL (1u << 0)
+struct ionest_mock_invalidate {
+	uint64_t iova;
+	uint64_t length;
+	uint32_t flags; /* IONEST_MOCK_INVALIDATE_ALL */
+	uint32_t __reserved;
+};
+
+/*
+ * IOMMU_VIOMMU_ALLOC type IONEST_MOCK_VIOMMU; optional data: flags (must be
+ * 0, else EOPNOTSUPP) in, out_vmid out (the stage-2 tag, shared by every
+ * vIOMMU and nested HWPT of one parent). vDEVICE virt_ids are 32-bit
+ * (EINVAL beyond). IOMMU_HWPT_INVALIDATE on the vIOMMU, data_type
+ * IONEST_MOCK_INVALIDATE_VIOMMU, entries of at least 28 bytes: the stage-1
+ * translations of the device with vDEVICE virt_id (EINVAL if none), range
+ * and flags as above. Faults through its nested HWPTs of a device with a
+ * vDEVICE are reported to its vEVENTQ of type IONEST_MOCK_VEVENTQ.
+ */
+#define IONEST_MOCK_VIOMMU 0x6d6b0003u /* iommu_viommu_type */
+struct ionest_mock_viommu_data {
+	uint32_t flags;
+	uint32_t out_vmid;
+};
+
+#define IONEST_MOCK_INVALIDATE_VIOMMU 0x6d6b0004u
+struct ionest_mock_viommu_invalidate {
+	uint64_t virt_id;
+	uint64_t iova;
+	uint64_t length;
+	uint32_t flags; /* IONEST_MOCK_INVALIDATE_ALL */
+	uint32_t __reserved;
+};
+
+#define IONEST_MOCK_VEVENTQ 0x6d6b0005u /* iommu_veventq_type */
+#define IONEST_MOCK_VEVENT_STAGE2 (1u << 0)
+struct ionest_mock_vevent {
+	uint64_t virt_id; /* the device's vDEVICE */
+	uint64_t iova;
+	uint64_t fault_addr; /* the GPA of a stage-2 fault, else iova */
+	uint32_t pasid; /* or IONEST_NO_PASID */
+	uint32_t code; /* IONEST_MOCK_FAULT_* */
+	uint32_t flags; /* IONEST_MOCK_VEVENT_* */
+	uint32_t access; /* IONEST_ACCESS_* */
 };
 
 #ifdef __cplusplus

@@ -213,17 +213,19 @@ struct iommu_hw_info_out {
 /*
  * Driver-specific data from the caller (HWPT_ALLOC data_type/len/uptr,
  * VIOMMU_ALLOC type/data_len/data_uptr), copied in by the core. A driver
- * reads it only through iommu_user_data_get(), which applies the ABI's size
- * rules in the kernel's order: wrong type or shorter than the driver's
- * minimum -EINVAL, an unreadable buffer -EFAULT, non-zero bytes beyond the
- * driver's struct -E2BIG, a shorter struct zero-extended.
+ * reads it only through iommu_user_data_get(), which applies the size
+ * rules of Linux 7.3 (__iommu_copy_struct_from_user) in its order: another
+ * type, shorter than the driver's minimum or LONGER than the driver's
+ * struct -EINVAL (the kernel does not accept a zero tail here, unlike the
+ * ioctl structs: checked with linux-ref), then an unreadable buffer
+ * -EFAULT; a shorter struct is zero-extended.
  */
-#define IOMMU_USER_DATA_MAX 4096 /* bytes copied; the rest must be zero */
+#define IOMMU_USER_DATA_MAX 4096 /* bytes copied at most */
 struct iommu_user_data {
 	uint32_t type; /* enum iommu_hwpt_data_type / iommu_viommu_type */
 	uint32_t len; /* the caller's length */
 	void *data; /* min(len, IOMMU_USER_DATA_MAX) bytes */
-	int err; /* -EFAULT / -E2BIG found by the copy, or 0 */
+	int err; /* -EFAULT if the copy faulted, or 0 */
 	/* vIOMMU data is in/out: the driver writes its output fields into
 	 * @data and sets out_len; the core copies min(out_len, len) leading
 	 * bytes back to the caller. */
@@ -234,19 +236,14 @@ static inline int iommu_user_data_get(const struct iommu_user_data *u,
 				      uint32_t type, void *dst, size_t dst_size,
 				      size_t min_size)
 {
-	const uint8_t *src = (const uint8_t *)u->data;
-	size_t n = u->len < IOMMU_USER_DATA_MAX ? u->len : IOMMU_USER_DATA_MAX;
-
-	if (u->type != type || u->len < min_size)
+	if (u->type != type || u->len < min_size || u->len > dst_size ||
+	    dst_size > IOMMU_USER_DATA_MAX)
 		return -EINVAL;
 	if (u->err)
 		return u->err;
-	for (size_t i = dst_size; i < n; i++) {
-		if (src[i])
-			return -E2BIG;
-	}
 	memset(dst, 0, dst_size);
-	memcpy(dst, src, n < dst_size ? n : dst_size);
+	if (u->len)
+		memcpy(dst, u->data, u->len);
 	return 0;
 }
 
@@ -263,23 +260,18 @@ struct iommu_user_data_array {
 };
 
 /* Entry @i of @a into the driver's struct @dst with the size rules of
- * iommu_user_data_get() (-EINVAL wrong type / too short, -E2BIG a non-zero
- * tail beyond @dst_size). */
+ * iommu_user_data_get() (Linux 7.3 iommu_copy_struct_from_user_array):
+ * another type, entry_len below @min_size or above @dst_size -EINVAL. */
 static inline int iommu_user_array_get(const struct iommu_user_data_array *a,
 				       uint32_t type, uint32_t i, void *dst,
 				       size_t dst_size, size_t min_size)
 {
-	const uint8_t *src;
-
-	if (a->type != type || a->entry_len < min_size || i >= a->entry_num)
+	if (a->type != type || a->entry_len < min_size ||
+	    a->entry_len > dst_size || i >= a->entry_num)
 		return -EINVAL;
-	src = (const uint8_t *)a->entries + (size_t)i * a->entry_len;
-	for (size_t k = dst_size; k < a->entry_len; k++) {
-		if (src[k])
-			return -E2BIG;
-	}
 	memset(dst, 0, dst_size);
-	memcpy(dst, src, a->entry_len < dst_size ? a->entry_len : dst_size);
+	memcpy(dst, (const uint8_t *)a->entries + (size_t)i * a->entry_len,
+	       a->entry_len);
 	return 0;
 }
 
@@ -409,6 +401,10 @@ struct iommu_driver {
 				   struct iommu_domain *parent, uint32_t flags,
 				   const struct iommu_user_data *data,
 				   struct iommu_domain **out);
+	/* Whether the driver has vIOMMUs of @type (VIOMMU_ALLOC answers
+	 * EOPNOTSUPP before looking at the HWPT if not). NULL: any type
+	 * gets as far as viommu_alloc. */
+	bool (*viommu_supported)(struct iommu_dev *dev, uint32_t type);
 	/* VIOMMU_ALLOC: a vIOMMU of @type over the nest parent @parent on
 	 * @dev's instance; fill (*out)->ops, inst, parent, type. @data is
 	 * NULL when the caller gave none. -EOPNOTSUPP for a type the driver

@@ -4,7 +4,8 @@
  * file because neither exists without the other. Domains are VT-d
  * second-stage format tables (lib/pt, with A/D bits when dirty tracking is
  * possible); a device's RID and PASIDs point at domains through tables the
- * DMA path reads without locks; translation is a pt_walk.
+ * DMA path reads without locks; translation is a pt_walk. Nesting (nested
+ * domains, the vIOMMU, events, page requests) is in mock_nested.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,66 +15,14 @@
 
 #include "drivers/driver.h"
 #include "drivers/inflight.h"
+#include "drivers/mock.h"
 #include "hw/hw.h"
 #include "hw/tlb.h"
 #include "util/alloc.h"
 
-#define MOCK_IAS 48
-#define MOCK_OAS 52
-#define MOCK_SID_BITS 16
 #define MOCK_DEF_PGSIZES ((1ull << 12) | (1ull << 21) | (1ull << 30))
 #define MOCK_DEF_MSI_START 0x8000000ull
 #define MOCK_DEF_MSI_LAST 0x80fffffull
-
-struct mock_domain {
-	struct iommu_domain base;
-	struct pt pt;
-	bool dirty_enabled; /* read by DMA (relaxed) */
-	/* Tables are being freed without a gather: DMA must stay out. */
-	bool draining;
-	uint16_t tag; /* TLB domain tag */
-};
-
-struct mock_pasid_ent {
-	uint32_t pasid;
-	struct mock_domain *dom; /* NULL: removed (blocked) */
-};
-
-/* Copy-on-write PASID table, sorted by PASID; replaced tables are freed
- * once no DMA can be reading them. */
-struct mock_pasid_tab {
-	unsigned n;
-	struct mock_pasid_ent e[];
-};
-
-struct mock_dev {
-	struct iommu_dev *dev;
-	struct mock_domain *rid_dom; /* NULL: blocked */
-	struct mock_pasid_tab *pasids;
-};
-
-/* The model: its config and, once a driver bound it, the StreamID table. */
-struct mock_hw {
-	struct ionest_hw base;
-	struct ionest_mock_config cfg;
-	uint8_t pasid_bits;
-	bool dirty, ats;
-	/* IOTLB, tagged by domain, keyed by (RID, PASID). */
-	struct hw_tlb tlb;
-	uint16_t next_tag;
-	/* sid -> device, two levels of 256, read without locks */
-	struct mock_dev **sid_l1[1u << (MOCK_SID_BITS - 8)];
-};
-
-static struct mock_hw *to_mock_hw(struct ionest_hw *hw)
-{
-	return (struct mock_hw *)hw;
-}
-
-static struct mock_domain *to_mock_dom(struct iommu_domain *d)
-{
-	return (struct mock_domain *)d;
-}
 
 static struct mock_dev *sid_lookup(struct mock_hw *mh, uint32_t sid)
 {
@@ -125,8 +74,8 @@ static int mock_mmio_write(struct ionest_hw *hw, uint64_t off, unsigned size,
 	return 0;
 }
 
-static void mock_fault(struct ionest_hw *hw, const struct ionest_xlate_req *req,
-		       struct ionest_xlate_res *res, uint32_t code)
+void mock_fault(struct ionest_hw *hw, const struct ionest_xlate_req *req,
+		struct ionest_xlate_res *res, uint32_t code)
 {
 	res->status = IONEST_XLATE_FAULT;
 	res->fault = code;
@@ -137,14 +86,8 @@ static void mock_fault(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 				 req->iova, code);
 }
 
-static uint32_t tlb_ssid(const struct ionest_xlate_req *req)
-{
-	return req->ssid_valid ? req->ssid | HW_TLB_SSID_VALID : 0;
-}
-
-static void hit(const struct ionest_xlate_req *req,
-		struct ionest_xlate_res *res, uint64_t pa_block, unsigned shift,
-		uint32_t perm)
+void mock_hit(const struct ionest_xlate_req *req, struct ionest_xlate_res *res,
+	      uint64_t pa_block, unsigned shift, uint32_t perm)
 {
 	uint64_t mask = (1ull << shift) - 1;
 
@@ -198,6 +141,13 @@ mock_translate_miss(struct mock_hw *mh, const struct ionest_xlate_req *req,
 	if (__builtin_expect(__atomic_load_n(&dom->draining, __ATOMIC_ACQUIRE),
 			     0))
 		return -EAGAIN;
+	if (dom->base.type == IOMMU_DOMAIN_NESTED) {
+		/* Stage 2 is the parent's tables: the same rule. */
+		if (__atomic_load_n(&dom->parent->draining, __ATOMIC_ACQUIRE))
+			return -EAGAIN;
+		mock_nested_translate(mh, md, dom, req, res, need, gen);
+		return 0;
+	}
 	if (req->iova < dom->base.aperture_start ||
 	    req->iova > dom->base.aperture_last) {
 		mock_fault(hw, req, res, IONEST_MOCK_FAULT_TRANSLATION);
@@ -210,6 +160,11 @@ mock_translate_miss(struct mock_hw *mh, const struct ionest_xlate_req *req,
 	w.rec = NULL;
 	hw_count(hw, hw_walk);
 	if (pt_walk(&dom->pt, req->iova, flags, &w)) {
+		/* Not present: a page request for a PRI device whose domain
+		 * takes I/O page faults. */
+		if (w.fault == PT_FAULT_TRANSLATION &&
+		    mock_page_request(mh, md, dom, req, res))
+			return 0;
 		mock_fault(hw, req, res,
 			   w.fault == PT_FAULT_TRANSLATION ?
 				   IONEST_MOCK_FAULT_TRANSLATION :
@@ -224,15 +179,15 @@ mock_translate_miss(struct mock_hw *mh, const struct ionest_xlate_req *req,
 		mock_fault(hw, req, res, IONEST_MOCK_FAULT_PERMISSION);
 		return 0;
 	}
-	hit(req, res, w.oa & ~((1ull << w.leaf_shift) - 1), w.leaf_shift,
-	    got | ((got & IONEST_ACCESS_READ) ? IONEST_ACCESS_EXEC : 0));
+	mock_hit(req, res, w.oa & ~((1ull << w.leaf_shift) - 1), w.leaf_shift,
+		 got | ((got & IONEST_ACCESS_READ) ? IONEST_ACCESS_EXEC : 0));
 	/* Cache it; under dirty tracking a clean page is cached without
 	 * write, so the first write walks and sets D, as hardware does. */
 	te = (struct hw_tlb_entry){
 		.va = req->iova & ~((1ull << w.leaf_shift) - 1),
 		.pa = w.oa & ~((1ull << w.leaf_shift) - 1),
 		.sid = req->sid,
-		.ssid = tlb_ssid(req),
+		.ssid = mock_tlb_ssid(req),
 		.dom = dom->tag,
 		.shift = w.leaf_shift,
 		.flags = (uint8_t)res->perm & 7u,
@@ -269,8 +224,8 @@ static int mock_translate(struct ionest_hw *hw,
 	/* IOTLB: entries only exist for valid (RID, PASID, domain) triples;
 	 * one lacking a permission (e.g. write to a clean page under dirty
 	 * tracking) falls back to the walk. */
-	if (__builtin_expect(hw_tlb_lookup(&mh->tlb, req->sid, tlb_ssid(req),
-					   req->iova, &te),
+	if (__builtin_expect(hw_tlb_lookup(&mh->tlb, req->sid,
+					   mock_tlb_ssid(req), req->iova, &te),
 			     1)) {
 		/* Byte-sized loads of what the probe just stored byte-sized:
 		 * a wider load would miss store forwarding (a stall of a few
@@ -285,7 +240,7 @@ static int mock_translate(struct ionest_hw *hw,
 			res->stage2 = false;
 			res->stag = 0;
 			res->fault_addr = 0;
-			hit(req, res, te.pa, shift, fl & 7u);
+			mock_hit(req, res, te.pa, shift, fl & 7u);
 			return 0;
 		}
 	}
@@ -293,7 +248,7 @@ static int mock_translate(struct ionest_hw *hw,
 }
 
 /* Drop cached translations, then wait out DMA that may still use them. */
-static void tlb_inv(struct mock_hw *mh, const struct hw_tlb_match *m)
+void mock_tlb_inv(struct mock_hw *mh, const struct hw_tlb_match *m)
 {
 	if (hw_tlb_invalidate(&mh->tlb, m))
 		hw_count(&mh->base, hw_invalidation);
@@ -310,7 +265,7 @@ static void tlb_inv_dom(struct mock_hw *mh, uint16_t tag, uint64_t start,
 		.va_last = last,
 	};
 
-	tlb_inv(mh, &m);
+	mock_tlb_inv(mh, &m);
 }
 
 static void tlb_inv_stream(struct mock_hw *mh, uint32_t sid, uint32_t ssid,
@@ -322,7 +277,7 @@ static void tlb_inv_stream(struct mock_hw *mh, uint32_t sid, uint32_t ssid,
 		.ssid = ssid,
 	};
 
-	tlb_inv(mh, &m);
+	mock_tlb_inv(mh, &m);
 }
 
 static void mock_flush_caches(struct ionest_hw *hw)
@@ -330,9 +285,10 @@ static void mock_flush_caches(struct ionest_hw *hw)
 	hw_tlb_flush(&to_mock_hw(hw)->tlb);
 }
 
+/* Nested domains walk their stage 1 through the parent (mock_nested.c). */
 static bool mock_can_nest(const struct ionest_hw *hw)
 {
-	return false;
+	return true;
 }
 
 static void mock_hw_free(struct ionest_hw *hw)
@@ -495,7 +451,7 @@ static void mock_set_rid(struct iommu_dev *dev, struct mock_domain *d)
 	tlb_inv_stream(dev->inst->priv, dev->rid, 0, false);
 }
 
-static int mock_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
+int mock_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
 {
 	if (d->inst != dev->inst)
 		return -EINVAL;
@@ -505,8 +461,8 @@ static int mock_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
 	return 0;
 }
 
-static int mock_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
-			      uint32_t pasid)
+int mock_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
+		       uint32_t pasid)
 {
 	struct mock_dev *md = dev->priv;
 	struct mock_pasid_tab *old = md->pasids, *t;
@@ -644,10 +600,22 @@ static void mock_iotlb_sync(struct iommu_domain *d, struct iommu_gather *g)
 
 	/* Drop the IOTLB entries, wait for DMA in flight, then the old
 	 * tables can go (the CMD_SYNC / wait descriptor of real parts). */
-	if (g->pending)
+	if (g->pending) {
 		tlb_inv_dom(d->inst->priv, md->tag, g->start, g->last, true);
-	else
+		/* Nested entries are keyed by stage-1 address: a stage-2
+		 * change drops them all (as a VMID-wide S2 invalidation). */
+		if (d->flags & IOMMU_DOMAIN_F_NEST_PARENT) {
+			struct hw_tlb_match m = {
+				.fields = HW_TLB_M_DOM | HW_TLB_M_FLAGS,
+				.dom = md->tag,
+				.flags_any = HW_TLB_S1,
+			};
+
+			mock_tlb_inv(d->inst->priv, &m);
+		}
+	} else {
 		inflight_wait();
+	}
 	pt_gather_release(&md->pt, &g->pt);
 	g->pending = false;
 }
@@ -719,7 +687,7 @@ static int mock_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 		xfree(md);
 		return rc;
 	}
-	md->tag = __atomic_fetch_add(&mh->next_tag, 1, __ATOMIC_RELAXED);
+	md->tag = mock_new_tag(mh);
 	md->base.type = IOMMU_DOMAIN_PAGING;
 	md->base.ops = &mock_paging_ops;
 	md->base.inst = dev->inst;
@@ -746,4 +714,8 @@ const struct iommu_driver mock_driver = {
 	.attach_blocked = mock_attach_blocked,
 	.remove_dev_pasid = mock_remove_dev_pasid,
 	.get_resv_regions = mock_get_resv_regions,
+	.domain_alloc_nested = mock_domain_alloc_nested,
+	.viommu_supported = mock_viommu_supported,
+	.viommu_alloc = mock_viommu_alloc,
+	.page_response = mock_page_response,
 };
