@@ -94,9 +94,8 @@ static void test_hwpt_alloc_errors(void **state)
 					       0, &id),
 				 0);
 		assert_int_equal(id, next);
-		/* Nested on a paging parent: the mock has no nesting. */
-		H(0, e->f.devid[0], id, 0, IOMMU_HWPT_DATA_VTD_S1, 16,
-		  -EOPNOTSUPP);
+		/* Nested on a paging HWPT that is not a nest parent. */
+		H(0, e->f.devid[0], id, 0, IOMMU_HWPT_DATA_VTD_S1, 16, -EINVAL);
 		H(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, e->f.devid[0], id, 0,
 		  IOMMU_HWPT_DATA_VTD_S1, 16, -EOPNOTSUPP);
 		assert_int_equal(fx_destroy(e->f.fd, id), 0);
