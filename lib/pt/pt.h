@@ -264,5 +264,10 @@ int pt_set_dirty(struct pt *pt, uint64_t iova);
 int pt_pool_reserve(size_t bytes);
 /* Bytes currently handed out as tables, and held by the pool in total. */
 void pt_pool_usage(size_t *in_use, size_t *total);
+/* Pool tables for callers with their own pt_mem_ops (e.g. a driver that
+ * defers frees): zeroed, aligned to @size (4K..1M); NULL when out of
+ * memory (or an injected failure). Free only zeroed blocks. */
+void *pt_pool_alloc(size_t size);
+void pt_pool_free(void *p, size_t size);
 
 #endif
