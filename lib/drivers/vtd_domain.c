@@ -4,11 +4,11 @@
  * tagged with a domain ID, attached to a device's RID (PASID entry
  * RID_PASID) or to its PASIDs, with dirty tracking through SSADE.
  *
- * Table memory comes from the driver (zeroed 4K pages below 2^HAW). A
- * table an unmap empties stays readable until the IOTLB and the paging-
- * structure caches were invalidated and DMA in flight drained (iotlb_sync):
- * it goes on a list linked through its first word, a 4K-aligned address,
- * which the hardware reads as a not-present entry (R = W = X = 0). So
+ * Table memory comes from the pre-faulted page-table pool (lib/pt), below
+ * 2^HAW. A table an unmap empties stays readable until the IOTLB and the
+ * paging- structure caches were invalidated and DMA in flight drained
+ * (iotlb_sync): it goes on a list linked through its first word, a 4K-aligned
+ * address, which the hardware reads as a not-present entry (R = W = X = 0). So
  * unmap allocates nothing and cannot fail for lack of memory.
  *
  * Invalidation after unmap (vtd.md §7-§8): second-stage entries are
@@ -83,10 +83,16 @@ static void *dom_table(void *ctx, uint64_t pa, size_t size, bool write)
 static int dom_table_alloc(void *ctx, size_t size, uint64_t *pa)
 {
 	struct vtd_dom *dom = ctx;
-	void *p = vtd_table_alloc(dom->vi, size);
+	void *p = pt_pool_alloc(size);
+	uint64_t last = (uint64_t)(uintptr_t)p + size - 1;
 
 	if (!p)
 		return -ENOMEM;
+	/* Table pointers hold HAW bits. */
+	if (dom->vi->haw < 64 && (last >> dom->vi->haw)) {
+		pt_pool_free(p, size);
+		return -ENOMEM;
+	}
 	*pa = (uint64_t)(uintptr_t)p;
 	return 0;
 }
@@ -94,15 +100,16 @@ static int dom_table_alloc(void *ctx, size_t size, uint64_t *pa)
 static void dom_table_free(void *ctx, uint64_t pa, size_t size)
 {
 	struct vtd_dom *dom = ctx;
+	uint64_t *t = (uint64_t *)(uintptr_t)pa;
 
-	(void)size;
 	if (dom->destroying) {
-		xfree((void *)(uintptr_t)pa);
+		memset(t, 0, size);
+		pt_pool_free(t, size);
 		return;
 	}
-	/* The link is 4K-aligned: bits 2:0 (X, W, R) clear, not present. */
-	__atomic_store_n((uint64_t *)(uintptr_t)pa, dom->deferred,
-			 __ATOMIC_RELEASE);
+	/* Second-stage tables are all one page (vtd.md §6). The link is
+	 * 4K-aligned: bits 2:0 (X, W, R) clear, so not present. */
+	__atomic_store_n(&t[0], dom->deferred, __ATOMIC_RELEASE);
 	dom->deferred = pa;
 	dom->freed = true;
 }
@@ -121,7 +128,8 @@ static void release_deferred(struct vtd_dom *dom)
 		uint64_t *t = (uint64_t *)(uintptr_t)dom->deferred;
 
 		dom->deferred = t[0];
-		xfree(t);
+		t[0] = 0; /* the pool takes zeroed tables */
+		pt_pool_free(t, 4096);
 	}
 	dom->freed = false;
 }
