@@ -394,7 +394,7 @@ static int inv_viommu(void *target, struct iommu_user_data_array *a)
 static int invalidate_array(struct iommu_hwpt_invalidate *cmd, invalidate_fn fn,
 			    void *target, uint32_t *done)
 {
-	uint32_t per = INVALIDATE_BATCH_BYTES / cmd->entry_len;
+	uint32_t per;
 	struct iommu_user_data_array a = {
 		.type = cmd->data_type,
 		.entry_len = cmd->entry_len,
@@ -405,6 +405,7 @@ static int invalidate_array(struct iommu_hwpt_invalidate *cmd, invalidate_fn fn,
 	/* entry_num 0 asks whether the driver takes this data type. */
 	if (!cmd->entry_num)
 		return fn(target, &a);
+	per = INVALIDATE_BATCH_BYTES / cmd->entry_len;
 	if (!per)
 		per = 1;
 	if (per > cmd->entry_num)
