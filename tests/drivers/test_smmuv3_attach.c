@@ -176,9 +176,14 @@ static void test_replace_s1_s2(void **state)
 	sx_bind_attach(&t.x, 0, &pt);
 	assert_true(smmuv3_cd_valid(m, 0));
 	for (int round = 0; round < 3; round++) {
+		uint64_t w = sx_ctr(&t.x, drv_ste_write);
+
 		pt = hs2;
 		assert_int_equal(fx_attach(&t.x.f, 0, &pt), 0);
 		assert_int_equal(STE0_CONFIG(m->ste[0]), STE_CFG_S2);
+		/* DW0 and DW2 (VMID) both change: through abort, then the
+		 * other qwords, then DW0. */
+		assert_int_equal(sx_ctr(&t.x, drv_ste_write) - w, 3);
 		/* Not reachable any more: CD 0 is gone. */
 		assert_false(smmuv3_cd_valid(m, 0));
 		assert_int_equal(dma_byte(&t.x, 0), 0xa1);

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <ionest/uapi/iommufd.h>
 #include <ionest/uapi/vfio.h>
@@ -464,6 +466,81 @@ static void test_shared_domain(void **state)
 	fx_free(mem, PAGE);
 }
 
+struct churn {
+	struct sx *x;
+	int stop;
+	unsigned long steady_ok, steady_fail, other_ok;
+};
+
+/* Thread: DMA to a region that stays mapped (must always work) and to
+ * one being mapped and unmapped (may fault, must not corrupt). */
+static void *churn_dma(void *p)
+{
+	struct churn *c = p;
+	uint8_t b[32];
+
+	memset(b, 0xee, sizeof(b));
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+		if (fx_dma_write(&c->x->f, 0, IONEST_NO_PASID, IOVA + 100, b,
+				 sizeof(b)))
+			c->steady_fail++;
+		else
+			c->steady_ok++;
+		if (!fx_dma_write(&c->x->f, 0, IONEST_NO_PASID,
+				  IOVA + (2 << 20) + 5 * PAGE, b, sizeof(b)))
+			c->other_ok++;
+	}
+	return NULL;
+}
+
+static void test_unmap_under_dma(void **state)
+{
+	struct sx x;
+	struct churn c = { .x = &x };
+	uint8_t *steady = fx_alloc(PAGE, PAGE);
+	uint8_t *mem = fx_alloc(64 * PAGE, PAGE);
+	uint32_t ioas, pt;
+	pthread_t th;
+
+	sx_setup(&x, NULL, 1);
+	ioas = fx_ioas(x.f.fd);
+	sx_map(&x, ioas, steady, PAGE, IOVA);
+	pt = ioas;
+	sx_bind_attach(&x, 0, &pt);
+	assert_int_equal(pthread_create(&th, NULL, churn_dma, &c), 0);
+	/* The churned region shares upper tables with the steady one; its
+	 * last-level table is freed and reallocated every round. */
+	for (int i = 0; i < 300; i++) {
+		sx_map(&x, ioas, mem, 64 * PAGE, IOVA + (2 << 20));
+		if (i % 10 == 0) {
+			unsigned long ok =
+				__atomic_load_n(&c.steady_ok, __ATOMIC_RELAXED);
+
+			while (__atomic_load_n(&c.steady_ok,
+					       __ATOMIC_RELAXED) == ok)
+				sched_yield();
+		}
+		assert_int_equal(fx_unmap(x.f.fd, ioas, IOVA + (2 << 20),
+					  64 * PAGE, NULL),
+				 0);
+		/* Nothing writes through the old translation any more. */
+		memset(mem + 5 * PAGE, 0, 64);
+		for (int k = 0; k < 10; k++)
+			sched_yield();
+		for (int k = 0; k < 64; k++)
+			assert_int_equal(mem[5 * PAGE + k], 0);
+	}
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	assert_int_equal(c.steady_fail, 0);
+	assert_true(c.steady_ok > 0);
+	while (sx_event(&x, (uint64_t[4]){ 0 }))
+		;
+	sx_teardown(&x);
+	fx_free(steady, PAGE);
+	fx_free(mem, 64 * PAGE);
+}
+
 #define ARG(v) ((void *)(uintptr_t)(v))
 
 static void test_type1_compat(void **state)
@@ -550,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_stage2_only_smmu),
 		cmocka_unit_test(test_granule_64k),
 		cmocka_unit_test(test_shared_domain),
+		cmocka_unit_test(test_unmap_under_dma),
 		cmocka_unit_test(test_type1_compat),
 	};
 
