@@ -5,7 +5,8 @@
  * attached domain, through the whole ioctl path, and device DMA of 4 KiB
  * with the translation hot, each against plain code measured in the same
  * run: on the mock IOMMU, then on the VT-d model with its host driver
- * (second-stage tables, queued invalidation).
+ * (second-stage tables, queued invalidation), then on the SMMUv3 model
+ * with its host driver (stage-1 tables, command queue).
  *
  * Per-page map/unmap are measured with IOMMU_OPTION_HUGE_PAGES=0, so the
  * domain holds 262144 4K IOPTEs as Linux would for 4K-backed memory (in
@@ -211,7 +212,7 @@ static void measure(const char *name, struct ionest_hw *hw, struct results *r)
 
 int main(int argc, char **argv)
 {
-	struct results mk, vt;
+	struct results mk, vt, sm;
 	double store, clear, memcpy4k;
 
 	bench_init(argc, argv, "iommufd");
@@ -220,6 +221,7 @@ int main(int argc, char **argv)
 	memcpy4k = baseline_memcpy4k_hot_ns();
 	measure("mock0", ionest_mock_iommu_new(NULL), &mk);
 	measure("vtd0", ionest_vtd_new(NULL), &vt);
+	measure("smmu0", ionest_smmuv3_new(NULL), &sm);
 
 	bench_report("IOAS_MAP 1 GiB, 4K IOPTEs (per page)", mk.map4k, "ns",
 		     "store_cold_per_pte", store, 5.0, false);
@@ -250,5 +252,20 @@ int main(int argc, char **argv)
 	bench_report("VT-d: device DMA 4 KiB, IOTLB hit", 4096.0 / vt.dma,
 		     "GB/s", "memcpy4k_hot (alternating)",
 		     4096.0 / vt.memcpy_alt, 0.8, true);
+
+	/* And through the SMMUv3 driver and model (stage-1 tables, command
+	 * queue invalidation, the model's TLB on the DMA path). */
+	bench_report("SMMUv3: IOAS_MAP 1 GiB, 4K IOPTEs (per page)", sm.map4k,
+		     "ns", "store_cold_per_pte", store, 5.0, false);
+	bench_report("SMMUv3: IOAS_UNMAP 1 GiB, 4K IOPTEs (per page)",
+		     sm.unmap4k, "ns", "store_cold_per_pte", store, 5.0, false);
+	bench_report("SMMUv3: IOAS_MAP 1 GiB, huge pages allowed (per 4K page)",
+		     sm.map2m, "ns", "store_cold_per_pte", store, 0, false);
+	bench_report(
+		"SMMUv3: IOAS_UNMAP 1 GiB, huge pages allowed (per 4K page)",
+		sm.unmap2m, "ns", "store_cold_per_pte", store, 0, false);
+	bench_report("SMMUv3: device DMA 4 KiB, TLB hit", 4096.0 / sm.dma,
+		     "GB/s", "memcpy4k_hot (alternating)",
+		     4096.0 / sm.memcpy_alt, 0.8, true);
 	return bench_finish();
 }
