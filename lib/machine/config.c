@@ -62,11 +62,12 @@ static int add_iommu(const struct machine_config *c, unsigned i,
 	struct ionest_hw *hw;
 	int rc;
 
-	errno = 0;
+	/* The models answer NULL both for values they refuse and for want
+	 * of memory: a value they refuse is refused again. */
 	hw = new_hw(io);
+	if (!hw)
+		hw = new_hw(io);
 	if (!hw) {
-		if (errno == ENOMEM)
-			return -ENOMEM;
 		return mcfg_error(
 			err, errlen, c->file,
 			io->nover ? io->config_line : io->line, -EINVAL,

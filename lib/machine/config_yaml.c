@@ -406,8 +406,11 @@ static int parse_iommu(struct ctx *x, const yaml_node_t *n, unsigned idx)
 			return fail(x, keys[2].node, sub,
 				    "expected hw, shadow or auto");
 	}
-	if (keys[3].node)
-		return parse_overrides(x, io, keys[3].node, path);
+	if (keys[3].node) {
+		rc = parse_overrides(x, io, keys[3].node, path);
+		io->config_line = line_of(keys[3].knode);
+		return rc;
+	}
 	return 0;
 }
 
