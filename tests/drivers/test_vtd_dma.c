@@ -646,6 +646,78 @@ static void test_nest_parent(void **state)
 	fx_free(mem, FX_PAGE);
 }
 
+static void test_two_units_one_ioas(void **state)
+{
+	/* Two VT-d units: a domain of one cannot serve a device of the
+	 * other, so attaching both to one IOAS makes two domains, and an
+	 * unmap reaches both. */
+	uint8_t *mem = fx_alloc(FX_PAGE, FX_PAGE), b = 0x21;
+	struct ionest_device_config dc = { .iommu = "iommu1", .rid = 0x100 };
+	uint32_t ioas, hwpt, pt;
+	struct fx f;
+
+	(void)state;
+	vfx_setup(&f, NULL, 1, NULL);
+	assert_int_equal(ionest_machine_add_iommu(f.m, "iommu1",
+						  ionest_vtd_new(NULL)),
+			 0);
+	/* The same RID on the other unit is another function. */
+	f.dev[1] = ionest_machine_add_device(f.m, &dc);
+	assert_int_equal(f.dev[1], 1);
+	f.cdev[1] = -1;
+	f.ndev = 2;
+	ioas = vfx_ioas_map(&f, mem, FX_PAGE, BASE);
+	assert_int_equal(fx_bind(&f, 0), 0);
+	assert_int_equal(fx_bind(&f, 1), 0);
+	assert_int_equal(fx_hwpt_alloc(f.fd, f.devid[0], ioas, 0, &hwpt), 0);
+	pt = hwpt;
+	assert_int_equal(fx_attach(&f, 1, &pt), -EINVAL);
+	pt = hwpt;
+	assert_int_equal(fx_attach(&f, 0, &pt), 0);
+	pt = ioas;
+	assert_int_equal(fx_attach(&f, 1, &pt), 0);
+	assert_int_not_equal(pt, hwpt);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(vfx_dma(&f, i, IONEST_NO_PASID, BASE + 1 + i,
+					 &b, 1, IONEST_DMA_TO_MEM),
+				 0);
+	assert_int_equal(mem[1], 0x21);
+	assert_int_equal(mem[2], 0x21);
+	assert_int_equal(fx_unmap(f.fd, ioas, BASE, FX_PAGE, NULL), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(vfx_dma(&f, i, IONEST_NO_PASID, BASE, &b, 1,
+					 IONEST_DMA_TO_MEM),
+				 -EFAULT);
+	vfx_teardown(&f);
+	fx_free(mem, FX_PAGE);
+}
+
+static void test_five_level(void **state)
+{
+	/* 57-bit second stage (AW 3, five levels) on a 57-bit part. */
+	struct ionest_vtd_config cfg = { .sagaw = IONEST_CFG(VTD_SAGAW_48 |
+							     VTD_SAGAW_57),
+					 .mgaw = IONEST_CFG(56) };
+	uint8_t *mem = fx_alloc(FX_PAGE, FX_PAGE), b = 0x57;
+	uint64_t iova = 1ull << 55;
+	uint32_t ioas;
+	struct fx f;
+
+	(void)state;
+	setup_attached(&f, &cfg, mem, FX_PAGE, iova, &ioas);
+	assert_int_equal(VTD_PE_AW(vfx_pe(&f, 0x100, 0)[0]), 3);
+	assert_int_equal(vfx_dma(&f, 0, IONEST_NO_PASID, iova + 9, &b, 1,
+				 IONEST_DMA_TO_MEM),
+			 0);
+	assert_int_equal(mem[9], 0x57);
+	assert_int_equal(fx_unmap(f.fd, ioas, iova, FX_PAGE, NULL), 0);
+	assert_int_equal(vfx_dma(&f, 0, IONEST_NO_PASID, iova + 9, &b, 1,
+				 IONEST_DMA_TO_MEM),
+			 -EFAULT);
+	vfx_teardown(&f);
+	fx_free(mem, FX_PAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -662,6 +734,8 @@ int main(void)
 		cmocka_unit_test(test_superpages),
 		cmocka_unit_test(test_caching_mode),
 		cmocka_unit_test(test_nest_parent),
+		cmocka_unit_test(test_two_units_one_ioas),
+		cmocka_unit_test(test_five_level),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
