@@ -199,12 +199,18 @@ static int hw_enable(struct vtd_inst *vi)
 	return rc;
 }
 
+/* Translation and the queue off, and no pointer to the driver's memory
+ * left latched in the unit (the root table through SRTP, the queue). */
 static void hw_disable(struct vtd_inst *vi)
 {
 	if (vi->gcmd & VTD_GCMD_TE)
 		gcmd(vi, VTD_GCMD_TE, false);
 	if (vi->gcmd & VTD_GCMD_QIE)
 		gcmd(vi, VTD_GCMD_QIE, false);
+	vtd_wr64(vi, VTD_REG_RTADDR, 0);
+	gcmd(vi, VTD_GCMD_SRTP, true);
+	vtd_wr64(vi, VTD_REG_IQA, 0);
+	vtd_wr64(vi, VTD_REG_IQT, 0);
 }
 
 static int vtd_init(struct iommu_inst *inst)
@@ -261,7 +267,6 @@ static void vtd_fini(struct iommu_inst *inst)
 	ctr_unregister(&vi->ctr);
 	ionest_hw_set_atc_inv_handler(vi->hw, NULL, NULL);
 	hw_disable(vi);
-	vtd_wr64(vi, VTD_REG_RTADDR, 0);
 	vtd_fault_fini(vi);
 	/* Translation is off: nothing reads the tables any more, but DMA
 	 * that started before may still be finishing. */

@@ -13,6 +13,7 @@
 
 #include "drivers/vtd.h"
 #include "machine/machine.h"
+#include "util/alloc.h"
 #include "vtd_fixture.h"
 
 #define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
@@ -468,11 +469,55 @@ static void test_fault_trace(void **state)
 	fx_free(mem, FX_PAGE);
 }
 
+static void test_init_failure_leaves_unit_off(void **state)
+{
+	/* Every allocation of the driver's probe fails in turn: the unit
+	 * is left with translation and the queue off and no table or
+	 * queue address of freed memory in its registers. */
+	unsigned failures = 0;
+
+	(void)state;
+	for (unsigned long nth = 1;; nth++) {
+		struct ionest_machine *m = ionest_machine_new();
+		struct ionest_hw *hw = ionest_vtd_new(NULL);
+		uint64_t v;
+		int rc;
+
+		assert_non_null(m);
+		assert_non_null(hw);
+		fault_inject_nth(nth);
+		rc = ionest_machine_add_iommu(m, "iommu0", hw);
+		fault_inject_nth(0);
+		if (!rc) {
+			ionest_machine_free(m);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		failures++;
+		assert_int_equal(ionest_hw_mmio_read(hw, VTD_REG_GSTS, 4, &v),
+				 0);
+		assert_false(v & (VTD_GSTS_TES | VTD_GSTS_QIES));
+		assert_int_equal(ionest_hw_mmio_read(hw, VTD_REG_RTADDR, 8, &v),
+				 0);
+		assert_int_equal(v, 0);
+		assert_int_equal(ionest_hw_mmio_read(hw, VTD_REG_IQA, 8, &v),
+				 0);
+		assert_int_equal(v, 0);
+		assert_int_equal(ionest_hw_mmio_read(hw, VTD_REG_PQA, 8, &v),
+				 0);
+		assert_int_equal(v, 0);
+		ionest_hw_free(hw);
+		ionest_machine_free(m);
+	}
+	assert_true(failures >= 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_programs_unit),
 		cmocka_unit_test(test_refuses_parts),
+		cmocka_unit_test(test_init_failure_leaves_unit_off),
 		cmocka_unit_test(test_context_entries),
 		cmocka_unit_test(test_device_ids),
 		cmocka_unit_test(test_hw_info),
