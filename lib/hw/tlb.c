@@ -17,6 +17,7 @@ int hw_tlb_init(struct hw_tlb *t, unsigned entries)
 		return -ENOMEM;
 	t->nsets = nsets;
 	t->mask = nsets - 1;
+	t->set_mask = (uint64_t)t->mask << 7;
 	t->shifts = 0;
 	return 0;
 }
@@ -25,6 +26,20 @@ void hw_tlb_fini(struct hw_tlb *t)
 {
 	xfree(t->sets);
 	t->sets = NULL;
+}
+
+bool hw_tlb_find_sizes(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
+		       uint64_t va, uint64_t shifts, uint64_t *pa,
+		       uint64_t *attr)
+{
+	while (shifts) {
+		unsigned sh = (unsigned)__builtin_ctzll(shifts);
+
+		if (hw_tlb_probe_attr(t, sid, ssid, va, sh, pa, attr))
+			return true;
+		shifts &= shifts - 1;
+	}
+	return false;
 }
 
 /* The set's sequence doubles as its writer lock: odd = held. */
@@ -52,59 +67,72 @@ static void set_unlock(struct hw_tlb_set *s)
 			 __ATOMIC_RELEASE);
 }
 
-static void entry_store(struct hw_tlb_entry *d, const struct hw_tlb_entry *e)
-{
-	__atomic_store_n(&d->pa, e->pa, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->sid, e->sid, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->ssid, e->ssid, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->dom, e->dom, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->shift, e->shift, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->flags, e->flags, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->asid, e->asid, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->va, e->va | 1, __ATOMIC_RELAXED);
-}
-
 static void entry_kill(struct hw_tlb_entry *d)
 {
 	__atomic_store_n(&d->va, 0, __ATOMIC_RELAXED);
 }
 
-bool hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e, uint64_t gen)
+bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
+			uint32_t sid, uint32_t ssid, uint64_t attr,
+			uint64_t gen)
 {
-	uint64_t base = e->va & ~1ull;
-	struct hw_tlb_set *s =
-		&t->sets[hw_tlb_hash(e->sid, e->ssid, base >> e->shift) &
-			 t->mask];
-	unsigned victim = HW_TLB_WAYS;
+	const unsigned shift = hw_tlb_attr_shift(attr);
+	const uint64_t key = (uint64_t)ssid << 32 | sid;
+	struct hw_tlb_entry *d;
+	struct hw_tlb_set *s;
+	uint64_t tag, *q;
 
+	if (shift < 7 || shift > 63)
+		return false; /* no such block sizes in the formats */
+	tag = ((va >> shift) << shift) | 1;
+	s = hw_tlb_set_of(t, sid, ssid, va, shift);
 	/* Publish the size before the entry so a lookup racing with this
 	 * insert either misses (and walks) or finds it; never a wrong hit. */
-	if (!(__atomic_load_n(&t->shifts, __ATOMIC_RELAXED) &
-	      (1ull << e->shift)))
-		__atomic_fetch_or(&t->shifts, 1ull << e->shift,
-				  __ATOMIC_RELAXED);
+	if (__builtin_expect(!(__atomic_load_n(&t->shifts, __ATOMIC_RELAXED) &
+			       (1ull << shift)),
+			     0))
+		__atomic_fetch_or(&t->shifts, 1ull << shift, __ATOMIC_RELAXED);
 
 	set_lock(s);
 	if (__atomic_load_n(&t->gen, __ATOMIC_SEQ_CST) != gen) {
 		set_unlock(s);
 		return false;
 	}
-	for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
-		const struct hw_tlb_entry *c = &s->e[w];
+	/* The same key, else a free way, else round robin. Writers hold
+	 * the set, so its ways can be read plainly. */
+	if (hw_tlb_way_is(&s->e[0], tag, key, shift))
+		d = &s->e[0];
+	else if (hw_tlb_way_is(&s->e[1], tag, key, shift))
+		d = &s->e[1];
+	else if (hw_tlb_way_is(&s->e[2], tag, key, shift))
+		d = &s->e[2];
+	else if (!(s->e[0].va & 1))
+		d = &s->e[0];
+	else if (!(s->e[1].va & 1))
+		d = &s->e[1];
+	else if (!(s->e[2].va & 1))
+		d = &s->e[2];
+	else {
+		uint32_t v = s->next;
 
-		if (c->va == (base | 1) && c->sid == e->sid &&
-		    c->ssid == e->ssid && c->shift == e->shift) {
-			victim = w;
-			break;
-		}
-		if (!(c->va & 1) && victim == HW_TLB_WAYS)
-			victim = w;
+		d = &s->e[v];
+		s->next = v + 1 < HW_TLB_WAYS ? v + 1 : 0;
 	}
-	if (victim == HW_TLB_WAYS)
-		victim = s->next++ % HW_TLB_WAYS;
-	entry_store(&s->e[victim], e);
+	/* Whole words: lookups compare the tag and the key as words. */
+	q = (uint64_t *)d;
+	__atomic_store_n(&q[1], pa, __ATOMIC_RELAXED);
+	__atomic_store_n(&q[2], key, __ATOMIC_RELAXED);
+	__atomic_store_n(&q[3], attr, __ATOMIC_RELAXED);
+	__atomic_store_n(&q[0], tag, __ATOMIC_RELAXED);
 	set_unlock(s);
 	return true;
+}
+
+bool hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e, uint64_t gen)
+{
+	return hw_tlb_insert_attr(
+		t, e->va, e->pa, e->sid, e->ssid,
+		hw_tlb_attr(e->dom, e->shift, e->flags, e->asid), gen);
 }
 
 static bool entry_matches(const struct hw_tlb_entry *e,

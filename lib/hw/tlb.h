@@ -60,19 +60,31 @@ struct hw_tlb {
 	uint32_t mask; /* sets - 1 */
 	uint32_t nsets;
 	uint64_t shifts; /* bit s set: entries of size 1 << s may exist */
+	uint64_t set_mask; /* mask << 7: byte offset of a set */
 };
 
 /* Capacity: at least @entries, in a power-of-two number of sets. */
 int hw_tlb_init(struct hw_tlb *t, unsigned entries);
 void hw_tlb_fini(struct hw_tlb *t);
 
-static inline uint32_t hw_tlb_hash(uint32_t sid, uint32_t ssid, uint64_t vpn)
+/*
+ * The set of block (@sid, @ssid, @va >> @shift), for @shift >= 7. The page
+ * number's low bits pick the set, as in hardware TLBs (neighbouring pages
+ * never collide), with higher bits folded in; the stream is mixed by a
+ * multiply that does not depend on the address. Computed directly as a
+ * byte offset (sets are 1 << 7 bytes), so the latency from the address to
+ * the set is four simple operations.
+ */
+static inline struct hw_tlb_set *hw_tlb_set_of(const struct hw_tlb *t,
+					       uint32_t sid, uint32_t ssid,
+					       uint64_t va, unsigned shift)
 {
-	uint64_t h =
-		(vpn ^ ((uint64_t)sid << 32 | ssid)) * 0x9e3779b97f4a7c15ull;
+	uint64_t k = ((uint64_t)ssid << 32 | sid) * 0x9e3779b97f4a7c15ull;
+	uint64_t off = ((va >> (shift - 7)) ^ (k >> 33)) ^ (va >> (shift + 4));
 
-	return (uint32_t)(h >> 32);
+	return (struct hw_tlb_set *)((char *)t->sets + (off & t->set_mask));
 }
+_Static_assert(sizeof(struct hw_tlb_set) == 1u << 7, "hw_tlb_set_of");
 
 /* One probe for blocks of size 1 << shift; false if absent. */
 static inline bool hw_tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
@@ -80,8 +92,7 @@ static inline bool hw_tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 				struct hw_tlb_entry *out)
 {
 	uint64_t base = (va >> shift) << shift;
-	struct hw_tlb_set *s =
-		&t->sets[hw_tlb_hash(sid, ssid, va >> shift) & t->mask];
+	struct hw_tlb_set *s = hw_tlb_set_of(t, sid, ssid, va, shift);
 	uint32_t seq;
 	bool hit;
 
@@ -122,68 +133,166 @@ static inline bool hw_tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
 
 /*
  * The hot-path form of hw_tlb_probe: same protocol, but it compares the
- * tag word and (sid, ssid) as one 64-bit word and reads back only what a
- * hit needs. The layout it relies on is pinned below.
+ * tag word and (sid, ssid) as one 64-bit word and reads back only the
+ * output and the attribute word (dom, shift, flags, asid). The layout it
+ * relies on is pinned below.
  */
 _Static_assert(__builtin_offsetof(struct hw_tlb_entry, pa) == 8 &&
 		       __builtin_offsetof(struct hw_tlb_entry, sid) == 16 &&
 		       __builtin_offsetof(struct hw_tlb_entry, ssid) == 20 &&
+		       __builtin_offsetof(struct hw_tlb_entry, dom) == 24 &&
 		       __builtin_offsetof(struct hw_tlb_entry, shift) == 26 &&
-		       __builtin_offsetof(struct hw_tlb_entry, flags) == 27,
+		       __builtin_offsetof(struct hw_tlb_entry, flags) == 27 &&
+		       __builtin_offsetof(struct hw_tlb_entry, asid) == 28,
 	       "hw_tlb_entry layout");
 
+/* Fields of an entry's attribute word (its last 8 bytes). */
+static inline uint16_t hw_tlb_attr_dom(uint64_t attr)
+{
+	return (uint16_t)attr;
+}
+
+static inline unsigned hw_tlb_attr_shift(uint64_t attr)
+{
+	return (unsigned)(attr >> 16) & 0xff;
+}
+
+static inline uint32_t hw_tlb_attr_flags(uint64_t attr)
+{
+	return (uint32_t)(attr >> 24) & 0xff;
+}
+
+static inline uint32_t hw_tlb_attr_asid(uint64_t attr)
+{
+	return (uint32_t)(attr >> 32);
+}
+
+/* Does way @e hold the block @tag (base | 1) of stream @key (ssid << 32 |
+ * sid) at size 1 << @shift? Tag first: it rejects almost every miss. */
+static inline __attribute__((always_inline)) bool
+hw_tlb_way_is(const struct hw_tlb_entry *e, uint64_t tag, uint64_t key,
+	      unsigned shift)
+{
+	const uint64_t *q = (const uint64_t *)e;
+
+	return __atomic_load_n(&q[0], __ATOMIC_RELAXED) == tag &&
+	       __atomic_load_n(&q[2], __ATOMIC_RELAXED) == key &&
+	       __atomic_load_n(&e->shift, __ATOMIC_RELAXED) == shift;
+}
+
+/* One attempt at a probe for blocks of size 1 << @shift: 1 hit (*pa = the
+ * output block, *attr = the attribute word), 0 miss, -1 the set was being
+ * written (try again). */
+static inline __attribute__((always_inline)) int
+hw_tlb_probe_once(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
+		  unsigned shift, uint64_t *pa, uint64_t *attr)
+{
+	const uint64_t vpn = va >> shift;
+	const uint64_t tag = (vpn << shift) | 1;
+	const uint64_t key = (uint64_t)ssid << 32 | sid;
+	const struct hw_tlb_set *s = hw_tlb_set_of(t, sid, ssid, va, shift);
+	const struct hw_tlb_entry *m;
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+
+	/* The ways unrolled: a hit costs one tag compare per way before
+	 * it, no loop bookkeeping. */
+	if (hw_tlb_way_is(&s->e[0], tag, key, shift))
+		m = &s->e[0];
+	else if (hw_tlb_way_is(&s->e[1], tag, key, shift))
+		m = &s->e[1];
+	else if (hw_tlb_way_is(&s->e[2], tag, key, shift))
+		m = &s->e[2];
+	else
+		m = NULL;
+	if (m) {
+		const uint64_t *q = (const uint64_t *)m;
+
+		*pa = __atomic_load_n(&q[1], __ATOMIC_RELAXED);
+		*attr = __atomic_load_n(&q[3], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__builtin_expect(
+			    (seq & 1) ||
+				    seq != __atomic_load_n(&s->seq,
+							   __ATOMIC_RELAXED),
+			    0))
+			return -1;
+		return 1;
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((seq & 1) || seq != __atomic_load_n(&s->seq, __ATOMIC_RELAXED))
+		return -1;
+	return 0;
+}
+_Static_assert(HW_TLB_WAYS == 3, "hw_tlb_probe_once checks three ways");
+
+/* hw_tlb_probe_once until the set is stable. */
+static inline __attribute__((always_inline)) bool
+hw_tlb_probe_attr(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
+		  unsigned shift, uint64_t *pa, uint64_t *attr)
+{
+	int r;
+
+	while ((r = hw_tlb_probe_once(t, sid, ssid, va, shift, pa, attr)) < 0)
+		;
+	return r;
+}
+
+/* The same, returning the entry's flags. */
 static inline __attribute__((always_inline)) bool
 hw_tlb_probe_fast(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
 		  unsigned shift, uint64_t *pa, uint32_t *flags)
 {
-	const uint64_t tag = ((va >> shift) << shift) | 1;
-	const uint64_t key = (uint64_t)ssid << 32 | sid;
-	struct hw_tlb_set *s =
-		&t->sets[hw_tlb_hash(sid, ssid, va >> shift) & t->mask];
-	uint32_t seq;
-	bool hit;
+	uint64_t attr;
 
-	do {
-		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-		hit = false;
-		for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
-			const uint64_t *q = (const uint64_t *)&s->e[w];
-
-			if (__atomic_load_n(&q[0], __ATOMIC_RELAXED) == tag &&
-			    __atomic_load_n(&q[2], __ATOMIC_RELAXED) == key &&
-			    __atomic_load_n(&s->e[w].shift, __ATOMIC_RELAXED) ==
-				    shift) {
-				*pa = __atomic_load_n(&q[1], __ATOMIC_RELAXED);
-				*flags = __atomic_load_n(&s->e[w].flags,
-							 __ATOMIC_RELAXED);
-				hit = true;
-				break;
-			}
-		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1) ||
-		 seq != __atomic_load_n(&s->seq, __ATOMIC_RELAXED));
-	return hit;
+	if (!hw_tlb_probe_attr(t, sid, ssid, va, shift, pa, &attr))
+		return false;
+	*flags = hw_tlb_attr_flags(attr);
+	return true;
 }
 
-/* Hot-path lookup at every block size present: output block base, its
- * size and the entry's flags. */
+/* Look up @va at every block size in @shifts (retrying sets being
+ * written): the out-of-line rest of hw_tlb_find_attr. */
+bool hw_tlb_find_sizes(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
+		       uint64_t va, uint64_t shifts, uint64_t *pa,
+		       uint64_t *attr);
+
+/* Hot-path lookup at every block size present: *pa = the output block
+ * base, *attr = the attribute word. The smallest size is tried inline
+ * once; anything else (more sizes, a set being written) goes out of
+ * line. */
+static inline __attribute__((always_inline)) bool
+hw_tlb_find_attr(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
+		 uint64_t *pa, uint64_t *attr)
+{
+	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_RELAXED);
+	int r;
+
+	if (!shifts)
+		return false;
+	r = hw_tlb_probe_once(t, sid, ssid, va,
+			      (unsigned)__builtin_ctzll(shifts), pa, attr);
+	if (__builtin_expect(r > 0, 1))
+		return true;
+	if (r == 0) {
+		shifts &= shifts - 1;
+		if (!shifts)
+			return false;
+	}
+	return hw_tlb_find_sizes(t, sid, ssid, va, shifts, pa, attr);
+}
+
+/* The same, returning the block's size and the entry's flags. */
 static inline __attribute__((always_inline)) bool
 hw_tlb_find(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
 	    uint64_t *pa, unsigned *shift, uint32_t *flags)
 {
-	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_RELAXED);
+	uint64_t attr;
 
-	while (shifts) {
-		unsigned sh = (unsigned)__builtin_ctzll(shifts);
-
-		if (hw_tlb_probe_fast(t, sid, ssid, va, sh, pa, flags)) {
-			*shift = sh;
-			return true;
-		}
-		shifts &= shifts - 1;
-	}
-	return false;
+	if (!hw_tlb_find_attr(t, sid, ssid, va, pa, &attr))
+		return false;
+	*shift = hw_tlb_attr_shift(attr);
+	*flags = hw_tlb_attr_flags(attr);
+	return true;
 }
 
 /* Look up @va for stream (sid, ssid) at every block size present. */
@@ -219,6 +328,20 @@ static inline uint64_t hw_tlb_gen(struct hw_tlb *t)
  * set by the insert. Returns whether it was inserted. */
 bool hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e,
 		   uint64_t gen);
+
+/* The attribute word of an entry (see hw_tlb_attr_*). */
+static inline uint64_t hw_tlb_attr(uint16_t dom, unsigned shift, uint32_t flags,
+				   uint32_t asid)
+{
+	return dom | (uint64_t)(shift & 0xff) << 16 |
+	       (uint64_t)(flags & 0xff) << 24 | (uint64_t)asid << 32;
+}
+
+/* hw_tlb_insert of the entry (@va, @pa, @sid, @ssid, @attr): the same
+ * rules, its fields passed in registers. */
+bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
+			uint32_t sid, uint32_t ssid, uint64_t attr,
+			uint64_t gen);
 
 /* What an invalidation matches: every field whose HW_TLB_M_* bit is set in
  * @fields must match; the address range matches entries overlapping

@@ -6,7 +6,9 @@
  *   cmdq.c    command queue consumption
  *   config.c  stream table / STE and CD table / CD fetch and decode
  *   cfgc.c    the configuration cache
- *   xlate.c   translate(): TLB, stage-1/stage-2/nested walks, faults
+ *   fastpath.c translate(): TLB hits, misses the walk caches serve
+ *   xlate.c   the full path: config, stage-1/stage-2/nested walks, faults
+ *   walkc.c   the stage-1 walk cache
  *   stall.c   stalled transactions (stall model)
  *
  * Locking: registers are single words read lock-free by the translate path;
@@ -55,6 +57,39 @@ struct smmu_queue {
 #define SMMU_P_U (1u << 3) /* unprivileged access */
 #define SMMU_P_UX (1u << 7) /* unprivileged instruction fetch */
 #define SMMU_P_ALL (SMMU_P_R | SMMU_P_W | SMMU_P_PX | SMMU_P_U | SMMU_P_UX)
+#define SMMU_P_NEVER \
+	(1u << 8) /* needed by malformed requests: no entry has it */
+
+/* fastpath.c: index: the request's IONEST_ACCESS_* bits; value: the
+ * SMMU_P_* bits it needs. */
+extern const uint16_t smmu_perm_need[16];
+/* Index: SMMU_P_* bits (a TLB entry's flags byte) | a privileged request
+ * in bit 8; value: the IONEST_ACCESS_* permissions reported. */
+extern const uint8_t smmu_res_perm_tab[512];
+
+static inline bool smmu_perm_ok(uint32_t p, uint32_t access)
+{
+	uint32_t need = smmu_perm_need[access & 15];
+
+	return (p & need) == need;
+}
+
+static inline uint32_t smmu_res_perm(uint32_t p, uint32_t access)
+{
+	return smmu_res_perm_tab[(p & 0xff) |
+				 ((access & IONEST_ACCESS_PRIV) ? 256 : 0)];
+}
+
+/* VMSA: memory writable at EL0 is never privileged-executable; WXN makes
+ * every writable location execute-never. */
+static inline uint32_t smmu_s1_perm_rules(uint32_t p, bool wxn)
+{
+	if ((p & SMMU_P_W) && (p & SMMU_P_U))
+		p &= ~SMMU_P_PX;
+	if (wxn && (p & SMMU_P_W))
+		p &= ~(SMMU_P_PX | SMMU_P_UX);
+	return p;
+}
 
 /* ASID tags beyond the architectural 16 bits. */
 #define SMMU_ASID_S2ONLY 0xffffffffu /* stage-2-only entries */
@@ -223,18 +258,35 @@ void smmu_cfgc_insert(struct smmu *s, uint32_t sid, uint32_t ssid_key,
 void smmu_cfgc_invalidate(struct smmu *s, uint32_t first, uint32_t last,
 			  int64_t ssid_key);
 
+/* fastpath.c: the hw_ops translate entry point. */
+int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
+		   struct ionest_xlate_res *res);
+
 /* xlate.c */
 /* Point x->nest at the stage 2 of x->cfg (for nested fetches). */
 void smmu_nest_setup(struct smmu_xctx *x);
-int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
-		   struct ionest_xlate_res *res);
+/* The full path of a well-formed request with translation on that the
+ * TLB did not serve: configuration, walks, faults, TLB fill. @tgen: the
+ * TLB generation read before the TLB lookup missed. */
+int smmu_xlate_full(struct smmu *s, const struct ionest_xlate_req *req,
+		    struct ionest_xlate_res *res, uint64_t tgen);
+/* Result of an untranslated (bypassed) access. */
+int smmu_bypass(const struct ionest_xlate_req *req,
+		struct ionest_xlate_res *res);
 /* Fill the four words of an event for a fault of transaction @req. */
 void smmu_event_build(uint64_t ev[4], const struct smmu_fault *f,
 		      const struct ionest_xlate_req *req);
 
-/* walkc.c: the stage-1 walk cache. A hit reads the leaf descriptor of
- * @va directly and fills *o with the stage-1 result before the permission
- * rules of xlate.c; false: walk in full. */
+/* walkc.c: the stage-1 walk cache (entry format: walkc.h). */
+/* A stage-1 leaf read through the walk cache: the stage-1 result (its
+ * permissions after the table descriptors' denials, before
+ * smmu_s1_perm_rules) and the SMMU_WC_* bits of the entry. */
+struct smmu_s1leaf {
+	struct smmu_stage st;
+	uint32_t cfg;
+};
+/* The leaf of @va for transaction x->req under x->cfg: *o = the stage-1
+ * result; false: walk in full. */
 bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 		      struct smmu_stage *o);
 /* Remember the last-level table of a successful full walk (@w with

@@ -13,21 +13,21 @@
  * outputs) walks in full through the page-table engine, which reports the
  * precise fault.
  *
+ * An entry also carries, in the low bits of the (granule-aligned) table
+ * address, the configuration bits its leaves need (IPS, HD, WXN, EL2
+ * without ASIDs, stage 2 on; SMMU_WC_*): with them, and the VMID and ASID
+ * tags, a TLB miss of the stream can be served without the configuration
+ * cache (fastpath.c). That is sound for the same reason stream-keyed TLB
+ * hits are: every CFGI_* of the stream drops its entries.
+ *
  * Entries are tagged like stage-1 TLB entries (VMID, ASID, stream) and
  * invalidated by the stage-1 TLBIs that do not say Leaf=1, by CFGI_* of
  * the stream, and - since nested entries hold a host address obtained
  * through stage 2 - by every stage-2 invalidation of their VMID (cmdq.c).
  */
-#include "hw/smmuv3/smmu.h"
+#include "hw/smmuv3/walkc.h"
 
-/* VMSAv8-64 stage-1 descriptor bits (spec/smmuv3.md §6.2-§6.3). */
-#define D_AP1 (1ull << 6)
-#define D_AP2 (1ull << 7)
-#define D_AF (1ull << 10)
-#define D_NG (1ull << 11)
-#define D_DBM (1ull << 51)
-#define D_PXN (1ull << 53)
-#define D_UXN (1ull << 54)
+/* Table descriptor bits (spec/smmuv3.md §6.3). */
 #define T_PXN (1ull << 59)
 #define T_UXN (1ull << 60)
 #define T_AP0 (1ull << 61)
@@ -47,35 +47,18 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 		      struct smmu_stage *o)
 {
 	const struct smmu_cfg *c = &x->cfg;
-	struct smmu *s = x->s;
 	unsigned g = c->gran[half], span = g + (g - 3);
-	const uint64_t *dp;
-	uint64_t d, oa, tbl = 0;
-	uint32_t p, deny = 0;
+	struct smmu_s1leaf l;
+	uint64_t tbl;
+	uint32_t flags;
 
 	if (!canonical(va) || c->ias[half] <= span ||
-	    !hw_tlb_probe_fast(&s->s1wc, x->req->sid, key(x->req), va, span,
-			       &tbl, &deny))
+	    !hw_tlb_probe_fast(&x->s->s1wc, x->req->sid, key(x->req), va, span,
+			       &tbl, &flags) ||
+	    !smmu_s1wc_read_leaf(x->s, tbl, flags, va, span, x->req->access,
+				 &l))
 		return false;
-	hw_count(&s->hw, hw_walk_read);
-	dp = hw_bus_map(&s->hw, tbl + ((va >> g) & ((1ull << (g - 3)) - 1)) * 8,
-			8, false);
-	if (!dp)
-		return false;
-	d = hw_read64(dp);
-	oa = d & SMMU_MASK(47, 0) & ~((1ull << g) - 1);
-	if ((d & 3) != 3 || !(d & D_AF) || oa >> c->ips ||
-	    (g == 16 && c->ips > 48) ||
-	    ((d & D_DBM) && (d & D_AP2) && c->hd &&
-	     (x->req->access & IONEST_ACCESS_WRITE)))
-		return false;
-	p = SMMU_P_R | ((d & D_AP2) ? 0 : SMMU_P_W) |
-	    ((d & D_AP1) ? SMMU_P_U : 0) | ((d & D_PXN) ? 0 : SMMU_P_PX) |
-	    ((d & D_UXN) ? 0 : SMMU_P_UX);
-	o->oa = oa | (va & ((1ull << g) - 1));
-	o->perm = p & ~(deny & SMMU_P_ALL);
-	o->shift = (uint8_t)g;
-	o->global = !(d & D_NG) || c->el2 == 1;
+	*o = l.st;
 	return true;
 }
 
@@ -89,8 +72,10 @@ void smmu_s1wc_fill(struct smmu_xctx *x, uint64_t va, unsigned half,
 	uint64_t tbl, deny = 0;
 	struct hw_tlb_entry e;
 
+	/* 52-bit outputs of the 64K granule (OA[51:48] in bits [15:12])
+	 * are never served from here: the full walk decodes them. */
 	if (w->level != 0 || w->nrec < 2 || !canonical(va) ||
-	    c->ias[half] <= span)
+	    c->ias[half] <= span || (g == 16 && c->ips > 48))
 		return;
 	leaf = &w->rec[w->nrec - 1];
 	tbl = leaf->table;
@@ -100,6 +85,12 @@ void smmu_s1wc_fill(struct smmu_xctx *x, uint64_t va, unsigned half,
 			return;
 		tbl = e.pa + (tbl & ((1ull << e.shift) - 1));
 	}
+	/* A last-level table is granule-aligned; its low bits carry the
+	 * configuration the leaf needs. */
+	if (tbl & SMMU_WC_CFG)
+		return;
+	tbl |= c->ips | (c->hd ? SMMU_WC_HD : 0) | (c->wxn ? SMMU_WC_WXN : 0) |
+	       (c->el2 == 1 ? SMMU_WC_GLOBAL : 0) | (c->s2 ? SMMU_WC_S2 : 0);
 	if (!c->had[half]) {
 		for (unsigned i = 0; i + 1 < w->nrec; i++) {
 			uint64_t t = w->rec[i].desc;

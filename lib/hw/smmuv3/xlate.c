@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * translate(): the TLB hit path, then configuration (cache or fetch),
- * stage-1 walk (through stage 2 when nested), stage-2 walk of the output,
- * permission and access-flag checks, and the architectural fault handling
- * (event record, stall, PRI page request) of spec/smmuv3.md §6, §7, §9.
+ * The full translation path (after fastpath.c found no TLB entry that
+ * serves the access): configuration (cache or fetch), stage-1 walk
+ * (through stage 2 when nested), stage-2 walk of the output, permission
+ * and access-flag checks, and the architectural fault handling (event
+ * record, stall, PRI page request) of spec/smmuv3.md §6, §7, §9.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -14,51 +15,6 @@
 #define ACC_W IONEST_ACCESS_WRITE
 #define ACC_X IONEST_ACCESS_EXEC
 #define ACC_P IONEST_ACCESS_PRIV
-
-/*
- * Permission checks as table lookups (they run on every TLB hit). Index of
- * perm_need: the request's IONEST_ACCESS_* bits; value: the SMMU_P_* bits
- * it needs. Instruction fetches are reads that also need the execute
- * permission of their privilege level; unprivileged accesses need AP[1]
- * (SMMU_P_U).
- */
-#define NEED(a)                                         \
-	((((a) & (ACC_R | ACC_X)) ? SMMU_P_R : 0) |     \
-	 (((a)&ACC_W) ? SMMU_P_W : 0) |                 \
-	 (((a)&ACC_P) ? (((a)&ACC_X) ? SMMU_P_PX : 0) : \
-			(SMMU_P_U | (((a)&ACC_X) ? SMMU_P_UX : 0))))
-#define NEED4(a) NEED(a), NEED(a + 1), NEED(a + 2), NEED(a + 3)
-static const uint8_t perm_need[16] = { NEED4(0), NEED4(4), NEED4(8),
-				       NEED4(12) };
-
-static inline bool perm_ok(uint32_t p, uint32_t a)
-{
-	uint32_t need = perm_need[a & 15];
-
-	return (p & need) == need;
-}
-
-/*
- * Permissions as reported to the caller, for a request of @a's privilege:
- * PRIV is set when the block is privileged-only. Index: SMMU_P_R, W, PX, U
- * in bits 0-3, UX in bit 4, a privileged request in bit 5.
- */
-#define RP(i)                                                              \
-	((!((i)&32) && !((i)&8)) ?                                         \
-		 0 :                                                       \
-		 ((((i)&1) ? ACC_R : 0) | (((i)&2) ? ACC_W : 0) |          \
-		  ((((i)&1) && ((i) & (((i)&32) ? 4 : 16))) ? ACC_X : 0) | \
-		  (((i)&8) ? 0 : ACC_P)))
-#define RP4(i) RP(i), RP(i + 1), RP(i + 2), RP(i + 3)
-#define RP16(i) RP4(i), RP4(i + 4), RP4(i + 8), RP4(i + 12)
-static const uint8_t res_perm_tab[64] = { RP16(0), RP16(16), RP16(32),
-					  RP16(48) };
-
-static inline uint32_t res_perm(uint32_t p, uint32_t a)
-{
-	return res_perm_tab[(p & 15) | ((p & SMMU_P_UX) ? 16 : 0) |
-			    ((a & ACC_P) ? 32 : 0)];
-}
 
 static uint32_t ssid_key(const struct ionest_xlate_req *r)
 {
@@ -290,7 +246,7 @@ static bool s2_walk(struct smmu_xctx *x, uint64_t ipa, uint32_t access,
 	    ((w.perm & PT_PERM_PX) ? SMMU_P_PX : 0) |
 	    ((w.perm & PT_PERM_UX) ? SMMU_P_UX : 0);
 	/* S2PTW: stage-1 walks must not touch Device memory. */
-	if (!perm_ok(p, access) ||
+	if (!smmu_perm_ok(p, access) ||
 	    (class == EVT_CLASS_TT && c->s2ptw && s2_device(w.desc))) {
 		fault(x, EVT_F_PERMISSION, true, class, ipa);
 		goto out;
@@ -347,7 +303,7 @@ static bool s2_output(struct smmu_xctx *x, uint64_t ipa, struct smmu_stage *o)
 	uint64_t gen;
 
 	if (hw_tlb_lookup(&s->wc, SMMU_WC_SID_LEAF, x->cfg.vmid, ipa, &e) &&
-	    perm_ok(e.flags & SMMU_P_ALL, access)) {
+	    smmu_perm_ok(e.flags & SMMU_P_ALL, access)) {
 		hw_count(&s->hw, hw_s2wc_hit);
 		o->oa = e.pa + (ipa & ((1ull << e.shift) - 1));
 		o->perm = e.flags & SMMU_P_ALL;
@@ -460,14 +416,8 @@ static bool s1_walk(struct smmu_xctx *x, uint64_t va, struct smmu_stage *o)
 		return fault(x, EVT_F_TRANSLATION, false, EVT_CLASS_IN, 0);
 	if (!smmu_s1wc_lookup(x, va, half, o) && !s1_full_walk(x, va, half, o))
 		return false;
-	p = o->perm;
-	/* VMSA: memory writable at EL0 is never privileged-executable;
-	 * WXN makes every writable location execute-never. */
-	if ((p & SMMU_P_W) && (p & SMMU_P_U))
-		p &= ~SMMU_P_PX;
-	if (c->wxn && (p & SMMU_P_W))
-		p &= ~(SMMU_P_PX | SMMU_P_UX);
-	if (!perm_ok(p, x->req->access))
+	p = smmu_s1_perm_rules(o->perm, c->wxn);
+	if (!smmu_perm_ok(p, x->req->access))
 		return fault(x, EVT_F_PERMISSION, false, EVT_CLASS_IN, 0);
 	o->perm = p;
 	return true;
@@ -475,8 +425,7 @@ static bool s1_walk(struct smmu_xctx *x, uint64_t va, struct smmu_stage *o)
 
 /* ---- translate ---- */
 
-static int bypass(const struct ionest_xlate_req *r,
-		  struct ionest_xlate_res *res)
+int smmu_bypass(const struct ionest_xlate_req *r, struct ionest_xlate_res *res)
 {
 	*res = (struct ionest_xlate_res){
 		.status = IONEST_XLATE_BYPASS,
@@ -515,14 +464,12 @@ static void tlb_fill(struct smmu_xctx *x, uint64_t pa, uint32_t perm,
 	hw_tlb_insert(&x->s->tlb, &e, gen);
 }
 
-/* Out of line: keeps the hit path's frame small. */
-static __attribute__((noinline)) int
-xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
-	   struct ionest_xlate_res *res)
+int smmu_xlate_full(struct smmu *s, const struct ionest_xlate_req *r,
+		    struct ionest_xlate_res *res, uint64_t gen)
 {
 	struct smmu_xctx x;
 	struct smmu_cfg *c = &x.cfg;
-	uint64_t gen = hw_tlb_gen(&s->tlb), ipa = r->iova, pa;
+	uint64_t ipa = r->iova, pa;
 	uint32_t key = ssid_key(r), perm = SMMU_P_ALL;
 	unsigned shift = 63;
 	bool global = false;
@@ -556,13 +503,13 @@ xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 		return 0;
 	}
 	if (c->config == STE_CFG_BYPASS)
-		return bypass(r, res);
+		return smmu_bypass(r, res);
 	if (r->ats && c->eats == EATS_ABORT) {
 		x.f = (struct smmu_fault){ .type = EVT_F_BAD_ATS_TREQ };
 		return report(&x, res);
 	}
 	if (!c->s1 && !c->s2)
-		return bypass(r, res); /* S1DSS bypass, stage 2 off */
+		return smmu_bypass(r, res); /* S1DSS bypass, stage 2 off */
 	if (c->s1) {
 		if (!s1_walk(&x, r->iova, &o))
 			return report(&x, res);
@@ -590,55 +537,9 @@ xlate_slow(struct smmu *s, const struct ionest_xlate_req *r,
 	tlb_fill(&x, pa, perm, shift, global, gen);
 	*res = (struct ionest_xlate_res){
 		.status = IONEST_XLATE_OK,
-		.perm = res_perm(perm, r->access),
+		.perm = smmu_res_perm(perm, r->access),
 		.addr = pa,
 		.size = 1ull << shift,
 	};
 	return 0;
-}
-
-static inline bool tlb_hit(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
-			   uint64_t va, uint64_t *pa, uint32_t *flags,
-			   unsigned *shift)
-{
-	return hw_tlb_find(t, sid, ssid, va, pa, shift, flags);
-}
-
-int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
-		   struct ionest_xlate_res *res)
-{
-	struct smmu *s = to_smmu(hw);
-	uint64_t pa;
-	uint32_t fl;
-	unsigned sh;
-
-	if ((r->sid & s->f.sid_bad) ||
-	    (r->ssid_valid && (r->ssid & s->f.ssid_bad)) ||
-	    (r->access & ~0xfu) || !(r->access & (ACC_R | ACC_W | ACC_X)))
-		return -EINVAL;
-	hw_count(hw, hw_translate);
-	if (__builtin_expect(!(smmu_ld32(&s->cr0) & CR0_SMMUEN), 0)) {
-		/* SMMUEN=0: GBPA decides, nothing is recorded. */
-		if (smmu_ld32(&s->gbpa) & GBPA_ABORT) {
-			*res = (struct ionest_xlate_res){
-				.status = IONEST_XLATE_FAULT
-			};
-			return 0;
-		}
-		return bypass(r, res);
-	}
-	if (!r->ats &&
-	    tlb_hit(&s->tlb, r->sid, ssid_key(r), r->iova, &pa, &fl, &sh) &&
-	    perm_ok(fl, r->access)) {
-		hw_count(hw, hw_tlb_hit);
-		*res = (struct ionest_xlate_res){
-			.status = IONEST_XLATE_OK,
-			.perm = res_perm(fl, r->access),
-			.addr = pa + (r->iova & ((1ull << sh) - 1)),
-			.size = 1ull << sh,
-		};
-		return 0;
-	}
-	hw_count(hw, hw_tlb_miss);
-	return xlate_slow(s, r, res);
 }
