@@ -9,6 +9,7 @@
 #ifndef IONEST_TEST_NEST_UTIL_H
 #define IONEST_TEST_NEST_UTIL_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
