@@ -55,8 +55,19 @@ void guest_fini(struct guest *g)
 {
 	if (g->s1_ready)
 		pt_destroy(&g->s1);
-	fx_free(g->mem, g->len);
+	if (!g->borrowed)
+		fx_free(g->mem, g->len);
 	memset(g, 0, sizeof(*g));
+}
+
+void guest_view(struct guest *view, struct guest *g, size_t off, size_t len)
+{
+	assert_true(off + len <= g->len && !(off & 4095));
+	memset(view, 0, sizeof(*view));
+	view->mem = g->mem + off;
+	view->gpa = g->gpa + off;
+	view->len = len;
+	view->borrowed = true;
 }
 
 int guest_map(struct guest *g, int fd, uint32_t ioas)

@@ -26,11 +26,15 @@ struct guest {
 	size_t len, used;
 	struct pt s1; /* the guest's stage 1 (root in s1.root, a GPA) */
 	bool s1_ready;
+	bool borrowed; /* a view of another guest's RAM */
 };
 
 /* Guest RAM of @len bytes at @gpa, zeroed, not yet mapped anywhere. */
 void guest_init(struct guest *g, uint64_t gpa, size_t len);
 void guest_fini(struct guest *g);
+/* @view: [off, off + len) of @g's RAM as a guest of its own (for a
+ * second stage-1 table tree); guest_fini frees only its tables. */
+void guest_view(struct guest *view, struct guest *g, size_t off, size_t len);
 /* Map the whole guest RAM into @ioas (read/write). */
 int guest_map(struct guest *g, int fd, uint32_t ioas);
 /* @len zeroed bytes of guest RAM, 4K aligned: their GPA. */
