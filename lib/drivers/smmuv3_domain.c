@@ -28,7 +28,6 @@
 #include "drivers/inflight.h"
 #include "drivers/smmuv3.h"
 #include "hw/hw.h"
-#include "pt/pt_internal.h" /* pt_table_free (see spare_flush) */
 #include "util/alloc.h"
 
 /* ---- ASID / VMID allocation (under inst->lock) ---- */
@@ -343,10 +342,14 @@ static void spare_flush(struct smmu_domain *d)
 		return;
 	inv_domain(d, 0, UINT64_MAX, true);
 	inflight_wait();
-	/* pt_gather_release would free the list itself: free the entries
-	 * one by one (emptied tables are zero, as the pool wants). */
-	for (unsigned i = 0; i < d->spare.count; i++)
-		pt_table_free(&d->pt, d->spare.pa[i], d->spare.size[i]);
+	/* pt_gather_release would free the list itself: return the tables
+	 * one by one (the domain's tables come from the pool; emptied
+	 * tables are zero, as the pool wants). */
+	for (unsigned i = 0; i < d->spare.count; i++) {
+		trace_pt_table_free(d->spare.pa[i], d->spare.size[i]);
+		pt_pool_free((void *)(uintptr_t)d->spare.pa[i],
+			     d->spare.size[i]);
+	}
 	d->spare.count = 0;
 }
 
