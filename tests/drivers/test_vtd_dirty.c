@@ -99,8 +99,12 @@ static void test_dirty_bitmap(void **state)
 	(void)state;
 	env_setup(&e, NPAGES * FX_PAGE, FX_PAGE, 0);
 	assert_false(vfx_pe(&e.f, 0x100, 0)[0] & VTD_PE_SSADE);
+	/* Written before tracking: the PASID entry (SSADE clear) and a
+	 * writable translation are cached; enabling must drop both. */
+	assert_int_equal(dev_write(&e, 0, IONEST_NO_PASID, 2), 0);
 	assert_int_equal(set_tracking(&e, e.hwpt, true), 0);
 	assert_true(vfx_pe(&e.f, 0x100, 0)[0] & VTD_PE_SSADE);
+	assert_int_equal(dev_write(&e, 0, IONEST_NO_PASID, 2), 0);
 	/* Reads first (cached read/write translations), then writes. */
 	for (uint64_t p = 0; p < NPAGES; p += 3)
 		assert_int_equal(dev_read(&e, 0, p), 0);
@@ -110,7 +114,8 @@ static void test_dirty_bitmap(void **state)
 	assert_int_equal(get_bitmap(&e, e.hwpt, NPAGES * FX_PAGE, FX_PAGE, bits,
 				    1, 0),
 			 0);
-	assert_int_equal(bits[0], (1ull << 1) | (1ull << 6) | (1ull << 63));
+	assert_int_equal(bits[0], (1ull << 1) | (1ull << 2) | (1ull << 6) |
+					  (1ull << 63));
 	/* Harvested: clean now. */
 	assert_int_equal(get_bitmap(&e, e.hwpt, NPAGES * FX_PAGE, FX_PAGE, bits,
 				    1, 0),
