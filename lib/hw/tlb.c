@@ -72,20 +72,14 @@ static void entry_kill(struct hw_tlb_entry *d)
 	__atomic_store_n(&d->va, 0, __ATOMIC_RELAXED);
 }
 
-bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
-			uint32_t sid, uint32_t ssid, uint64_t attr,
-			uint64_t gen)
+bool hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
+		       uint64_t pa, uint64_t key, uint64_t attr, uint64_t gen)
 {
 	const unsigned shift = hw_tlb_attr_shift(attr);
-	const uint64_t key = (uint64_t)ssid << 32 | sid;
+	const uint64_t tag = ((va >> shift) << shift) | 1;
 	struct hw_tlb_entry *d;
-	struct hw_tlb_set *s;
-	uint64_t tag, *q;
+	uint64_t *q;
 
-	if (shift < 7 || shift > 63)
-		return false; /* no such block sizes in the formats */
-	tag = ((va >> shift) << shift) | 1;
-	s = hw_tlb_set_of(t, sid, ssid, va, shift);
 	/* Publish the size before the entry so a lookup racing with this
 	 * insert either misses (and walks) or finds it; never a wrong hit. */
 	if (__builtin_expect(!(__atomic_load_n(&t->shifts, __ATOMIC_RELAXED) &
@@ -126,6 +120,18 @@ bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
 	__atomic_store_n(&q[0], tag, __ATOMIC_RELAXED);
 	set_unlock(s);
 	return true;
+}
+
+bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
+			uint32_t sid, uint32_t ssid, uint64_t attr,
+			uint64_t gen)
+{
+	const unsigned shift = hw_tlb_attr_shift(attr);
+
+	if (shift < 7 || shift > 63)
+		return false; /* no such block sizes in the formats */
+	return hw_tlb_insert_set(t, hw_tlb_set_of(t, sid, ssid, va, shift), va,
+				 pa, hw_tlb_key(sid, ssid), attr, gen);
 }
 
 bool hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e, uint64_t gen)

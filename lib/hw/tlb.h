@@ -67,24 +67,42 @@ struct hw_tlb {
 int hw_tlb_init(struct hw_tlb *t, unsigned entries);
 void hw_tlb_fini(struct hw_tlb *t);
 
+/* A stream's key word, as entries store (sid, ssid). */
+static inline uint64_t hw_tlb_key(uint32_t sid, uint32_t ssid)
+{
+	return (uint64_t)ssid << 32 | sid;
+}
+
+/* What a stream adds to the set index: a multiply that does not depend on
+ * the address (so it is off the latency path of a lookup), computed once
+ * per stream and lookup. */
+static inline uint64_t hw_tlb_mix(uint64_t key)
+{
+	return (key * 0x9e3779b97f4a7c15ull) >> 33;
+}
+
 /*
- * The set of block (@sid, @ssid, @va >> @shift), for @shift >= 7. The page
- * number's low bits pick the set, as in hardware TLBs (neighbouring pages
- * never collide), with higher bits folded in; the stream is mixed by a
- * multiply that does not depend on the address. Computed directly as a
- * byte offset (sets are 1 << 7 bytes), so the latency from the address to
- * the set is four simple operations.
+ * The set of block @va >> @shift of the stream whose hw_tlb_mix is @mix,
+ * for @shift >= 7. The page number's low bits pick the set, as in hardware
+ * TLBs (neighbouring pages never collide), with higher bits folded in.
+ * Computed directly as a byte offset (sets are 1 << 7 bytes): from the
+ * address to the set it is four simple operations.
  */
+static inline struct hw_tlb_set *
+hw_tlb_set_at(const struct hw_tlb *t, uint64_t mix, uint64_t va, unsigned shift)
+{
+	uint64_t off = ((va >> (shift - 7)) ^ mix) ^ (va >> (shift + 4));
+
+	return (struct hw_tlb_set *)((char *)t->sets + (off & t->set_mask));
+}
+_Static_assert(sizeof(struct hw_tlb_set) == 1u << 7, "hw_tlb_set_at");
+
 static inline struct hw_tlb_set *hw_tlb_set_of(const struct hw_tlb *t,
 					       uint32_t sid, uint32_t ssid,
 					       uint64_t va, unsigned shift)
 {
-	uint64_t k = ((uint64_t)ssid << 32 | sid) * 0x9e3779b97f4a7c15ull;
-	uint64_t off = ((va >> (shift - 7)) ^ (k >> 33)) ^ (va >> (shift + 4));
-
-	return (struct hw_tlb_set *)((char *)t->sets + (off & t->set_mask));
+	return hw_tlb_set_at(t, hw_tlb_mix(hw_tlb_key(sid, ssid)), va, shift);
 }
-_Static_assert(sizeof(struct hw_tlb_set) == 1u << 7, "hw_tlb_set_of");
 
 /* One probe for blocks of size 1 << shift; false if absent. */
 static inline bool hw_tlb_probe(struct hw_tlb *t, uint32_t sid, uint32_t ssid,
@@ -180,17 +198,15 @@ hw_tlb_way_is(const struct hw_tlb_entry *e, uint64_t tag, uint64_t key,
 	       __atomic_load_n(&e->shift, __ATOMIC_RELAXED) == shift;
 }
 
-/* One attempt at a probe for blocks of size 1 << @shift: 1 hit (*pa = the
- * output block, *attr = the attribute word), 0 miss, -1 the set was being
- * written (try again). */
+/* One attempt at a probe of set @s (hw_tlb_set_at of the block) for the
+ * block of @va of size 1 << @shift, stream @key: 1 hit (*pa = the output
+ * block, *attr = the attribute word), 0 miss, -1 the set was being written
+ * (try again). */
 static inline __attribute__((always_inline)) int
-hw_tlb_probe_once(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
-		  unsigned shift, uint64_t *pa, uint64_t *attr)
+hw_tlb_probe_set(const struct hw_tlb_set *s, uint64_t key, uint64_t va,
+		 unsigned shift, uint64_t *pa, uint64_t *attr)
 {
-	const uint64_t vpn = va >> shift;
-	const uint64_t tag = (vpn << shift) | 1;
-	const uint64_t key = (uint64_t)ssid << 32 | sid;
-	const struct hw_tlb_set *s = hw_tlb_set_of(t, sid, ssid, va, shift);
+	const uint64_t tag = ((va >> shift) << shift) | 1;
 	const struct hw_tlb_entry *m;
 	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 
@@ -223,7 +239,16 @@ hw_tlb_probe_once(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
 		return -1;
 	return 0;
 }
-_Static_assert(HW_TLB_WAYS == 3, "hw_tlb_probe_once checks three ways");
+_Static_assert(HW_TLB_WAYS == 3, "hw_tlb_probe_set checks three ways");
+
+/* hw_tlb_probe_set of the set the block belongs to. */
+static inline __attribute__((always_inline)) int
+hw_tlb_probe_once(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
+		  unsigned shift, uint64_t *pa, uint64_t *attr)
+{
+	return hw_tlb_probe_set(hw_tlb_set_of(t, sid, ssid, va, shift),
+				hw_tlb_key(sid, ssid), va, shift, pa, attr);
+}
 
 /* hw_tlb_probe_once until the set is stable. */
 static inline __attribute__((always_inline)) bool
@@ -342,6 +367,11 @@ static inline uint64_t hw_tlb_attr(uint16_t dom, unsigned shift, uint32_t flags,
 bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
 			uint32_t sid, uint32_t ssid, uint64_t attr,
 			uint64_t gen);
+/* The same into set @s, which must be the entry's (hw_tlb_set_at of
+ * @key's mix, @va and the attribute's shift): for a fill after a probe of
+ * that set. */
+bool hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
+		       uint64_t pa, uint64_t key, uint64_t attr, uint64_t gen);
 
 /* What an invalidation matches: every field whose HW_TLB_M_* bit is set in
  * @fields must match; the address range matches entries overlapping

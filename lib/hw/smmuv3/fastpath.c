@@ -85,14 +85,16 @@ static inline void result_ok(struct ionest_xlate_res *res, uint64_t iova,
  * The steady-state miss of a stage-1 or nested stream: true with *res
  * filled and the TLB filled when the walk caches hold everything it needs;
  * false, with nothing changed but counters, when the full path must run
- * (it then reports any fault). @tgen: the TLB generation read before the
- * TLB lookup, so a fill racing with an invalidation is refused.
+ * (it then reports any fault). @key: the stream's TLB key; @tgen: the TLB
+ * generation read before the walk caches, so a fill racing with an
+ * invalidation is refused; @tset: the TLB set probed for the block at size
+ * 1 << @tshift (NULL: none), where the fill goes if it has that size.
  */
 static bool miss_cached(struct smmu *s, const struct ionest_xlate_req *r,
-			uint32_t key, uint64_t tgen,
-			struct ionest_xlate_res *res)
+			uint64_t key, uint64_t tgen, struct hw_tlb_set *tset,
+			unsigned tshift, struct ionest_xlate_res *res)
 {
-	const uint64_t va = r->iova;
+	const uint64_t va = r->iova, mix = hw_tlb_mix(key);
 	const uint32_t access = r->access;
 	uint64_t shifts = __atomic_load_n(&s->s1wc.shifts, __ATOMIC_RELAXED);
 	uint64_t tbl, attr, oa, out;
@@ -105,8 +107,8 @@ static bool miss_cached(struct smmu *s, const struct ionest_xlate_req *r,
 	if (!shifts || (shifts & (shifts - 1)) || !canonical(va))
 		return false;
 	span = (unsigned)__builtin_ctzll(shifts);
-	if (hw_tlb_probe_once(&s->s1wc, r->sid, key, va, span, &tbl, &attr) <=
-		    0 ||
+	if (hw_tlb_probe_set(hw_tlb_set_at(&s->s1wc, mix, va, span), key, va,
+			     span, &tbl, &attr) <= 0 ||
 	    !smmu_s1wc_read_leaf(s, tbl, hw_tlb_attr_flags(attr), va, span,
 				 access, &l))
 		return false;
@@ -138,15 +140,27 @@ static bool miss_cached(struct smmu *s, const struct ionest_xlate_req *r,
 		hw_count(&s->hw, hw_s2wc_hit);
 	}
 	out = (oa >> shift) << shift;
-	hw_tlb_insert_attr(&s->tlb, va, out, r->sid, key,
-			   hw_tlb_attr(hw_tlb_attr_dom(attr), shift, p | flags,
-				       hw_tlb_attr_asid(attr)),
-			   tgen);
+	if (!tset || shift != tshift)
+		tset = hw_tlb_set_at(&s->tlb, mix, va, shift);
+	hw_tlb_insert_set(&s->tlb, tset, va, out, key,
+			  hw_tlb_attr(hw_tlb_attr_dom(attr), shift, p | flags,
+				      hw_tlb_attr_asid(attr)),
+			  tgen);
 	result_ok(res, va, out, shift, p, access);
 	return true;
 }
 
 /* ---- translate ---- */
+
+/* The request checks a TLB hit vouches for: the StreamID and SubstreamID
+ * within their sizes, known access bits, one of R/W/X. */
+static inline bool request_ok(const struct smmu *s,
+			      const struct ionest_xlate_req *r, uint32_t ssid)
+{
+	return !((r->sid & s->f.sid_bad) | (ssid & s->f.ssid_bad) |
+		 (r->access & ~0xfu)) &&
+	       (r->access & (ACC_R | ACC_W | ACC_X));
+}
 
 /* SMMUEN=0: GBPA decides, nothing is recorded. */
 static int disabled(struct smmu *s, const struct ionest_xlate_req *r,
@@ -161,48 +175,62 @@ static int disabled(struct smmu *s, const struct ionest_xlate_req *r,
 }
 
 /*
- * Everything but a TLB hit at the smallest block size: request checks,
- * translation off, the remaining block sizes (@todo: those not yet probed),
- * misses. Out of line so the hit path needs no frame.
+ * A well-formed request (already counted), translation on, that no TLB
+ * entry serves: the walk caches, else the full path. @key, @tset, @tshift
+ * as for miss_cached.
  */
 static __attribute__((noinline)) int
-translate_other(struct smmu *s, const struct ionest_xlate_req *r,
-		struct ionest_xlate_res *res, uint64_t todo)
+translate_miss(struct smmu *s, const struct ionest_xlate_req *r,
+	       struct ionest_xlate_res *res, uint64_t key,
+	       struct hw_tlb_set *tset, unsigned tshift)
 {
-	const uint32_t access = r->access;
-	const uint32_t ssid = r->ssid_valid ? r->ssid : 0;
-	const uint32_t key = r->ssid_valid ? ssid | HW_TLB_SSID_VALID : 0;
-	uint64_t tgen, pa, attr;
+	uint64_t tgen;
 
-	if ((r->sid & s->f.sid_bad) || (ssid & s->f.ssid_bad) ||
-	    (access & ~0xfu) || !(access & (ACC_R | ACC_W | ACC_X)))
-		return -EINVAL;
-	hw_count(&s->hw, hw_translate);
-	if (!(smmu_ld32(&s->cr0) & CR0_SMMUEN))
-		return disabled(s, r, res);
-	if (!r->ats && todo &&
-	    hw_tlb_find_sizes(&s->tlb, r->sid, key, r->iova, todo, &pa,
-			      &attr) &&
-	    smmu_perm_ok(hw_tlb_attr_flags(attr), access)) {
-		hw_count(&s->hw, hw_tlb_hit);
-		result_ok(res, r->iova, pa, hw_tlb_attr_shift(attr),
-			  hw_tlb_attr_flags(attr), access);
-		return 0;
-	}
 	hw_count(&s->hw, hw_tlb_miss);
 	tgen = hw_tlb_gen(&s->tlb);
 	/* Translation requests check EATS in the configuration. */
-	if (!r->ats && miss_cached(s, r, key, tgen, res))
+	if (!r->ats && miss_cached(s, r, key, tgen, tset, tshift, res))
 		return 0;
 	return smmu_xlate_full(s, r, res, tgen);
 }
 
 /*
+ * Everything the hit path does not settle: request checks, translation
+ * off, ATS, the block sizes not yet probed (@todo), misses.
+ */
+static __attribute__((noinline)) int
+translate_other(struct smmu *s, const struct ionest_xlate_req *r,
+		struct ionest_xlate_res *res, uint64_t todo)
+{
+	const uint32_t ssid = r->ssid_valid ? r->ssid : 0;
+	const uint64_t key = hw_tlb_key(
+		r->sid, r->ssid_valid ? ssid | HW_TLB_SSID_VALID : 0);
+	uint64_t pa, attr;
+
+	if (!request_ok(s, r, ssid))
+		return -EINVAL;
+	hw_count(&s->hw, hw_translate);
+	if (!(smmu_ld32(&s->cr0) & CR0_SMMUEN))
+		return disabled(s, r, res);
+	if (!r->ats && todo &&
+	    hw_tlb_find_sizes(&s->tlb, r->sid, (uint32_t)(key >> 32), r->iova,
+			      todo, &pa, &attr) &&
+	    smmu_perm_ok(hw_tlb_attr_flags(attr), r->access)) {
+		hw_count(&s->hw, hw_tlb_hit);
+		result_ok(res, r->iova, pa, hw_tlb_attr_shift(attr),
+			  hw_tlb_attr_flags(attr), r->access);
+		return 0;
+	}
+	return translate_miss(s, r, res, key, NULL, 0);
+}
+
+/*
  * The hit path. It checks only what a hit depends on: a TLB entry exists
- * only for a stream the full path accepted, so a hit vouches for the
+ * only for a stream the full checks accepted, so a hit vouches for the
  * StreamID and SubstreamID (a SubstreamID with bit 31 set could alias the
  * valid flag of the key and is left to the full checks); access values
- * without R/W/X need SMMU_P_NEVER and never hit.
+ * without R/W/X need SMMU_P_NEVER and never hit. A miss at the only block
+ * size in use goes straight to translate_miss with the set it probed.
  */
 int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
 		   struct ionest_xlate_res *res)
@@ -216,10 +244,12 @@ int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
 	if (__builtin_expect((smmu_ld32(&s->cr0) & CR0_SMMUEN) && !r->ats &&
 				     access < 16 && !(ssid >> 31) && todo,
 			     1)) {
-		int hit = hw_tlb_probe_once(
-			&s->tlb, r->sid,
-			ssid | (r->ssid_valid ? HW_TLB_SSID_VALID : 0), r->iova,
-			(unsigned)__builtin_ctzll(todo), &pa, &attr);
+		const uint64_t key = hw_tlb_key(
+			r->sid, ssid | (r->ssid_valid ? HW_TLB_SSID_VALID : 0));
+		const unsigned sh = (unsigned)__builtin_ctzll(todo);
+		struct hw_tlb_set *set =
+			hw_tlb_set_at(&s->tlb, hw_tlb_mix(key), r->iova, sh);
+		int hit = hw_tlb_probe_set(set, key, r->iova, sh, &pa, &attr);
 
 		if (__builtin_expect(hit > 0, 1)) {
 			uint32_t need = smmu_perm_need[access];
@@ -235,6 +265,13 @@ int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
 			todo = 0; /* a hit that does not serve: a miss */
 		} else if (hit == 0) {
 			todo &= todo - 1;
+			if (!todo) {
+				/* Missed at the only size: well-formed? */
+				if (!request_ok(s, r, ssid))
+					return -EINVAL;
+				hw_count(hw, hw_translate);
+				return translate_miss(s, r, res, key, set, sh);
+			}
 		}
 	}
 	return translate_other(s, r, res, todo);
