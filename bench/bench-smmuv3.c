@@ -3,10 +3,14 @@
  * SMMUv3 model benchmark (performance.md T1, T2, T2c):
  *  - TLB-hit translate, dependent chain, against baseline_hash_hit_ns();
  *  - nested miss with hot tables (4-level stage 1, 4K, over 4-level stage
- *    2, 4K): a random walk over 512 pages (as the baseline's) with a
- *    64-entry TLB, so nearly every translate misses the TLB while the
- *    tables and the stage-2 walk cache stay warm; time per miss,
- *    against baseline_nested_walk_hot_ns(); plus table reads per miss.
+ *    2, 4K): a cycle over 512 pages (as many as the baseline's) with a
+ *    64-entry TLB, so every translate misses the TLB while the tables and
+ *    the walk caches stay warm; time per miss, against
+ *    baseline_nested_walk_hot_ns(); plus table reads per miss.
+ * Both chains are built like the baselines' and bench-vtd's: the pages are
+ * mapped in one random cycle, so the next IOVA is the last output's offset
+ * from the data (the baseline's "next key = the value found"), and the
+ * sequence does not depend on where the data lies.
  * The model is programmed as a driver would (stream table, STE, CD);
  * page tables are built with the pt engine in host memory.
  */
@@ -84,26 +88,44 @@ static void cd_fill(uint64_t *cd, uint64_t ttb0)
 
 struct ctx {
 	struct ionest_hw *hw;
-	uint64_t base;
-	uint64_t mask; /* pages - 1 */
+	uint64_t base; /* IOVA of page 0 */
 	uint64_t out; /* output address of page 0 */
 };
 
-/* Next page index from the previous result: a dependent chain. */
+/* Sattolo: one cycle through 0..n-1. */
+static void cycle(unsigned *next, unsigned n, uint64_t seed)
+{
+	unsigned *perm = malloc(n * sizeof(*perm));
+
+	if (!perm)
+		die("alloc");
+	for (unsigned i = 0; i < n; i++)
+		perm[i] = i;
+	for (unsigned i = n - 1; i > 0; i--) {
+		unsigned j, x;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		j = (unsigned)((seed >> 33) % i);
+		x = perm[i];
+		perm[i] = perm[j];
+		perm[j] = x;
+	}
+	for (unsigned i = 0; i < n; i++)
+		next[perm[i]] = perm[(i + 1) % n];
+	free(perm);
+}
+
+/* Dependent chain: page i maps to the data page of the next page in the
+ * cycle, so the next IOVA follows from the last output. */
 static void xlate_pass(void *p, uint64_t iters)
 {
-	struct ctx *c = p;
+	const struct ctx *c = p;
+	const uint64_t base = c->base, out = c->out;
 	struct ionest_xlate_req q = { .sid = 1, .access = IONEST_ACCESS_READ };
-	struct ionest_xlate_res r = { .addr = 0 };
-	uint64_t n = 0;
+	struct ionest_xlate_res r = { .addr = out };
 
 	while (iters--) {
-		/* The same page sequence whatever the output addresses. */
-		uint64_t i = ((((r.addr - c->out) >> 12) + n++) *
-			      0x9e3779b97f4a7c15ull) >>
-			     40;
-
-		q.iova = c->base + ((i & c->mask) << 12);
+		q.iova = base + (r.addr - out);
 		ionest_hw_translate(c->hw, &q, &r);
 	}
 	bench_keep(r.addr);
@@ -117,13 +139,16 @@ static void bench_hit(void)
 	struct pt s1 = mkpt(PT_FMT_ARM_S1);
 	uint8_t *data = zalloc(HIT_PAGES << 12, 4096);
 	struct ionest_hw *hw = mksmmu(0, &st);
-	struct ctx c = { hw, 0x10000000, HIT_PAGES - 1,
-			 (uint64_t)(uintptr_t)data };
+	struct ctx c = { hw, 0x10000000, (uint64_t)(uintptr_t)data };
+	unsigned next[HIT_PAGES];
 	double ours, base;
 
-	if (pt_map(&s1, c.base, (uint64_t)(uintptr_t)data, HIT_PAGES << 12,
-		   PT_PROT_READ | PT_PROT_WRITE, 1u << 12))
-		die("pt_map");
+	cycle(next, HIT_PAGES, 11);
+	for (unsigned i = 0; i < HIT_PAGES; i++)
+		if (pt_map(&s1, c.base + ((uint64_t)i << 12),
+			   c.out + ((uint64_t)next[i] << 12), 1u << 12,
+			   PT_PROT_READ | PT_PROT_WRITE, 1u << 12))
+			die("pt_map");
 	cd_fill(cd, s1.root);
 	st[8] = 1 | STE_CFG_S1 << 1 | ((uint64_t)(uintptr_t)cd & STE0_CTXPTR);
 	xlate_pass(&c, 100000);
@@ -132,7 +157,7 @@ static void bench_hit(void)
 	ours = bench_run2(xlate_pass, &c, baseline_hash_hit_fn, NULL,
 			  bench_quick() ? 200000 : 1000000, &base);
 	hit_ns = ours;
-	if (hw->ctr_val[hw_tlb_miss] > HIT_PAGES * 2)
+	if (hw->ctr_val[hw_tlb_miss] > HIT_PAGES * 2 || hw->ctr_val[hw_fault])
 		die("hit bench missed the TLB");
 	bench_report("translate TLB hit (dep)", ours, "ns", "hash hit", base,
 		     1.6, false);
@@ -152,18 +177,24 @@ static void bench_nested_miss(void)
 	 * identity stage-2 window over them below. */
 	uint8_t *data = zalloc((size_t)MISS_PAGES << 12, 2u << 20);
 	struct ionest_hw *hw = mksmmu(64, &st);
-	struct ctx c = { hw, 0x7f0000000000ull, MISS_PAGES - 1,
-			 (uint64_t)(uintptr_t)data };
+	struct ctx c = { hw, 0x7f0000000000ull, (uint64_t)(uintptr_t)data };
+	unsigned *next = malloc(MISS_PAGES * sizeof(*next));
 	uint64_t misses, reads, xl;
 	double ours, base;
 	size_t in_use, total;
 
-	/* Stage 1 maps VA -> IPA (4K pages); stage 2 maps the data IPAs
-	 * and the stage-1 tables (identity IPA == host address of the
-	 * pool), all with 4K pages: a full 4x4 two-dimensional walk. */
-	if (pt_map(&s1, c.base, GIPA, (uint64_t)MISS_PAGES << 12,
-		   PT_PROT_READ | PT_PROT_WRITE, 1u << 12))
-		die("pt_map s1");
+	/* Stage 1 maps VA -> IPA (4K pages, in a cycle); stage 2 maps the
+	 * data IPAs and the stage-1 tables (identity IPA == host address of
+	 * the pool), all with 4K pages: a full 4x4 two-dimensional walk. */
+	if (!next)
+		die("alloc");
+	cycle(next, MISS_PAGES, 5);
+	for (unsigned i = 0; i < MISS_PAGES; i++)
+		if (pt_map(&s1, c.base + ((uint64_t)i << 12),
+			   GIPA + ((uint64_t)next[i] << 12), 1u << 12,
+			   PT_PROT_READ | PT_PROT_WRITE, 1u << 12))
+			die("pt_map s1");
+	free(next);
 	if (pt_map(&s2, GIPA, (uint64_t)(uintptr_t)data,
 		   (uint64_t)MISS_PAGES << 12, PT_PROT_READ | PT_PROT_WRITE,
 		   1u << 12))
