@@ -121,7 +121,6 @@ static int probe_idr(struct smmu_drv *s)
 	s->cd2l = i0 & IDR0_CD2L;
 	s->hyp = i0 & IDR0_HYP;
 	s->hd = SMMU_BITS(i0, 7, 6) == 2;
-	s->stall = SMMU_BITS(i0, 25, 24) != SMMU_STALL_TERM_ONLY;
 	s->asid16 = i0 & IDR0_ASID16;
 	s->vmid16 = i0 & IDR0_VMID16;
 	s->ril = s->idr[3] & IDR3_RIL;
@@ -430,4 +429,5 @@ const struct iommu_driver smmuv3_driver = {
 	.attach_blocked = smmuv3_attach_blocked,
 	.remove_dev_pasid = smmuv3_remove_dev_pasid,
 	.get_resv_regions = smmuv3_get_resv_regions,
+	.page_response = smmuv3_page_response,
 };

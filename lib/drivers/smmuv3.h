@@ -54,8 +54,9 @@
 	X(drv, atc_inv)       \
 	X(drv, event)         \
 	X(drv, evtq_overflow) \
-	X(drv, stall_term)    \
+	X(drv, stall)         \
 	X(drv, pri_request)   \
+	X(drv, page_resp)     \
 	X(drv, gerror)        \
 	X(drv, unmap_fallback)
 enum smmuv3_counter { SMMUV3_COUNTERS(CTR_ENUM) SMMUV3_COUNTER_COUNT };
@@ -86,7 +87,7 @@ struct smmu_drv {
 	uint32_t idr[6], iidr, aidr;
 
 	/* Features from the ID registers. */
-	bool s1p, s2p, ats, pri, cd2l, ril, hd, hyp, stall, asid16, vmid16;
+	bool s1p, s2p, ats, pri, cd2l, ril, hd, hyp, asid16, vmid16;
 	unsigned ssid_bits; /* usable SubstreamID bits (CD table limit) */
 	unsigned oas_enc; /* IPS / S2PS encoding of the tables */
 	unsigned gran; /* granule shift of the driver's tables */
@@ -281,6 +282,10 @@ void smmuv3_atc_inv_handler(void *ctx, uint32_t sid, uint32_t ssid,
 			    bool ssid_valid, uint64_t addr, uint64_t size);
 void smmuv3_drain_evtq(struct smmu_drv *s);
 void smmuv3_drain_priq(struct smmu_drv *s);
+/* iommu_driver.page_response: PRI_RESP for a page request, RESUME for a
+ * stall. */
+void smmuv3_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
+			  uint32_t code);
 /* The master of @sid, or NULL. */
 struct smmu_master *smmuv3_sid_master(struct smmu_drv *s, uint32_t sid);
 

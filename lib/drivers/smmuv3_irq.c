@@ -4,17 +4,21 @@
  *
  * The event queue is drained on its interrupt (the wired line; no MSI), so
  * it never overflows while the driver runs: each record is counted, traced
- * and kept in a small ring for the vEVENTQ of nesting. A stalled
- * transaction (Stall=1 in the record) is terminated with CMD_RESUME, since
- * no I/O page fault handler serves it yet. Page requests on the PRI queue
- * are answered with a PRI_RESP "deny" for the same reason. Global errors
- * other than command queue errors (handled by the submitter) are counted
- * and acknowledged. ATC invalidations the SMMU sends towards a function
- * are forwarded to the function's device TLB.
+ * and kept in a small ring for the vEVENTQ of nesting. Recoverable faults
+ * go to the iommufd core as I/O page faults (iommu_report_fault): a page
+ * request on the PRI queue, or a stalled transaction (Stall=1 in its
+ * record, the stall tag kept in the fault's priv). The core hands them to
+ * the fault queue of the HWPT the device is attached to, or answers
+ * INVALID at once when there is none; page_response() then sends
+ * CMD_PRI_RESP or CMD_RESUME. Global errors other than command queue
+ * errors (handled by the submitter) are counted and acknowledged. ATC
+ * invalidations the SMMU sends towards a function are forwarded to the
+ * function's device TLB.
  *
  * The handlers run on whatever thread made the SMMU report: often a DMA
  * thread inside its in-flight section. They take the queue locks and the
- * command queue lock, which nobody holds while waiting for DMA.
+ * command queue lock, which nobody holds while waiting for DMA, and report
+ * faults with neither queue lock held (the answer may come at once).
  */
 #include <string.h>
 
@@ -73,28 +77,61 @@ static void keep_event(struct smmu_drv *s, const uint64_t ev[4])
 			       ev[2]);
 }
 
-static void resume_terminate(struct smmu_drv *s, const uint64_t (*stall)[2],
-			     unsigned n)
-{
-	struct smmu_cmdbuf b = { .n = 0 };
+/* fault.priv of a stall: the tag, marked as such (PRI uses no priv). */
+#define FAULT_STALL (1ull << 63)
 
-	if (!n)
+static uint32_t access_perm(bool read, bool write, bool exec, bool priv)
+{
+	return (read ? IOMMU_FAULT_PERM_READ : 0) |
+	       (write ? IOMMU_FAULT_PERM_WRITE : 0) |
+	       (exec ? IOMMU_FAULT_PERM_EXEC : 0) |
+	       (priv ? IOMMU_FAULT_PERM_PRIV : 0);
+}
+
+/* Hand a recoverable fault of @sid to the core, or answer it ourselves
+ * when no device has that StreamID. */
+static void report(struct smmu_drv *s, uint32_t sid, struct iommu_fault *f)
+{
+	struct smmu_master *m = smmuv3_sid_master(s, sid);
+
+	if (m) {
+		iommu_report_fault(m->dev, f);
 		return;
-	for (unsigned i = 0; i < n; i++) {
-		smmuv3_count(s, drv_stall_term);
-		smmuv3_cmd_add(s, &b,
-			       smmuv3_cmd_sid(CMD_RESUME,
-					      (uint32_t)stall[i][0]) |
-				       (uint64_t)RESUME_TERMINATE << 12,
-			       stall[i][1]);
 	}
-	smmuv3_cmd_sync(s, &b);
+	if (f->priv & FAULT_STALL)
+		smmuv3_cmd1(s,
+			    smmuv3_cmd_sid(CMD_RESUME, sid) |
+				    (uint64_t)RESUME_ABORT << 12,
+			    f->priv & 0xffff);
+	else if (f->flags & IOMMU_FAULT_F_LAST_PAGE)
+		smmuv3_cmd1(s,
+			    smmuv3_cmd_sid(CMD_PRI_RESP, sid) |
+				    ((f->flags & IOMMU_FAULT_F_PASID_VALID) ?
+					     1ull << 11 | (uint64_t)f->pasid
+								  << 12 :
+					     0),
+			    f->grpid | (uint64_t)PRI_RESP_DENY << 12);
+}
+
+/* A stalled transaction's record as an I/O page fault (a group of one). */
+static void stall_fault(const uint64_t ev[4], struct iommu_fault *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->flags = IOMMU_FAULT_F_LAST_PAGE;
+	if (ev[0] & EVT0_SSV) {
+		f->flags |= IOMMU_FAULT_F_PASID_VALID;
+		f->pasid = (uint32_t)SMMU_BITS(ev[0], 31, 12);
+	}
+	f->perm = access_perm(ev[1] & EVT1_RNW, !(ev[1] & EVT1_RNW),
+			      ev[1] & EVT1_IND, ev[1] & EVT1_PNU);
+	f->addr = ev[2] & ~0xfffull;
+	f->priv = FAULT_STALL | (ev[1] & 0xffff);
 }
 
 void smmuv3_drain_evtq(struct smmu_drv *s)
 {
 	unsigned log2 = s->evtq.log2;
-	uint64_t stall[RESP_BATCH][2];
+	uint64_t stall[RESP_BATCH][4];
 	bool more = true;
 
 	while (more) {
@@ -122,9 +159,8 @@ void smmuv3_drain_evtq(struct smmu_drv *s)
 					more = true;
 					break;
 				}
-				stall[n][0] = ev[0] >> EVT0_SID_SHIFT;
-				stall[n][1] = ev[1] & 0xffff;
-				n++;
+				memcpy(stall[n++], ev, sizeof(ev));
+				smmuv3_count(s, drv_stall);
 			}
 			keep_event(s, ev);
 			cons = q_inc(cons, log2);
@@ -133,20 +169,25 @@ void smmuv3_drain_evtq(struct smmu_drv *s)
 		smmuv3_wr32(s, SMMU_EVTQ_CONS,
 			    (cons & ~Q_OVF) | (prod & Q_OVF));
 		pthread_mutex_unlock(&s->evtq_lock);
-		/* Outside evtq_lock: cmdq_lock is never taken under it. */
-		if (s->stall)
-			resume_terminate(s, (const uint64_t(*)[2])stall, n);
+		/* Outside evtq_lock: the answer (a command) may come at once.
+		 */
+		for (unsigned i = 0; i < n; i++) {
+			struct iommu_fault f;
+
+			stall_fault(stall[i], &f);
+			report(s, (uint32_t)(stall[i][0] >> EVT0_SID_SHIFT),
+			       &f);
+		}
 	}
 }
 
 void smmuv3_drain_priq(struct smmu_drv *s)
 {
 	unsigned log2 = s->priq.log2;
-	uint64_t resp[RESP_BATCH][2];
+	uint64_t req[RESP_BATCH][2];
 	bool more = true;
 
 	while (more) {
-		struct smmu_cmdbuf b = { .n = 0 };
 		unsigned n = 0;
 		uint32_t prod, cons;
 
@@ -159,34 +200,76 @@ void smmuv3_drain_priq(struct smmu_drv *s)
 			const uint64_t *e =
 				s->priq.base +
 				(size_t)(cons & ((1u << log2) - 1)) * 2;
-			uint64_t e0 = hw_read64(&e[0]), e1 = hw_read64(&e[1]);
 
-			if (e0 & PRI0_LAST) {
-				if (n == RESP_BATCH) {
-					more = true;
-					break;
-				}
-				/* PRI_RESP echoes StreamID, SSV/SSID, PRGI. */
-				resp[n][0] =
-					smmuv3_cmd_sid(CMD_PRI_RESP,
-						       (uint32_t)e0) |
-					((e0 & PRI0_SSV) ? 1ull << 11 : 0) |
-					SMMU_BITS(e0, 51, 32) << 12;
-				resp[n][1] = (e1 & 0x1ff) |
-					     (uint64_t)PRI_RESP_DENY << 12;
-				n++;
+			if (n == RESP_BATCH) {
+				more = true;
+				break;
 			}
+			req[n][0] = hw_read64(&e[0]);
+			req[n][1] = hw_read64(&e[1]);
+			n++;
 			smmuv3_count(s, drv_pri_request);
 			cons = q_inc(cons, log2);
 		}
 		smmuv3_wr32(s, SMMU_PRIQ_CONS,
 			    (cons & ~Q_OVF) | (prod & Q_OVF));
 		pthread_mutex_unlock(&s->priq_lock);
-		for (unsigned i = 0; i < n; i++)
-			smmuv3_cmd_add(s, &b, resp[i][0], resp[i][1]);
-		if (n)
-			smmuv3_cmd_sync(s, &b);
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t e0 = req[i][0], e1 = req[i][1];
+			struct iommu_fault f = {
+				.flags = (e0 & PRI0_LAST) ?
+						 IOMMU_FAULT_F_LAST_PAGE :
+						 0,
+				.grpid = (uint32_t)(e1 & 0x1ff),
+				.perm = access_perm(
+					e0 & PRI0_READ, e0 & PRI0_WRITE,
+					e0 & PRI0_EXEC, e0 & PRI0_PRIV),
+				.addr = e1 & ~0xfffull,
+			};
+
+			if (e0 & PRI0_SSV) {
+				f.flags |= IOMMU_FAULT_F_PASID_VALID;
+				f.pasid = (uint32_t)SMMU_BITS(e0, 51, 32);
+			}
+			report(s, (uint32_t)e0, &f);
+		}
 	}
+}
+
+void smmuv3_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
+			  uint32_t code)
+{
+	struct smmu_master *m = dev->priv;
+	struct smmu_drv *s = m->s;
+
+	smmuv3_count(s, drv_page_resp);
+	if (last->priv & FAULT_STALL) {
+		/* §8 RESUME: retry once the page is there, else abort
+		 * (INVALID) or terminate (FAILURE). */
+		unsigned action =
+			code == IOMMU_PAGE_RESP_SUCCESS ? RESUME_RETRY :
+			code == IOMMU_PAGE_RESP_INVALID ? RESUME_ABORT :
+							  RESUME_TERMINATE;
+
+		smmuv3_cmd1(s,
+			    smmuv3_cmd_sid(CMD_RESUME, m->sid) |
+				    (uint64_t)action << 12,
+			    last->priv & 0xffff);
+		return;
+	}
+	/* §8 PRI_RESP: echoes SubstreamID and PRG index. */
+	smmuv3_cmd1(s,
+		    smmuv3_cmd_sid(CMD_PRI_RESP, m->sid) |
+			    ((last->flags & IOMMU_FAULT_F_PASID_VALID) ?
+				     1ull << 11 | (uint64_t)last->pasid << 12 :
+				     0),
+		    (last->grpid & 0x1ff) |
+			    (uint64_t)(code == IOMMU_PAGE_RESP_SUCCESS ?
+					       PRI_RESP_SUCCESS :
+				       code == IOMMU_PAGE_RESP_INVALID ?
+					       PRI_RESP_DENY :
+					       PRI_RESP_FAIL)
+				    << 12);
 }
 
 static void gerror(struct smmu_drv *s)

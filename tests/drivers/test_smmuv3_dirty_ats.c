@@ -2,8 +2,9 @@
 /*
  * SMMUv3 driver: dirty tracking with HTTU (bitmaps after device writes,
  * re-marking after a clear), ATS (device TLB filled by translation
- * requests, invalidated on unmap, replace and detach), and the recoverable
- * faults nobody serves yet (PRI page requests denied, stalls terminated).
+ * requests, invalidated on unmap, replace and detach), and recoverable
+ * faults (PRI page requests through a fault queue, or answered INVALID
+ * when there is none; stalls resumed the same way).
  */
 #include <errno.h>
 #include <string.h>
@@ -236,37 +237,136 @@ static void test_no_ats(void **state)
 	fx_free(mem, PAGE);
 }
 
-static void test_pri_denied(void **state)
+struct resp_log {
+	unsigned n;
+	uint32_t sid, ssid, prgi, code;
+	bool ssv;
+};
+
+static void log_resp(void *ctx, uint32_t sid, uint32_t ssid, bool ssv,
+		     uint32_t prgi, uint32_t code)
+{
+	struct resp_log *l = ctx;
+
+	l->n++;
+	l->sid = sid;
+	l->ssid = ssid;
+	l->ssv = ssv;
+	l->prgi = prgi;
+	l->code = code;
+}
+
+static void test_pri_without_fault_queue(void **state)
 {
 	struct ionest_device_config dc = {
 		.rid = 0x200, .pasid_bits = 4, .ats = true, .pri = true
 	};
 	struct sx x;
+	struct resp_log log = { 0 };
 	uint8_t *mem = fx_alloc(PAGE, PAGE), b = 0;
 	uint32_t ioas, pt;
 
 	sx_setup_devs(&x, NULL, &dc, 1);
+	ionest_hw_set_page_resp_handler(x.hw, log_resp, &log);
 	ioas = fx_ioas(x.f.fd);
 	sx_map(&x, ioas, mem, PAGE, IOVA);
 	pt = ioas;
 	sx_bind_attach(&x, 0, &pt);
 	assert_int_equal(fx_dma_read(&x.f, 0, IONEST_NO_PASID, IOVA, &b, 1), 0);
-	/* Not mapped: a page request, answered "deny" by the driver (no
-	 * fault handler yet); the device is told to retry. */
+	/* Not mapped: a page request; nobody takes it (no fault queue), so
+	 * the core answers INVALID and the driver sends PRI_RESP deny; the
+	 * device is told to retry. */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(fx_dma_read(&x.f, 0, IONEST_NO_PASID,
 					     IOVA + PAGE, &b, 1),
 				 -EAGAIN);
 	assert_int_equal(sx_ctr(&x, drv_pri_request), 3);
+	assert_int_equal(sx_ctr(&x, drv_page_resp), 3);
 	assert_int_equal(sx_hw_ctr(&x, "page_request"), 3);
 	assert_int_equal(sx_rd32(&x, SMMU_PRIQ_PROD),
 			 sx_rd32(&x, SMMU_PRIQ_CONS));
+	assert_int_equal(log.n, 3);
+	assert_int_equal(log.sid, 0x200);
+	assert_false(log.ssv);
+	assert_int_equal(log.code, 1); /* PCIe "invalid request" */
 	assert_int_equal(sx_ctr(&x, drv_event), 0);
 	sx_teardown(&x);
 	fx_free(mem, PAGE);
 }
 
-static void test_stall_terminated(void **state)
+/* The PRI flow end to end: the fault queue of the HWPT gets the request,
+ * the VMM maps the page and answers SUCCESS, the DMA goes through. */
+static void test_pri_fault_queue(void **state)
+{
+	struct ionest_device_config dc = {
+		.rid = 0x200, .pasid_bits = 4, .ats = true, .pri = true
+	};
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct sx x;
+	struct resp_log log = { 0 };
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response r;
+	uint8_t *mem = fx_alloc(2 * PAGE, PAGE), b = 0;
+	uint32_t ioas, hwpt, pt;
+
+	sx_setup_devs(&x, NULL, &dc, 1);
+	ionest_hw_set_page_resp_handler(x.hw, log_resp, &log);
+	ioas = fx_ioas(x.f.fd);
+	sx_map(&x, ioas, mem, PAGE, IOVA);
+	assert_int_equal(fx_ioctl(x.f.fd, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	assert_int_equal(fx_bind(&x.f, 0), 0);
+	{
+		struct iommu_hwpt_alloc h = {
+			.size = sizeof(h),
+			.flags = IOMMU_HWPT_FAULT_ID_VALID |
+				 IOMMU_HWPT_ALLOC_PASID,
+			.dev_id = x.f.devid[0],
+			.pt_id = ioas,
+			.fault_id = fa.out_fault_id,
+		};
+
+		assert_int_equal(fx_ioctl(x.f.fd, IOMMU_HWPT_ALLOC, &h), 0);
+		hwpt = h.out_hwpt_id;
+	}
+	pt = hwpt;
+	assert_int_equal(fx_attach(&x.f, 0, &pt), 0);
+	pt = hwpt;
+	assert_int_equal(fx_attach_pasid(&x.f, 0, 5, &pt), 0);
+	/* Through PASID 5, a write: the request carries both. */
+	assert_int_equal(fx_dma_write(&x.f, 0, 5, IOVA + PAGE + 9, &b, 1),
+			 -EAGAIN);
+	assert_int_equal(log.n, 0); /* waiting for the VMM */
+	assert_int_equal(ionest_read((int)fa.out_fault_fd, &rec, sizeof(rec)),
+			 sizeof(rec));
+	assert_int_equal(rec.dev_id, x.f.devid[0]);
+	assert_int_equal(rec.addr, IOVA + PAGE);
+	assert_true(rec.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID);
+	assert_true(rec.flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(rec.pasid, 5);
+	assert_int_equal(rec.perm, IOMMU_PGFAULT_PERM_WRITE);
+	/* The VMM maps the page and answers. */
+	sx_map(&x, ioas, mem + PAGE, PAGE, IOVA + PAGE);
+	r = (struct iommu_hwpt_page_response){
+		.cookie = rec.cookie, .code = IOMMUFD_PAGE_RESP_SUCCESS
+	};
+	assert_int_equal(ionest_write((int)fa.out_fault_fd, &r, sizeof(r)),
+			 sizeof(r));
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.code, 0); /* success */
+	assert_true(log.ssv);
+	assert_int_equal(log.ssid, 5);
+	assert_int_equal(log.prgi, rec.grpid);
+	b = 0x77;
+	assert_int_equal(fx_dma_write(&x.f, 0, 5, IOVA + PAGE + 9, &b, 1), 0);
+	assert_int_equal(mem[PAGE + 9], 0x77);
+	assert_int_equal(fx_detach_pasid(&x.f, 0, 5), 0);
+	assert_int_equal(fx_detach(&x.f, 0), 0);
+	assert_int_equal(ionest_close((int)fa.out_fault_fd), 0);
+	sx_teardown(&x);
+	fx_free(mem, 2 * PAGE);
+}
+
+static void test_stall_answered(void **state)
 {
 	struct ionest_smmuv3_config cfg = { .stall_model = IONEST_CFG(2) };
 	struct sx x;
@@ -279,14 +379,15 @@ static void test_stall_terminated(void **state)
 	sx_map(&x, ioas, mem, PAGE, IOVA);
 	pt = ioas;
 	sx_bind_attach(&x, 0, &pt);
-	/* Forced stalls: each faulting access stalls, the driver reads the
-	 * record and terminates it, freeing the stall for the next one
-	 * (the model holds 64 at most). */
+	/* Forced stalls: each faulting access stalls; the driver reports
+	 * it, nobody takes it, and the answer (RESUME, abort) frees the
+	 * stall for the next one (the model holds 64 at most). */
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(fx_dma_read(&x.f, 0, IONEST_NO_PASID,
 					     IOVA + PAGE, &b, 1),
 				 -EAGAIN);
-	assert_int_equal(sx_ctr(&x, drv_stall_term), 100);
+	assert_int_equal(sx_ctr(&x, drv_stall), 100);
+	assert_int_equal(sx_ctr(&x, drv_page_resp), 100);
 	assert_true(sx_event(&x, ev));
 	assert_true(ev[1] & EVT1_STALL);
 	assert_int_equal(ev[0] & 0xff, EVT_F_TRANSLATION);
@@ -304,8 +405,9 @@ int main(void)
 		cmocka_unit_test(test_ats_invalidation),
 		cmocka_unit_test(test_ats_replace),
 		cmocka_unit_test(test_no_ats),
-		cmocka_unit_test(test_pri_denied),
-		cmocka_unit_test(test_stall_terminated),
+		cmocka_unit_test(test_pri_without_fault_queue),
+		cmocka_unit_test(test_pri_fault_queue),
+		cmocka_unit_test(test_stall_answered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
