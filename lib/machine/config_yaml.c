@@ -603,7 +603,7 @@ static int parse_root(struct ctx *x, const yaml_node_t *root)
 	struct key keys[] = { K("version"), K("iommus"), K("devices"),
 			      K(NULL) };
 	struct machine_config *c = x->c;
-	unsigned n;
+	unsigned n = 0;
 	uint64_t v;
 	int rc;
 
