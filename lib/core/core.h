@@ -123,13 +123,16 @@ struct iommufd_eventq;
  * core cannot make files itself). */
 struct iommufd_fd_ops {
 	/* A new fd for @eq, inert (reads fail) until publish; it sets
-	 * eq->efd to a private handle on the fd's eventfd. fd or -errno. */
-	int (*open)(struct iommufd_eventq *eq, bool writable);
-	/* The ioctl succeeded: the fd now reaches @eq (holding a user
-	 * reference on it and on the context). */
-	void (*publish)(int fd, struct iommufd_eventq *eq);
+	 * eq->efd to a private handle on the fd's eventfd and *file to the
+	 * file behind the fd for publish/cancel. fd or -errno. */
+	int (*open)(struct iommufd_eventq *eq, bool writable, void **file);
+	/* The ioctl succeeded: the file now reaches @eq (holding the user
+	 * and context references iommufd_eventq_fd_get took). false: the
+	 * caller closed the fd already, nothing reaches @eq and the
+	 * references are the core's to drop. Called with ctx->lock held. */
+	bool (*publish)(void *file, struct iommufd_eventq *eq);
 	/* The ioctl failed after open: close the fd. */
-	void (*cancel)(int fd);
+	void (*cancel)(void *file, int fd);
 };
 
 struct iommufd_ucmd {
@@ -437,6 +440,9 @@ void iommufd_eventq_set_ready(struct iommufd_eventq *eq, bool pending);
 void iommufd_eventq_fd_get(struct iommufd_eventq *eq);
 /* The fd was closed: drop what iommufd_eventq_fd_get took. */
 void iommufd_eventq_fd_put(struct iommufd_eventq *eq);
+/* Publish @file for @eq (ctx->lock held): fd_get, then fd_ops->publish. */
+void iommufd_eventq_publish(struct iommufd_ucmd *ucmd,
+			    struct iommufd_eventq *eq, void *file);
 
 /* ---- Fault queue (fault.c) ---- */
 struct iommufd_fault_group;

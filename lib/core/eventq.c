@@ -76,3 +76,16 @@ void iommufd_eventq_fd_put(struct iommufd_eventq *eq)
 	pthread_mutex_unlock(&ctx->lock);
 	iommufd_ctx_put(ctx);
 }
+
+void iommufd_eventq_publish(struct iommufd_ucmd *ucmd,
+			    struct iommufd_eventq *eq, void *file)
+{
+	iommufd_eventq_fd_get(eq);
+	/* Closed behind our back already: nobody will release the
+	 * references, and the context cannot go (the iommufd is in an
+	 * ioctl). */
+	if (!ucmd->fd_ops->publish(file, eq)) {
+		iommufd_object_put_user(&eq->obj);
+		iommufd_ctx_put(eq->ctx);
+	}
+}

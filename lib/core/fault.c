@@ -401,6 +401,7 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_fault_alloc *cmd = ucmd->cmd;
 	struct iommufd_fault *fault;
+	void *file = NULL;
 	int fd, rc;
 
 	if (cmd->flags)
@@ -412,7 +413,7 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	iommufd_eventq_init(&fault->common, ucmd->ctx);
 	list_init(&fault->deliver);
 
-	fd = ucmd->fd_ops->open(&fault->common, true);
+	fd = ucmd->fd_ops->open(&fault->common, true, &file);
 	if (fd < 0) {
 		rc = fd;
 		goto out_abort;
@@ -421,11 +422,10 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	cmd->out_fault_fd = (uint32_t)fd;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
-		ucmd->fd_ops->cancel(fd);
+		ucmd->fd_ops->cancel(file, fd);
 		goto out_abort;
 	}
-	iommufd_eventq_fd_get(&fault->common);
-	ucmd->fd_ops->publish(fd, &fault->common);
+	iommufd_eventq_publish(ucmd, &fault->common, file);
 	iommufd_object_finalize(ucmd->ctx, &fault->common.obj);
 	return 0;
 out_abort:

@@ -170,6 +170,7 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 	struct iommufd_ctx *ctx = ucmd->ctx;
 	struct iommufd_veventq *q;
 	struct iommufd_viommu *v;
+	void *file = NULL;
 	int fd, rc;
 
 	if (cmd->flags || cmd->__reserved ||
@@ -201,7 +202,7 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 	list_add_tail(&q->node, &v->veventqs);
 	pthread_rwlock_unlock(&v->lock);
 
-	fd = ucmd->fd_ops->open(&q->common, false);
+	fd = ucmd->fd_ops->open(&q->common, false, &file);
 	if (fd < 0) {
 		rc = fd;
 		goto out_abort;
@@ -210,11 +211,10 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 	cmd->out_veventq_fd = (uint32_t)fd;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
-		ucmd->fd_ops->cancel(fd);
+		ucmd->fd_ops->cancel(file, fd);
 		goto out_abort;
 	}
-	iommufd_eventq_fd_get(&q->common);
-	ucmd->fd_ops->publish(fd, &q->common);
+	iommufd_eventq_publish(ucmd, &q->common, file);
 	iommufd_object_finalize(ctx, &q->common.obj);
 	return 0;
 out_abort:

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -108,6 +109,38 @@ int file_close(int fd)
 	if (!f)
 		return -EBADF;
 	/* Out of the table before the number can be reused. */
+	close(fd);
+	file_put(f);
+	return 0;
+}
+
+bool file_put_unless_last(struct ionest_file *f)
+{
+	bool done = false;
+
+	pthread_mutex_lock(&table_lock);
+	if (f->refs > 1) {
+		f->refs--;
+		done = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return done;
+}
+
+int file_close_file(int fd, struct ionest_file *f)
+{
+	bool ours = false;
+
+	if (fd < 0)
+		return -EBADF;
+	pthread_mutex_lock(&table_lock);
+	if ((size_t)fd < table_len && table[fd] == f) {
+		table[fd] = NULL;
+		ours = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (!ours)
+		return -EBADF;
 	close(fd);
 	file_put(f);
 	return 0;

@@ -9,6 +9,7 @@
 #ifndef IONEST_UAPI_FDTABLE_H
 #define IONEST_UAPI_FDTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -39,8 +40,14 @@ int file_install(struct ionest_file *f, int flags);
 /* The file behind @fd with a reference, or NULL. */
 struct ionest_file *file_get(int fd);
 void file_put(struct ionest_file *f);
+/* Drop a reference unless it is the last one (then false, and the caller
+ * still holds it): for dropping one where the release cannot run. */
+bool file_put_unless_last(struct ionest_file *f);
 /* Remove @fd from the table and close it: -EBADF if not ours. */
 int file_close(int fd);
+/* The same, only if @fd still refers to @f (a number the caller may have
+ * closed and the system reused is left alone): -EBADF otherwise. */
+int file_close_file(int fd, struct ionest_file *f);
 
 /* ---- For the preload library (shim/) ---- */
 /* @fn learns of every fd installed, also those ioctls create (fault and

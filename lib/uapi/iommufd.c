@@ -125,7 +125,7 @@ static const struct ionest_file_ops veventq_fops = {
 	.release = eventq_release,
 };
 
-static int eventq_fd_open(struct iommufd_eventq *eq, bool writable)
+static int eventq_fd_open(struct iommufd_eventq *eq, bool writable, void **file)
 {
 	struct ionest_file *f =
 		file_new(writable ? &fault_fops : &veventq_fops, NULL);
@@ -133,34 +133,47 @@ static int eventq_fd_open(struct iommufd_eventq *eq, bool writable)
 
 	if (!f)
 		return -ENOMEM;
+	/* Our own reference until publish/cancel: the caller may close the
+	 * fd (and the system reuse its number) before we are done. Nobody
+	 * else knows @f yet. */
+	f->refs++;
 	fd = file_install(f, O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
+		f->refs--;
 		file_put(f);
 		return fd;
 	}
 	/* The core's own handle on the eventfd, good after a close. */
 	rc = iommufd_eventq_dup_fd(eq, fd);
 	if (rc) {
-		file_close(fd);
+		file_close_file(fd, f);
+		file_put(f);
 		return rc;
 	}
+	*file = f;
 	return fd;
 }
 
-static void eventq_fd_publish(int fd, struct iommufd_eventq *eq)
+static bool eventq_fd_publish(void *file, struct iommufd_eventq *eq)
 {
-	struct ionest_file *f = file_get(fd);
+	struct ionest_file *f = file;
 
-	if (f) {
-		__atomic_store_n(&f->priv, eq, __ATOMIC_RELEASE);
-		file_put(f);
-	}
+	__atomic_store_n(&f->priv, eq, __ATOMIC_RELEASE);
+	if (file_put_unless_last(f))
+		return true;
+	/* Ours was the last reference: the fd is closed already, and the
+	 * release must not run with @eq (it would take ctx->lock, which
+	 * our caller holds). */
+	__atomic_store_n(&f->priv, NULL, __ATOMIC_RELEASE);
+	file_put(f);
+	return false;
 }
 
-static void eventq_fd_cancel(int fd)
+static void eventq_fd_cancel(void *file, int fd)
 {
 	/* Not published: the release has nothing to drop. */
-	file_close(fd);
+	file_close_file(fd, file);
+	file_put(file);
 }
 
 static const struct iommufd_fd_ops eventq_fd_ops = {

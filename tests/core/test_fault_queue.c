@@ -16,6 +16,7 @@
 #include "core/core.h"
 #include "machine/machine.h"
 #include "nest_util.h"
+#include "uapi/fdtable.h"
 
 #define REC sizeof(struct iommu_hwpt_pgfault)
 #define PRI_DEV 2
@@ -198,6 +199,34 @@ static void test_lifetime(void **state)
 					 NULL, 0, 12345, &n),
 			 0);
 	assert_int_equal(fx_destroy(e->f.fd, n), 0);
+}
+
+static void close_at_install(int fd)
+{
+	/* Another thread guessing the new number and closing it. */
+	ionest_close(fd);
+}
+
+static void test_fd_closed_while_made(void **state)
+{
+	struct env *e = *state;
+	uint32_t next = fx_ioas(e->f.fd), id;
+	int ffd;
+
+	assert_int_equal(fx_destroy(e->f.fd, next), 0);
+	file_set_install_hook(close_at_install);
+	assert_int_equal(nest_fault_alloc(e->f.fd, &id, &ffd), -EBADF);
+	assert_int_equal(nest_veventq_alloc(e->f.fd, 999, IONEST_MOCK_VEVENTQ,
+					    1, NULL, NULL),
+			 -ENOENT);
+	file_set_install_hook(NULL);
+	/* Nothing was left behind: the ID is free, no leak (ASan). */
+	assert_int_equal(fx_ioas(e->f.fd), next);
+	/* Event fds are not seekable. */
+	assert_int_equal(ionest_pread(e->ffd, &id, 0, 0), -1);
+	assert_int_equal(errno, ESPIPE);
+	assert_int_equal(ionest_pwrite(e->ffd, &id, 8, 0), -1);
+	assert_int_equal(errno, ESPIPE);
 }
 
 /* ---- read / write / poll ---- */
@@ -656,11 +685,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_up, env_down)
-		T(test_size_rules),	  T(test_lifetime),
-		T(test_read_write_rules), T(test_groups),
-		T(test_partial_bound),	  T(test_no_handler),
-		T(test_pasid_routing),	  T(test_auto_response),
-		T(test_pri_dma_paging),	  T(test_pri_dma_nested_pasid),
+		T(test_size_rules),
+		T(test_lifetime),
+		T(test_fd_closed_while_made),
+		T(test_read_write_rules),
+		T(test_groups),
+		T(test_partial_bound),
+		T(test_no_handler),
+		T(test_pasid_routing),
+		T(test_auto_response),
+		T(test_pri_dma_paging),
+		T(test_pri_dma_nested_pasid),
 		T(test_concurrent),
 #undef T
 	};
