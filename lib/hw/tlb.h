@@ -367,11 +367,86 @@ static inline uint64_t hw_tlb_attr(uint16_t dom, unsigned shift, uint32_t flags,
 bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
 			uint32_t sid, uint32_t ssid, uint64_t attr,
 			uint64_t gen);
-/* The same into set @s, which must be the entry's (hw_tlb_set_at of
- * @key's mix, @va and the attribute's shift): for a fill after a probe of
- * that set. */
-bool hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
-		       uint64_t pa, uint64_t key, uint64_t attr, uint64_t gen);
+/* The set's sequence doubles as its writer lock: odd = held. */
+static inline void hw_tlb_set_lock(struct hw_tlb_set *s)
+{
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+
+		if (!(seq & 1) && __atomic_compare_exchange_n(
+					  &s->seq, &seq, seq + 1, false,
+					  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+		__builtin_ia32_pause();
+	}
+	/* Entry stores must not become visible before the odd sequence. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void hw_tlb_set_unlock(struct hw_tlb_set *s)
+{
+	/* Only the holder writes seq now, but lock-free readers load it
+	 * concurrently, so the read must be atomic too. */
+	__atomic_store_n(&s->seq,
+			 __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * hw_tlb_insert_attr into set @s, which must be the entry's (hw_tlb_set_at
+ * of @key's mix, @va and the attribute's shift): for a fill right after a
+ * probe of that set. Inline: it is part of every miss.
+ */
+static inline __attribute__((always_inline)) bool
+hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
+		  uint64_t pa, uint64_t key, uint64_t attr, uint64_t gen)
+{
+	const unsigned shift = hw_tlb_attr_shift(attr);
+	const uint64_t tag = ((va >> shift) << shift) | 1;
+	struct hw_tlb_entry *d;
+	uint64_t *q;
+
+	/* Publish the size before the entry so a lookup racing with this
+	 * insert either misses (and walks) or finds it; never a wrong hit. */
+	if (__builtin_expect(!(__atomic_load_n(&t->shifts, __ATOMIC_RELAXED) &
+			       (1ull << shift)),
+			     0))
+		__atomic_fetch_or(&t->shifts, 1ull << shift, __ATOMIC_RELAXED);
+
+	hw_tlb_set_lock(s);
+	if (__atomic_load_n(&t->gen, __ATOMIC_SEQ_CST) != gen) {
+		hw_tlb_set_unlock(s);
+		return false;
+	}
+	/* The same key, else a free way, else round robin. Writers hold
+	 * the set, so its ways can be read plainly. */
+	if (hw_tlb_way_is(&s->e[0], tag, key, shift))
+		d = &s->e[0];
+	else if (hw_tlb_way_is(&s->e[1], tag, key, shift))
+		d = &s->e[1];
+	else if (hw_tlb_way_is(&s->e[2], tag, key, shift))
+		d = &s->e[2];
+	else if (!(s->e[0].va & 1))
+		d = &s->e[0];
+	else if (!(s->e[1].va & 1))
+		d = &s->e[1];
+	else if (!(s->e[2].va & 1))
+		d = &s->e[2];
+	else {
+		uint32_t v = s->next;
+
+		d = &s->e[v];
+		s->next = v + 1 < HW_TLB_WAYS ? v + 1 : 0;
+	}
+	/* Whole words: lookups compare the tag and the key as words. */
+	q = (uint64_t *)d;
+	__atomic_store_n(&q[1], pa, __ATOMIC_RELAXED);
+	__atomic_store_n(&q[2], key, __ATOMIC_RELAXED);
+	__atomic_store_n(&q[3], attr, __ATOMIC_RELAXED);
+	__atomic_store_n(&q[0], tag, __ATOMIC_RELAXED);
+	hw_tlb_set_unlock(s);
+	return true;
+}
 
 /* What an invalidation matches: every field whose HW_TLB_M_* bit is set in
  * @fields must match; the address range matches entries overlapping

@@ -57,6 +57,17 @@ const uint16_t smmu_perm_need[16] = { NEED4(0), NEED4(4), NEED4(8), NEED4(12) };
 #define RP256(i) RP64(i), RP64(i + 64), RP64(i + 128), RP64(i + 192)
 const uint8_t smmu_res_perm_tab[512] = { RP256(0), RP256(256) };
 
+#define WU(p) (((p)&SMMU_P_W) && ((p)&SMMU_P_U) ? (p) & ~SMMU_P_PX : (p))
+#define RULE(i)                                           \
+	(((i)&256) && (WU((i)&255) & SMMU_P_W) ?          \
+		 WU((i)&255) & ~(SMMU_P_PX | SMMU_P_UX) : \
+		 WU((i)&255))
+#define RULE4(i) RULE(i), RULE(i + 1), RULE(i + 2), RULE(i + 3)
+#define RULE16(i) RULE4(i), RULE4(i + 4), RULE4(i + 8), RULE4(i + 12)
+#define RULE64(i) RULE16(i), RULE16(i + 16), RULE16(i + 32), RULE16(i + 48)
+#define RULE256(i) RULE64(i), RULE64(i + 64), RULE64(i + 128), RULE64(i + 192)
+const uint8_t smmu_s1_rules_tab[512] = { RULE256(0), RULE256(256) };
+
 /* ---- a TLB miss served by the walk caches ---- */
 
 static bool canonical(uint64_t va)

@@ -80,15 +80,14 @@ static inline uint32_t smmu_res_perm(uint32_t p, uint32_t access)
 				 ((access & IONEST_ACCESS_PRIV) ? 256 : 0)];
 }
 
-/* VMSA: memory writable at EL0 is never privileged-executable; WXN makes
- * every writable location execute-never. */
+/* Index: SMMU_P_* bits | CD.WXN in bit 8; value: the permissions after
+ * the VMSA rules: memory writable at EL0 is never privileged-executable,
+ * WXN makes every writable location execute-never. */
+extern const uint8_t smmu_s1_rules_tab[512];
+
 static inline uint32_t smmu_s1_perm_rules(uint32_t p, bool wxn)
 {
-	if ((p & SMMU_P_W) && (p & SMMU_P_U))
-		p &= ~SMMU_P_PX;
-	if (wxn && (p & SMMU_P_W))
-		p &= ~(SMMU_P_PX | SMMU_P_UX);
-	return p;
+	return smmu_s1_rules_tab[(p & 0xff) | (wxn ? 256 : 0)];
 }
 
 /* ASID tags beyond the architectural 16 bits. */
