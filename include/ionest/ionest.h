@@ -203,7 +203,11 @@ struct ionest_mock_config {
 	uint8_t pasid_bits; /* IONEST_CFG(v); default 20 */
 	uint8_t dirty; /* IONEST_CFG(0/1): dirty tracking, default 1 */
 	uint8_t ats; /* IONEST_CFG(0/1): ATS, default 1 */
-	uint8_t reserved[4];
+	/* Non-zero: the guest owns the PASID table in nested mode (as with
+	 * SMMUv3 CD tables): a PASID without an attachment of its own
+	 * translates, and page-faults, through the RID's nested HWPT. */
+	uint8_t user_pasid_table;
+	uint8_t reserved[3];
 };
 IONEST_API struct ionest_hw *
 ionest_mock_iommu_new(const struct ionest_mock_config *cfg);

@@ -87,7 +87,7 @@ static struct iommufd_hw_pagetable *iopf_route(struct iommufd_device *idev,
 		}
 		/* A guest-owned PASID table (SMMUv3 CD table): its PASIDs
 		 * live in the nested domain of the RID. */
-		if (!idev->dev->inst->drv->user_pasid_table || !rid ||
+		if (!idev->dev->inst->user_pasid_table || !rid ||
 		    rid->obj.type != IOMMUFD_OBJ_HWPT_NESTED)
 			return NULL;
 	}

@@ -62,6 +62,11 @@ struct iommu_inst {
 	char name[32]; /* the machine's name for it */
 	pthread_mutex_t lock; /* for the driver's instance-wide state */
 	void *priv; /* driver state */
+	/* Set by init when the guest owns the PASID table in nested mode
+	 * (SMMUv3: the CD table a nested STE points at): page requests with
+	 * a PASID that has no attachment of its own go to the RID's nested
+	 * domain (iommu_report_fault). */
+	bool user_pasid_table;
 };
 
 /* ---- Device ---- */
@@ -419,9 +424,6 @@ struct iommu_driver {
 	 * from inside iommu_report_fault()). */
 	void (*page_response)(struct iommu_dev *dev,
 			      const struct iommu_fault *last, uint32_t code);
-	/* The guest owns the PASID table (SMMUv3 CD table): faults with a
-	 * PASID go to the domain of the RID when that is nested. */
-	bool user_pasid_table;
 };
 
 /* ---- Services of the iommufd core for drivers (lib/core) ---- */

@@ -503,6 +503,84 @@ static void test_auto_response(void **state)
 	assert_int_equal(rd(e->ffd, pf, 2 * REC), 0);
 }
 
+static void test_user_pasid_table(void **state)
+{
+	struct ionest_mock_config cfg = { .user_pasid_table = 1 };
+	struct ionest_device_config dc = {
+		.iommu = "iommu0",
+		.rid = 0x200,
+		.pasid_bits = 8,
+		.pri = true,
+	};
+	struct iommu_hwpt_pgfault pf[2];
+	struct page_resp_log log;
+	struct env x = { .ffd = -1 }, *e = &x;
+	uint32_t parent, n, p, f2, pt;
+	int ffd2;
+	uint8_t b;
+
+	/* The guest owns the PASID table: a PASID without an attachment
+	 * of its own belongs to the RID's nested HWPT. */
+	fx_setup(&e->f, &cfg, 1);
+	e->f.dev[1] = ionest_machine_add_device(e->f.m, &dc);
+	e->f.cdev[1] = -1;
+	e->f.ndev = 2;
+	assert_int_equal(fx_bind(&e->f, 0), 0);
+	assert_int_equal(fx_bind(&e->f, 1), 0);
+	nest_log_page_resp(ionest_machine_iommu(e->f.m, "iommu0"), &log);
+	e->ioas = fx_ioas(e->f.fd);
+	guest_init(&e->g, GUEST_GPA, GUEST_LEN);
+	assert_int_equal(guest_map(&e->g, e->f.fd, e->ioas), 0);
+	assert_int_equal(nest_fault_alloc(e->f.fd, &e->fault, &e->ffd), 0);
+	assert_int_equal(nest_fault_alloc(e->f.fd, &f2, &ffd2), 0);
+	assert_int_equal(fx_hwpt_alloc(e->f.fd, e->f.devid[0], e->ioas,
+				       IOMMU_HWPT_ALLOC_NEST_PARENT, &parent),
+			 0);
+	assert_int_equal(nest_mock_nested(e->f.fd, e->f.devid[0], parent,
+					  IOMMU_HWPT_FAULT_ID_VALID |
+						  IOMMU_HWPT_ALLOC_PASID,
+					  guest_s1_init(&e->g), 0, e->fault,
+					  &n),
+			 0);
+	p = iopf_hwpt(e, f2, IOMMU_HWPT_ALLOC_PASID);
+	/* RID on a paging HWPT: a stray PASID has nobody. */
+	pt = p;
+	assert_int_equal(fx_attach(&e->f, 0, &pt), 0);
+	assert_int_equal(report(e, 0, LAST | PV, 5, 1, 0x1000), -EINVAL);
+	assert_int_equal(log.n, 1);
+	/* RID on the nested HWPT: its queue takes the PASID's requests. */
+	pt = n;
+	assert_int_equal(fx_attach(&e->f, 0, &pt), 0);
+	assert_int_equal(report(e, 0, LAST | PV, 5, 2, 0x1000), 0);
+	assert_int_equal(rd(e->ffd, pf, 2 * REC), REC);
+	assert_int_equal(pf[0].flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE |
+					      IOMMU_PGFAULT_FLAGS_PASID_VALID);
+	assert_int_equal(pf[0].pasid, 5);
+	/* A PASID attached on its own still goes its own way. */
+	pt = p;
+	assert_int_equal(fx_attach_pasid(&e->f, 0, 6, &pt), 0);
+	assert_int_equal(report(e, 0, LAST | PV, 6, 3, 0x1000), 0);
+	assert_int_equal(rd(ffd2, pf, 2 * REC), REC);
+	assert_int_equal(pf[0].pasid, 6);
+	/* DMA of the PRI device on an unattached PASID walks the RID's
+	 * stage 1 and asks for the page. */
+	pt = n;
+	assert_int_equal(fx_attach(&e->f, 1, &pt), 0);
+	assert_int_equal(fx_dma_read(&e->f, 1, 3, 0x5000, &b, 1), -EAGAIN);
+	assert_int_equal(rd(e->ffd, pf, 2 * REC), REC);
+	assert_int_equal(pf[0].dev_id, e->f.devid[1]);
+	assert_int_equal(pf[0].pasid, 3);
+	/* Leaving the RID's HWPT answers those PASIDs' requests. */
+	assert_int_equal(fx_detach(&e->f, 1), 0);
+	assert_int_equal(log.n, 2);
+	assert_int_equal(log.r[1].ssid, 3);
+	assert_int_equal(log.r[1].code, IOMMUFD_PAGE_RESP_INVALID);
+	assert_int_equal(ionest_close(ffd2), 0);
+	assert_int_equal(ionest_close(e->ffd), 0);
+	fx_teardown(&e->f);
+	guest_fini(&e->g);
+}
+
 /* ---- The PRI flow end to end ---- */
 
 static void test_pri_dma_paging(void **state)
@@ -693,6 +771,7 @@ int main(void)
 		T(test_partial_bound),
 		T(test_no_handler),
 		T(test_pasid_routing),
+		cmocka_unit_test(test_user_pasid_table),
 		T(test_auto_response),
 		T(test_pri_dma_paging),
 		T(test_pri_dma_nested_pasid),
