@@ -167,8 +167,14 @@ static void fork_child(void)
 	int lim = fdmap_limit(), *fds, n = 0;
 	struct ionest_file **files;
 
-	if (fork_locked)
-		pthread_rwlock_unlock(&fork_lock);
+	/* The lock was taken by a thread of the parent (the owner is
+	 * recorded by thread id): start the child's afresh. */
+	if (fork_locked) {
+		pthread_rwlock_t fresh =
+			PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+		memcpy(&fork_lock, &fresh, sizeof(fresh));
+	}
 	fork_locked = false;
 	if (!__atomic_load_n(&machine, __ATOMIC_ACQUIRE) || !lim)
 		return;
