@@ -70,8 +70,10 @@ int iommufd_viommu_report_event(struct iommu_viommu *hw, uint32_t type,
 	struct iommufd_veventq *q;
 	int rc = 0;
 
-	if (!v || !data || !len || len > UINT32_MAX - sizeof(*ev))
+	if (!data || !len || len > UINT32_MAX - sizeof(*ev))
 		return -EINVAL;
+	if (!v)
+		return -EOPNOTSUPP; /* not (yet) known to the core */
 	pthread_rwlock_rdlock(&v->lock);
 	q = find_veventq(v, type);
 	if (!q) {
