@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "drivers/inflight.h"
+#include "hw/hw.h"
+#include "hw/tlb.h"
 #include "machine/machine.h"
 
 static __attribute__((noinline, cold)) void
@@ -80,15 +82,62 @@ static int ats_translate(struct machine_device *d,
 	return 0;
 }
 
+/* Outcome of translate_page besides 0 and a negative errno: the driver is
+ * rebuilding tables without DMA (leave the in-flight section and retry). */
+#define DMA_RETRY 1
+
+/*
+ * One page of the access through the full translate (driver hook, model or
+ * ATS): whatever dma_hit did not answer. 0 with *addr, *size the output and
+ * the aligned block it holds for; a fault is recorded.
+ */
+static __attribute__((noinline)) int
+translate_page(struct machine_device *d, bool ats, uint32_t pasid,
+	       uint64_t iova, uint32_t access, uint64_t *addr, uint64_t *size)
+{
+	struct ionest_xlate_req req = {
+		.iova = iova,
+		.sid = d->dev.rid,
+		.ssid = pasid != IONEST_NO_PASID ? pasid : 0,
+		.ssid_valid = pasid != IONEST_NO_PASID,
+		.access = access,
+		.pri = d->dev.pri,
+	};
+	struct ionest_xlate_res res;
+	int rc;
+
+	if (ats)
+		rc = ats_translate(d, &req, &res);
+	else
+		rc = iommu_translate(&d->dev, &req, &res);
+	if (rc == -EAGAIN)
+		return DMA_RETRY;
+	if (rc)
+		return rc;
+	if (res.status == IONEST_XLATE_BYPASS) {
+		res.addr = iova;
+		res.size = 1ull << 12;
+	} else if (res.status != IONEST_XLATE_OK) {
+		record_fault(d, &req, &res);
+		return res.status == IONEST_XLATE_FAULT ? -EFAULT : -EAGAIN;
+	}
+	if (!res.size || (res.size & (res.size - 1)))
+		res.size = 4096; /* a model bug: stay page-sized */
+	*addr = res.addr;
+	*size = res.size;
+	return 0;
+}
+
 IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 				 uint32_t pasid, uint64_t iova, void *buf,
 				 size_t len, int dir)
 {
 	struct machine_device *d = machine_device(m, dev);
-	struct ionest_xlate_req req = { 0 };
-	struct ionest_xlate_res res;
 	bool ats = dir > 0 && (dir & IONEST_DMA_ATS);
+	struct ionest_hw *hw;
+	uint32_t access, sid, ssid_key = 0;
 	uint8_t *p = buf;
+	bool lean;
 	int rc = 0;
 
 	if (ats)
@@ -99,60 +148,52 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 	if (ats && !(d->dev.atc_inv && d->dev.ats_usable))
 		return -EINVAL;
 	if (pasid != IONEST_NO_PASID) {
+		/* pasid_bits <= 20 (PCIe): the key below is unambiguous. */
 		if (!d->dev.pasid_bits || (pasid >> d->dev.pasid_bits))
 			return -EINVAL;
-		req.ssid = pasid;
-		req.ssid_valid = true;
+		ssid_key = pasid | HW_TLB_SSID_VALID;
 	}
 	if (len && iova + (len - 1) < iova)
 		return -EINVAL;
-	req.sid = d->dev.rid;
-	req.pri = d->dev.pri;
-	req.access = dir == IONEST_DMA_TO_MEM ? IONEST_ACCESS_WRITE :
-						IONEST_ACCESS_READ;
+	access = dir == IONEST_DMA_TO_MEM ? IONEST_ACCESS_WRITE :
+					    IONEST_ACCESS_READ;
+	sid = d->dev.rid;
+	hw = d->dev.hw;
+	/* The model's TLB-hit shortcut applies to what the model translates
+	 * itself: not ATS (the device TLB first), not a driver hook. */
+	lean = !ats && !d->dev.drv_translate && hw && hw->ops->dma_hit;
 
 	inflight_begin();
 	while (len) {
-		uint64_t off, chunk;
-		void *host;
+		uint64_t addr, size, chunk;
 
-		req.iova = iova;
-		if (__builtin_expect(ats, 0))
-			rc = ats_translate(d, &req, &res);
-		else
-			rc = iommu_translate(&d->dev, &req, &res);
-		if (__builtin_expect(rc == -EAGAIN, 0)) {
-			/* The driver is rebuilding tables without DMA: step
-			 * out of the in-flight section and try again. */
-			inflight_end();
-			sched_yield();
-			inflight_begin();
-			continue;
+		if (__builtin_expect(
+			    !lean || !hw->ops->dma_hit(hw, sid, ssid_key, iova,
+						       access, &addr, &size),
+			    0)) {
+			rc = translate_page(d, ats, pasid, iova, access, &addr,
+					    &size);
+			if (__builtin_expect(rc == DMA_RETRY, 0)) {
+				/* Let the driver finish: step out of the
+				 * in-flight section and try again. */
+				inflight_end();
+				sched_yield();
+				inflight_begin();
+				rc = 0;
+				continue;
+			}
+			if (rc)
+				break;
 		}
-		if (rc)
-			break;
-		if (res.status == IONEST_XLATE_BYPASS) {
-			res.addr = iova;
-			res.size = 1ull << 12;
-		} else if (res.status != IONEST_XLATE_OK) {
-			record_fault(d, &req, &res);
-			rc = res.status == IONEST_XLATE_FAULT ? -EFAULT :
-								-EAGAIN;
-			break;
-		}
-		/* The translation holds for the aligned block of res.size
+		/* The translation holds for the aligned block of @size
 		 * around iova: copy up to its end. */
-		if (!res.size || (res.size & (res.size - 1)))
-			res.size = 4096; /* a model bug: stay page-sized */
-		off = iova & (res.size - 1);
-		chunk = res.size - off;
+		chunk = size - (iova & (size - 1));
 		if (chunk > len)
 			chunk = len;
-		host = (void *)(uintptr_t)res.addr;
 		if (dir == IONEST_DMA_TO_MEM)
-			memcpy(host, p, chunk);
+			memcpy((void *)(uintptr_t)addr, p, chunk);
 		else
-			memcpy(p, host, chunk);
+			memcpy(p, (void *)(uintptr_t)addr, chunk);
 		p += chunk;
 		iova += chunk;
 		len -= chunk;

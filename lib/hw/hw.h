@@ -23,6 +23,23 @@ struct hw_ops {
 	int (*translate)(struct ionest_hw *hw,
 			 const struct ionest_xlate_req *req,
 			 struct ionest_xlate_res *res);
+	/*
+	 * Optional: the device DMA path's TLB hit, without a request or a
+	 * result to build. For an untranslated access (no ATS, no PRIV or
+	 * EXEC) of exactly IONEST_ACCESS_READ or IONEST_ACCESS_WRITE by
+	 * stream @sid with @ssid_key (the hw_tlb convention: PASID |
+	 * HW_TLB_SSID_VALID, 0 without a PASID): when translate would answer
+	 * from a TLB entry granting the access, count exactly what translate
+	 * counts for that hit, set *host to the output address of @iova and
+	 * *block_size to the size of the aligned block the entry covers, and
+	 * return true. In every other case (miss, entry without the
+	 * permission, translation off, anything translate would check
+	 * further) return false having changed nothing, not even a counter:
+	 * the caller then calls translate, which gives the full answer.
+	 */
+	bool (*dma_hit)(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
+			uint64_t iova, uint32_t access, uint64_t *host,
+			uint64_t *block_size);
 	void (*flush_caches)(struct ionest_hw *hw);
 	bool (*can_nest)(const struct ionest_hw *hw);
 	void (*free)(struct ionest_hw *hw);
@@ -79,6 +96,15 @@ void hw_fini(struct ionest_hw *hw);
 static inline void hw_count(struct ionest_hw *hw, enum hw_counter c)
 {
 	ctr_inc(&hw->ctr_val[c]);
+}
+
+/* ops->dma_hit where the model has one, else false (a miss). */
+static inline bool hw_dma_hit(struct ionest_hw *hw, uint32_t sid,
+			      uint32_t ssid_key, uint64_t iova, uint32_t access,
+			      uint64_t *host, uint64_t *block_size)
+{
+	return hw->ops->dma_hit && hw->ops->dma_hit(hw, sid, ssid_key, iova,
+						    access, host, block_size);
 }
 
 /* Host pointer for [pa, pa + len) on the model's bus, NULL if nothing is

@@ -429,6 +429,7 @@ static const struct hw_ops smmu_ops = {
 	.mmio_read = smmu_mmio_read,
 	.mmio_write = smmu_mmio_write,
 	.translate = smmu_translate,
+	.dma_hit = smmu_dma_hit,
 	.flush_caches = smmu_flush_caches,
 	.can_nest = smmu_can_nest,
 	.free = smmu_free,

@@ -286,3 +286,35 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		access |= IONEST_ACCESS_READ;
 	return translate_tlb_miss(v, req, access, key, res);
 }
+
+/*
+ * hw_ops.dma_hit: vtd_translate's hot path for a plain read or write
+ * without ATS (no PRIV or EXEC, so any stream qualifies; the caller's
+ * PASID is 20 bits). The same IOTLB lookup and tlb_serves decide.
+ */
+bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
+		 uint64_t iova, uint32_t access, uint64_t *host,
+		 uint64_t *block_size)
+{
+	struct vtd *v = to_vtd(hw);
+	struct hw_tlb_entry e;
+	uint64_t attr;
+	unsigned shift;
+
+	if (__builtin_expect(sid > 0xffff ||
+				     __atomic_load_n(&v->mode,
+						     __ATOMIC_ACQUIRE) !=
+					     VTD_MODE_ON,
+			     0) ||
+	    !hw_tlb_find_attr(&v->iotlb, sid, ssid_key, iova, &e.pa, &attr))
+		return false;
+	e.flags = (uint8_t)hw_tlb_attr_flags(attr);
+	if (!tlb_serves(&e, access))
+		return false;
+	hw_count(hw, hw_translate);
+	hw_count(hw, hw_tlb_hit);
+	shift = hw_tlb_attr_shift(attr);
+	*host = e.pa + (iova & ((1ull << shift) - 1));
+	*block_size = 1ull << shift;
+	return true;
+}

@@ -169,6 +169,7 @@ static const struct hw_ops vtd_ops = {
 	.mmio_read = vtd_mmio_read,
 	.mmio_write = vtd_mmio_write,
 	.translate = vtd_translate,
+	.dma_hit = vtd_dma_hit,
 	.flush_caches = vtd_flush_caches,
 	.can_nest = vtd_can_nest,
 	.free = vtd_free,

@@ -260,6 +260,10 @@ bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 /* ---- translate.c ---- */
 int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		  struct ionest_xlate_res *res);
+/* The hw_ops dma_hit (lib/hw/hw.h). */
+bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
+		 uint64_t iova, uint32_t access, uint64_t *host,
+		 uint64_t *block_size);
 
 /* ---- inval.c ---- */
 /* Run the invalidation queue from IQH to IQT (lock held). */
