@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The lean DMA hit path (hw_ops.dma_hit) against the full translate, on
+ * the mock IOMMU, VT-d and SMMUv3 through their drivers: the same answer
+ * and the same counters on a hit, nothing at all on a miss, a permission
+ * the entry lacks or after an unmap, and the very next DMA after an unmap
+ * faults.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+#include <ionest/ionest.h>
+#include <ionest/uapi/iommufd.h>
+#include <ionest/uapi/vfio.h>
+
+#include "hw/hw.h"
+#include "hw/tlb.h"
+#include "machine/machine.h"
+
+#define IOVA (1ull << 32)
+#define LEN (64ull << 12)
+
+struct env {
+	struct ionest_machine *m;
+	int fd, cdev, dev;
+	uint32_t ioas;
+	uint8_t *mem;
+	struct ionest_hw *hw;
+};
+
+static void env_up(struct env *e, const char *name, struct ionest_hw *hw)
+{
+	struct ionest_device_config dc = { .iommu = name, .rid = 0x100 };
+	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b) };
+	struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a) };
+	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
+
+	e->m = ionest_machine_new();
+	assert_non_null(e->m);
+	assert_non_null(hw);
+	assert_int_equal(ionest_machine_add_iommu(e->m, name, hw), 0);
+	e->dev = ionest_machine_add_device(e->m, &dc);
+	assert_true(e->dev >= 0);
+	e->fd = ionest_open(e->m, "/dev/iommu", O_RDWR);
+	e->cdev = ionest_open(e->m, "/dev/vfio/devices/vfio0", O_RDWR);
+	assert_true(e->fd >= 0 && e->cdev >= 0);
+	assert_int_equal(ionest_ioctl(e->fd, IOMMU_IOAS_ALLOC, &ia), 0);
+	e->ioas = ia.out_ioas_id;
+	b.iommufd = e->fd;
+	assert_int_equal(ionest_ioctl(e->cdev, VFIO_DEVICE_BIND_IOMMUFD, &b),
+			 0);
+	a.pt_id = e->ioas;
+	assert_int_equal(
+		ionest_ioctl(e->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), 0);
+	e->mem = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(e->mem != MAP_FAILED);
+	memset(e->mem, 0x11, LEN);
+	e->hw = machine_device(e->m, e->dev)->dev.hw;
+	assert_non_null(e->hw);
+	assert_non_null(e->hw->ops->dma_hit);
+}
+
+static void env_down(struct env *e)
+{
+	assert_int_equal(ionest_close(e->cdev), 0);
+	assert_int_equal(ionest_close(e->fd), 0);
+	ionest_machine_free(e->m);
+	munmap(e->mem, LEN);
+}
+
+static void map(struct env *e, uint64_t off, uint64_t len, bool write)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 (write ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+		.ioas_id = e->ioas,
+		.user_va = (uint64_t)(uintptr_t)(e->mem + off),
+		.length = len,
+		.iova = IOVA + off,
+	};
+
+	assert_int_equal(ionest_ioctl(e->fd, IOMMU_IOAS_MAP, &m), 0);
+}
+
+static void unmap(struct env *e, uint64_t off, uint64_t len)
+{
+	struct iommu_ioas_unmap u = {
+		.size = sizeof(u),
+		.ioas_id = e->ioas,
+		.iova = IOVA + off,
+		.length = len,
+	};
+
+	assert_int_equal(ionest_ioctl(e->fd, IOMMU_IOAS_UNMAP, &u), 0);
+}
+
+struct snap {
+	uint64_t v[HW_COUNTER_COUNT];
+};
+
+static void snap(struct env *e, struct snap *s)
+{
+	for (unsigned i = 0; i < HW_COUNTER_COUNT; i++)
+		s->v[i] = __atomic_load_n(&e->hw->ctr_val[i], __ATOMIC_RELAXED);
+}
+
+static void assert_same_counters(const struct snap *a, const struct snap *b)
+{
+	for (unsigned i = 0; i < HW_COUNTER_COUNT; i++)
+		assert_int_equal(a->v[i], b->v[i]);
+}
+
+static bool lean(struct env *e, uint64_t iova, uint32_t access, uint64_t *host,
+		 uint64_t *size)
+{
+	return e->hw->ops->dma_hit(e->hw, 0x100, 0, iova, access, host, size);
+}
+
+static void full(struct env *e, uint64_t iova, uint32_t access,
+		 struct ionest_xlate_res *res)
+{
+	struct ionest_xlate_req req = { .iova = iova,
+					.sid = 0x100,
+					.access = access };
+
+	assert_int_equal(ionest_hw_translate(e->hw, &req, res), 0);
+}
+
+/* A hit answers as translate does and counts as translate does. */
+static void check_hit(struct env *e, uint64_t iova, uint32_t access)
+{
+	struct snap s0, s1, s2;
+	struct ionest_xlate_res res;
+	uint64_t host = 0, size = 0;
+
+	snap(e, &s0);
+	assert_true(lean(e, iova, access, &host, &size));
+	snap(e, &s1);
+	full(e, iova, access, &res);
+	snap(e, &s2);
+	assert_int_equal(res.status, IONEST_XLATE_OK);
+	assert_int_equal(host, res.addr);
+	assert_int_equal(size, res.size);
+	assert_ptr_equal((void *)(uintptr_t)host, e->mem + (iova - IOVA));
+	for (unsigned i = 0; i < HW_COUNTER_COUNT; i++)
+		assert_int_equal(s1.v[i] - s0.v[i], s2.v[i] - s1.v[i]);
+	assert_int_equal(s1.v[hw_tlb_hit] - s0.v[hw_tlb_hit], 1);
+	assert_int_equal(s1.v[hw_translate] - s0.v[hw_translate], 1);
+}
+
+/* A miss changes nothing, and leaves the outputs alone. */
+static void check_miss(struct env *e, uint64_t iova, uint32_t access)
+{
+	struct snap s0, s1;
+	uint64_t host = 7, size = 9;
+
+	snap(e, &s0);
+	assert_false(lean(e, iova, access, &host, &size));
+	snap(e, &s1);
+	assert_same_counters(&s0, &s1);
+	assert_int_equal(host, 7);
+	assert_int_equal(size, 9);
+}
+
+static void run(const char *name, struct ionest_hw *hw)
+{
+	uint8_t buf[4096];
+	struct env e;
+
+	env_up(&e, name, hw);
+	map(&e, 0, 32ull << 12, true);
+	map(&e, 32ull << 12, 32ull << 12, false);
+
+	/* Nothing cached yet: a miss; the DMA fills the TLB. */
+	check_miss(&e, IOVA + 4096, IONEST_ACCESS_READ);
+	assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
+					   IOVA + 4096, buf, 4096,
+					   IONEST_DMA_FROM_MEM),
+			 0);
+	assert_int_equal(buf[0], 0x11);
+	check_hit(&e, IOVA + 4096, IONEST_ACCESS_READ);
+	check_hit(&e, IOVA + 4096 + 123, IONEST_ACCESS_READ);
+	/* Another stream, another PASID key: a miss. */
+	{
+		uint64_t h = 0, sz = 0;
+		struct snap s0, s1;
+
+		snap(&e, &s0);
+		assert_false(e.hw->ops->dma_hit(e.hw, 0x101, 0, IOVA + 4096,
+						IONEST_ACCESS_READ, &h, &sz));
+		assert_false(e.hw->ops->dma_hit(
+			e.hw, 0x100, 1 | HW_TLB_SSID_VALID, IOVA + 4096,
+			IONEST_ACCESS_READ, &h, &sz));
+		snap(&e, &s1);
+		assert_same_counters(&s0, &s1);
+	}
+
+	/* Write DMA through the lean path lands in memory. */
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
+					   IOVA + 8192, buf, 4096,
+					   IONEST_DMA_TO_MEM),
+			 0);
+	assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
+					   IOVA + 8192, buf, 4096,
+					   IONEST_DMA_TO_MEM),
+			 0);
+	assert_int_equal(e.mem[8192], 0x5a);
+	assert_int_equal(e.mem[8192 + 4095], 0x5a);
+	check_hit(&e, IOVA + 8192, IONEST_ACCESS_WRITE);
+
+	/* Read-only page: read hits, write does not (and faults). */
+	assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
+					   IOVA + (40ull << 12), buf, 4096,
+					   IONEST_DMA_FROM_MEM),
+			 0);
+	check_hit(&e, IOVA + (40ull << 12), IONEST_ACCESS_READ);
+	check_miss(&e, IOVA + (40ull << 12), IONEST_ACCESS_WRITE);
+	assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
+					   IOVA + (40ull << 12), buf, 4096,
+					   IONEST_DMA_TO_MEM),
+			 -EFAULT);
+	assert_int_equal(e.mem[40 << 12], 0x11);
+
+	/* After unmap: no hit, and the very next DMA faults. */
+	unmap(&e, 0, 32ull << 12);
+	check_miss(&e, IOVA + 8192, IONEST_ACCESS_WRITE);
+	check_miss(&e, IOVA + 4096, IONEST_ACCESS_READ);
+	assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
+					   IOVA + 8192, buf, 4096,
+					   IONEST_DMA_TO_MEM),
+			 -EFAULT);
+	env_down(&e);
+}
+
+static void test_mock(void **state)
+{
+	run("mock0", ionest_mock_iommu_new(NULL));
+}
+
+static void test_vtd(void **state)
+{
+	run("vtd0", ionest_vtd_new(NULL));
+}
+
+static void test_smmuv3(void **state)
+{
+	run("smmu0", ionest_smmuv3_new(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mock),
+		cmocka_unit_test(test_vtd),
+		cmocka_unit_test(test_smmuv3),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
