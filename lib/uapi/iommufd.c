@@ -10,8 +10,10 @@
  *
  * The fault queue and vEVENTQ fds are made here for the core (which cannot
  * make files): "[iommufd-pgfault]" (read/write) and
- * "[iommufd-viommu-event]" (read), both close-on-exec and non-blocking
- * eventfds whose readiness the core drives (lib/core/eventq.c).
+ * "[iommufd-viommu-event]" (read), both close-on-exec eventfds whose
+ * readiness the core drives (lib/core/eventq.c). Two visible differences
+ * from Linux's anon-inode files: F_GETFL shows O_NONBLOCK (reads never
+ * block either way), and a vEVENTQ fd also polls POLLOUT.
  */
 #include <errno.h>
 #include <fcntl.h>
