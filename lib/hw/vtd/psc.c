@@ -104,18 +104,17 @@ void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
 }
 
 /* A second-stage-only leaf read through the cache: permissions of the
- * levels above folded with the leaf's R/W; X is left to the walk (SSEE is
- * not known here). */
-static bool psc_ss(struct vtd *v, const struct hw_tlb_entry *e, uint64_t pte,
-		   uint32_t access, uint64_t *oa, uint32_t *perm)
+ * levels above (@fl) folded with the leaf's R/W; X is left to the walk
+ * (SSEE is not known here). */
+static inline bool psc_ss(const struct vtd *v, uint32_t fl, uint64_t pte,
+			  uint32_t access, uint64_t *oa, uint32_t *perm)
 {
-	bool ad = e->flags & VTD_PSC_SSADE;
+	bool ad = fl & VTD_PSC_SSADE;
 	uint32_t p = 0;
 
-	if ((e->flags & IONEST_ACCESS_READ) && (pte & SS_R))
+	if ((fl & IONEST_ACCESS_READ) && (pte & SS_R))
 		p |= IONEST_ACCESS_READ;
-	if ((e->flags & IONEST_ACCESS_WRITE) && (pte & SS_W) &&
-	    (!ad || (pte & SS_D)))
+	if ((fl & IONEST_ACCESS_WRITE) && (pte & SS_W) && (!ad || (pte & SS_D)))
 		p |= IONEST_ACCESS_WRITE;
 	if ((ad && !(pte & SS_A)) ||
 	    (v->haw < 52 && (pte & X86_ADDR) >> v->haw) ||
@@ -127,8 +126,8 @@ static bool psc_ss(struct vtd *v, const struct hw_tlb_entry *e, uint64_t pte,
 }
 
 /* A first-stage leaf: U/S, R/W (or WPE=0 supervisor), XD, A, D. */
-static bool psc_fs(struct vtd *v, const struct hw_tlb_entry *e, uint64_t pte,
-		   uint32_t access, uint64_t *oa, uint32_t *perm)
+static inline bool psc_fs(const struct vtd *v, uint32_t fl, uint64_t pte,
+			  uint32_t access, uint64_t *oa, uint32_t *perm)
 {
 	bool w;
 
@@ -137,14 +136,14 @@ static bool psc_fs(struct vtd *v, const struct hw_tlb_entry *e, uint64_t pte,
 		return false;
 	if (!(access & IONEST_ACCESS_PRIV) && !(pte & X86_US))
 		return false;
-	w = (e->flags & VTD_PSC_WFORCE) ||
-	    ((e->flags & IONEST_ACCESS_WRITE) && (pte & X86_RW));
+	w = (fl & VTD_PSC_WFORCE) ||
+	    ((fl & IONEST_ACCESS_WRITE) && (pte & X86_RW));
 	w = w && (pte & VTD_FS_D);
 	if ((access & IONEST_ACCESS_WRITE) && !w)
 		return false;
 	*oa = pte & X86_ADDR;
 	*perm = IONEST_ACCESS_READ | (w ? IONEST_ACCESS_WRITE : 0) |
-		((e->flags & IONEST_ACCESS_EXEC) && !(pte & X86_XD) ?
+		((fl & IONEST_ACCESS_EXEC) && !(pte & X86_XD) ?
 			 IONEST_ACCESS_EXEC :
 			 0);
 	return true;
@@ -152,66 +151,74 @@ static bool psc_fs(struct vtd *v, const struct hw_tlb_entry *e, uint64_t pte,
 
 bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 		       uint32_t access, uint32_t key, uint64_t tgen,
-		       struct ionest_xlate_res *res)
+		       struct hw_tlb_set *tset, struct ionest_xlate_res *res)
 {
-	struct hw_tlb_entry e, s2;
+	const uint64_t iova = req->iova, k = hw_tlb_key(req->sid, key);
+	const uint64_t mix = hw_tlb_mix(k);
+	uint64_t tbl, attr, pte, oa;
 	const uint64_t *p;
-	uint64_t pte, oa;
-	uint32_t perm;
+	uint32_t fl, perm;
 	bool fs, nested;
 
 	if (access & IONEST_ACCESS_EXEC)
 		return false;
-	if (!hw_tlb_probe(&v->psc, req->sid, key, req->iova, 21, &e))
+	/* Every PDE-cache entry has size 2 MB: one probe. */
+	if (hw_tlb_probe_set(hw_tlb_set_at(&v->psc, mix, iova, 21), k, iova, 21,
+			     &tbl, &attr) <= 0)
 		return false;
-	fs = e.flags & HW_TLB_S1;
-	nested = fs && (e.flags & HW_TLB_S2);
+	fl = hw_tlb_attr_flags(attr);
+	fs = fl & HW_TLB_S1;
+	nested = fs && (fl & HW_TLB_S2);
 	/* First stage filled for the other privilege, or a nested write
 	 * (the stage-2 dirty state is not cached): walk. */
 	if ((fs &&
-	     (e.flags & IONEST_ACCESS_PRIV) != (access & IONEST_ACCESS_PRIV)) ||
+	     (fl & IONEST_ACCESS_PRIV) != (access & IONEST_ACCESS_PRIV)) ||
 	    (nested && (access & IONEST_ACCESS_WRITE)))
 		return false;
-	p = hw_bus_map(&v->hw, e.pa + 8 * ((req->iova >> 12) & 511), 8, false);
+	p = hw_bus_map(&v->hw, tbl + 8 * ((iova >> 12) & 511), 8, false);
 	if (!p)
 		return false;
 	pte = hw_read64(p);
 	hw_count(&v->hw, hw_walk);
 	hw_count(&v->hw, hw_walk_read);
-	if (!(fs ? psc_fs(v, &e, pte, access, &oa, &perm) :
-		   psc_ss(v, &e, pte, access, &oa, &perm)))
+	if (!(fs ? psc_fs(v, fl, pte, access, &oa, &perm) :
+		   psc_ss(v, fl, pte, access, &oa, &perm)))
 		return false;
-	oa |= req->iova & 0xfff;
+	oa |= iova & 0xfff;
 	if (nested) {
 		/* The output GPA through the walk cache, read permission
 		 * only (what its entries prove). */
-		if (!hw_tlb_lookup(&v->s2wc, HW_TLB_SID_S2WC, e.dom, oa, &s2))
+		uint64_t out, a2;
+
+		if (!hw_tlb_find_attr(&v->s2wc, HW_TLB_SID_S2WC,
+				      hw_tlb_attr_dom(attr), oa, &out, &a2))
 			return false;
 		hw_count(&v->hw, hw_s2wc_hit);
-		oa = s2.pa + (oa & ((1ull << s2.shift) - 1));
+		oa = out + (oa & ((1ull << hw_tlb_attr_shift(a2)) - 1));
 		perm = IONEST_ACCESS_READ;
 	}
 	if (!fs)
 		access &= ~IONEST_ACCESS_PRIV;
-	e = (struct hw_tlb_entry){
-		.va = req->iova & ~0xfffull,
-		.pa = oa & ~0xfffull,
-		.sid = req->sid,
-		.ssid = key,
-		.dom = e.dom,
-		.shift = 12,
-		.flags =
-			(uint8_t)(perm | (access & IONEST_ACCESS_PRIV) |
-				  (e.flags & (HW_TLB_S1 | HW_TLB_S2)) |
-				  (fs && (pte & VTD_FS_G) ? HW_TLB_GLOBAL : 0)),
-		.asid = e.asid,
-	};
-	hw_tlb_insert(&v->iotlb, &e, tgen);
-	*res = (struct ionest_xlate_res){
-		.status = IONEST_XLATE_OK,
-		.perm = perm | (access & IONEST_ACCESS_PRIV),
-		.addr = oa,
-		.size = 0x1000,
-	};
+	perm |= access & IONEST_ACCESS_PRIV;
+	if (!tset)
+		tset = hw_tlb_set_at(&v->iotlb, mix, iova, 12);
+	hw_tlb_insert_set(&v->iotlb, tset, iova, oa & ~0xfffull, k,
+			  hw_tlb_attr(hw_tlb_attr_dom(attr), 12,
+				      perm | (fl & (HW_TLB_S1 | HW_TLB_S2)) |
+					      (fs && (pte & VTD_FS_G) ?
+						       HW_TLB_GLOBAL :
+						       0),
+				      hw_tlb_attr_asid(attr)),
+			  tgen);
+	/* Field by field (no string store). */
+	res->status = IONEST_XLATE_OK;
+	res->perm = perm;
+	res->addr = oa;
+	res->size = 0x1000;
+	res->fault = 0;
+	res->recorded = false;
+	res->stage2 = false;
+	res->stag = 0;
+	res->fault_addr = 0;
 	return true;
 }

@@ -165,31 +165,58 @@ static int translate_slow(struct vtd *v, const struct ionest_xlate_req *req,
 	return 0;
 }
 
-/* An IOTLB entry serves @access: permissions, and for first-stage entries
- * the privilege they were filled for. */
-static inline bool tlb_serves(const struct hw_tlb_entry *e, uint32_t access)
-{
-	uint32_t need = access & ACCESS_RWX;
+/*
+ * What an IOTLB entry's flags need to serve a request. Index: the
+ * request's IONEST_ACCESS_* bits, | 16 with a PASID; value: the R/W/X
+ * flags it needs. An execute request is a read with the execute
+ * attribute. Requests the full checks refuse (no read or write; execute or
+ * privilege without a PASID prefix) need TLB_NEVER, a flag no IOTLB entry
+ * carries, so they never hit. The privilege of first-stage entries is
+ * checked beside it (tlb_serves).
+ */
+#define TLB_NEVER 0x80u
+_Static_assert(!(TLB_NEVER &
+		 (ACCESS_ALL | HW_TLB_S1 | HW_TLB_S2 | HW_TLB_GLOBAL)),
+	       "TLB_NEVER is no IOTLB flag");
+#define NEED(a, pasid)                                                       \
+	((!((a)&ACCESS_RWX) ||                                               \
+	  (!(pasid) && ((a) & (IONEST_ACCESS_EXEC | IONEST_ACCESS_PRIV)))) ? \
+		 TLB_NEVER :                                                 \
+		 (((a) & (IONEST_ACCESS_READ | IONEST_ACCESS_EXEC) ?         \
+			   IONEST_ACCESS_READ :                              \
+			   0) |                                              \
+		  ((a)&IONEST_ACCESS_WRITE) | ((a)&IONEST_ACCESS_EXEC)))
+#define NEED4(a, p) NEED(a, p), NEED(a + 1, p), NEED(a + 2, p), NEED(a + 3, p)
+#define NEED16(p) NEED4(0, p), NEED4(4, p), NEED4(8, p), NEED4(12, p)
+static const uint8_t tlb_need[32] = { NEED16(0), NEED16(1) };
 
-	if (access & IONEST_ACCESS_EXEC)
-		need |= IONEST_ACCESS_READ;
-	return (e->flags & need) == need &&
-	       (!(e->flags & HW_TLB_S1) ||
-		(e->flags & IONEST_ACCESS_PRIV) ==
-			(access & IONEST_ACCESS_PRIV));
+/* An IOTLB entry with @flags serves a request of @access (< 16, @pasid
+ * whether it has a PASID): the permissions, and for first-stage entries
+ * the privilege they were filled for. Branch-free: flags >> 1 moves
+ * HW_TLB_S1 onto IONEST_ACCESS_PRIV, and need never has that bit. */
+_Static_assert(HW_TLB_S1 >> 1 == IONEST_ACCESS_PRIV, "tlb_serves");
+static inline bool tlb_serves(uint32_t flags, uint32_t access, bool pasid)
+{
+	uint32_t need = tlb_need[access | (pasid ? 16 : 0)];
+
+	return ((flags & need) |
+		((flags ^ access) & (flags >> 1) & IONEST_ACCESS_PRIV)) == need;
 }
 
-static inline void tlb_result(struct vtd *v, const struct ionest_xlate_req *req,
-			      const struct hw_tlb_entry *e,
-			      struct ionest_xlate_res *res)
+/* Field by field: a compound literal may become a string store whose
+ * start-up cost is a large part of a hit. */
+static inline void result_ok(struct ionest_xlate_res *res, uint64_t iova,
+			     uint64_t pa, unsigned shift, uint32_t flags)
 {
-	hw_count(&v->hw, hw_tlb_hit);
-	*res = (struct ionest_xlate_res){
-		.status = IONEST_XLATE_OK,
-		.perm = e->flags & ACCESS_ALL,
-		.addr = e->pa + (req->iova & ((1ull << e->shift) - 1)),
-		.size = 1ull << e->shift,
-	};
+	res->status = IONEST_XLATE_OK;
+	res->perm = flags & ACCESS_ALL;
+	res->addr = pa + (iova & ((1ull << shift) - 1));
+	res->size = 1ull << shift;
+	res->fault = 0;
+	res->recorded = false;
+	res->stage2 = false;
+	res->stag = 0;
+	res->fault_addr = 0;
 }
 
 static bool access_ok(const struct ionest_xlate_req *req, uint32_t *access)
@@ -209,10 +236,12 @@ static bool access_ok(const struct ionest_xlate_req *req, uint32_t *access)
 }
 
 /* An IOTLB miss of a well-formed request, translation on: the PDE cache,
- * else the configuration and a walk. */
+ * else the configuration and a walk. @tset: the IOTLB set the hit path
+ * probed at size 1 << @tshift (NULL: none). */
 static __attribute__((noinline)) int
 translate_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
-		   uint32_t access, uint32_t key, struct ionest_xlate_res *res)
+		   uint32_t access, uint32_t key, struct hw_tlb_set *tset,
+		   unsigned tshift, struct ionest_xlate_res *res)
 {
 	uint64_t tgen = hw_tlb_gen(&v->iotlb);
 
@@ -220,25 +249,41 @@ translate_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
 	hw_count(&v->hw, hw_tlb_miss);
 	/* Translation requests check DTE in the context: they take the
 	 * configuration path. */
-	if (!req->ats && vtd_psc_translate(v, req, access, key, tgen, res))
+	if (!req->ats && vtd_psc_translate(v, req, access, key, tgen,
+					   tshift == 12 ? tset : NULL, res))
 		return 0;
 	return translate_slow(v, req, access, tgen, res);
 }
 
 /* Malformed requests, translation off or blocked, translation requests,
- * and IOTLB entries that do not serve the access. */
+ * IOTLB block sizes the hit path did not probe (@todo), and IOTLB entries
+ * that do not serve the access. */
 static __attribute__((noinline)) int
 translate_other(struct vtd *v, const struct ionest_xlate_req *req,
-		struct ionest_xlate_res *res)
+		struct ionest_xlate_res *res, uint64_t todo)
 {
-	uint32_t access, mode;
+	uint32_t access, mode, key;
 	struct vtd_fault f;
+	uint64_t pa, attr;
 
 	if (!access_ok(req, &access))
 		return -EINVAL;
 	mode = __atomic_load_n(&v->mode, __ATOMIC_ACQUIRE);
-	if (mode == VTD_MODE_ON)
-		return translate_tlb_miss(v, req, access, stream_key(req), res);
+	key = stream_key(req);
+	if (mode == VTD_MODE_ON) {
+		if (!req->ats && todo &&
+		    hw_tlb_find_sizes(&v->iotlb, req->sid, key, req->iova, todo,
+				      &pa, &attr) &&
+		    tlb_serves(hw_tlb_attr_flags(attr), req->access,
+			       req->ssid_valid)) {
+			hw_count(&v->hw, hw_translate);
+			hw_count(&v->hw, hw_tlb_hit);
+			result_ok(res, req->iova, pa, hw_tlb_attr_shift(attr),
+				  hw_tlb_attr_flags(attr));
+			return 0;
+		}
+		return translate_tlb_miss(v, req, access, key, NULL, 0, res);
+	}
 	hw_count(&v->hw, hw_translate);
 	memset(res, 0, sizeof(*res));
 	if (mode == VTD_MODE_OFF)
@@ -250,71 +295,96 @@ translate_other(struct vtd *v, const struct ionest_xlate_req *req,
 	return result_fault(v, req, access, NULL, f, false, res);
 }
 
+/*
+ * The hit path (performance.md T1). It checks only what a hit depends on:
+ * IOTLB entries exist only for streams the full checks accepted, so a hit
+ * vouches for the source-id, and for the PASID once one with bit 31 set
+ * (which would alias the valid flag of the key) is excluded here; the
+ * access bits go through tlb_need. Everything else - translation off, ATS,
+ * a PASID beyond 20 bits, other block sizes, an entry that does not serve -
+ * goes to translate_other. A miss at the only block size in use goes
+ * straight to the PDE cache with the set it probed, for the fill.
+ */
 int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		  struct ionest_xlate_res *res)
 {
 	struct vtd *v = to_vtd(hw);
-	uint32_t access = req->access, key;
-	struct hw_tlb_entry e;
+	const uint32_t access = req->access;
+	const uint32_t ssid = req->ssid_valid ? req->ssid : 0;
+	uint64_t todo = __atomic_load_n(&v->iotlb.shifts, __ATOMIC_RELAXED);
 
-	/* The hot path: a read/write DMA (no execute or privilege bits
-	 * outside a PASID prefix), translation on. Anything else, including
-	 * malformed requests, goes through translate_other. */
-	if (__builtin_expect(
-		    (access & ~(uint32_t)ACCESS_ALL) ||
-			    !(access &
-			      (IONEST_ACCESS_READ | IONEST_ACCESS_WRITE)) ||
-			    req->sid > 0xffff || req->ats ||
-			    (req->ssid_valid ?
-				     req->ssid > 0xfffff :
-				     (access & (IONEST_ACCESS_PRIV |
-						IONEST_ACCESS_EXEC)) != 0) ||
-			    __atomic_load_n(&v->mode, __ATOMIC_ACQUIRE) !=
-				    VTD_MODE_ON,
-		    0))
-		return translate_other(v, req, res);
-	key = stream_key(req);
-	if (__builtin_expect(hw_tlb_lookup(&v->iotlb, req->sid, key, req->iova,
-					   &e) &&
-				     tlb_serves(&e, access),
+	if (__builtin_expect(__atomic_load_n(&v->mode, __ATOMIC_ACQUIRE) ==
+					     VTD_MODE_ON &&
+				     !req->ats && access < 16 &&
+				     !(ssid >> 20) && todo,
 			     1)) {
-		hw_count(hw, hw_translate);
-		tlb_result(v, req, &e, res);
-		return 0;
+		const uint32_t key =
+			req->ssid_valid ? ssid | HW_TLB_SSID_VALID : 0;
+		const uint64_t k = hw_tlb_key(req->sid, key);
+		const unsigned sh = (unsigned)__builtin_ctzll(todo);
+		struct hw_tlb_set *set =
+			hw_tlb_set_at(&v->iotlb, hw_tlb_mix(k), req->iova, sh);
+		uint64_t pa, attr;
+		int hit = hw_tlb_probe_set(set, k, req->iova, sh, &pa, &attr);
+
+		if (__builtin_expect(hit > 0, 1)) {
+			uint32_t fl = hw_tlb_attr_flags(attr);
+
+			if (__builtin_expect(tlb_serves(fl, access,
+							req->ssid_valid),
+					     1)) {
+				hw_count(hw, hw_translate);
+				hw_count(hw, hw_tlb_hit);
+				result_ok(res, req->iova, pa,
+					  hw_tlb_attr_shift(attr), fl);
+				return 0;
+			}
+			todo = 0; /* a hit that does not serve: a miss */
+		} else if (hit == 0) {
+			todo &= todo - 1;
+			if (!todo) {
+				uint32_t a;
+
+				/* Missed at the only size: well-formed? */
+				if (!access_ok(req, &a))
+					return -EINVAL;
+				return translate_tlb_miss(v, req, a, key, set,
+							  sh, res);
+			}
+		}
 	}
-	if (access & IONEST_ACCESS_EXEC)
-		access |= IONEST_ACCESS_READ;
-	return translate_tlb_miss(v, req, access, key, res);
+	return translate_other(v, req, res, todo);
 }
 
 /*
- * hw_ops.dma_hit: vtd_translate's hot path for a plain read or write
- * without ATS (no PRIV or EXEC, so any stream qualifies; the caller's
- * PASID is 20 bits). The same IOTLB lookup and tlb_serves decide.
+ * hw_ops.dma_hit: the first branch of vtd_translate's hit path for a
+ * plain read or write without ATS (the caller's PASID is 20 bits, so
+ * @ssid_key is the key vtd_translate builds). Everything else, including
+ * a hit at a larger block size, is left to vtd_translate.
  */
 bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
 		 uint64_t iova, uint32_t access, uint64_t *host,
 		 uint64_t *block_size)
 {
 	struct vtd *v = to_vtd(hw);
-	struct hw_tlb_entry e;
-	uint64_t attr;
-	unsigned shift;
+	uint64_t todo = __atomic_load_n(&v->iotlb.shifts, __ATOMIC_RELAXED);
+	uint64_t pa, attr;
+	unsigned sh;
 
-	if (__builtin_expect(sid > 0xffff ||
-				     __atomic_load_n(&v->mode,
-						     __ATOMIC_ACQUIRE) !=
-					     VTD_MODE_ON,
-			     0) ||
-	    !hw_tlb_find_attr(&v->iotlb, sid, ssid_key, iova, &e.pa, &attr))
+	if (__builtin_expect(!todo || __atomic_load_n(&v->mode,
+						      __ATOMIC_ACQUIRE) !=
+					      VTD_MODE_ON,
+			     0))
 		return false;
-	e.flags = (uint8_t)hw_tlb_attr_flags(attr);
-	if (!tlb_serves(&e, access))
+	sh = (unsigned)__builtin_ctzll(todo);
+	if (hw_tlb_probe_once(&v->iotlb, sid, ssid_key, iova, sh, &pa, &attr) <=
+		    0 ||
+	    !tlb_serves(hw_tlb_attr_flags(attr), access, ssid_key != 0))
 		return false;
 	hw_count(hw, hw_translate);
 	hw_count(hw, hw_tlb_hit);
-	shift = hw_tlb_attr_shift(attr);
-	*host = e.pa + (iova & ((1ull << shift) - 1));
-	*block_size = 1ull << shift;
+	sh = hw_tlb_attr_shift(attr);
+	*host = pa + (iova & ((1ull << sh) - 1));
+	*block_size = 1ull << sh;
 	return true;
 }

@@ -252,10 +252,12 @@ void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
 		  uint32_t key, const struct vtd_cfg *cfg,
 		  const struct vtd_xl *xl, uint64_t gen);
 /* IOTLB miss: finish from the PDE cache if it can (then fills the IOTLB
- * with @tgen and returns true). */
+ * with @tgen and returns true; nothing but counters changes otherwise).
+ * @tset: the IOTLB set of the request's 4 KB block if the caller has it
+ * (the set its probe looked at), else NULL. */
 bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 		       uint32_t access, uint32_t key, uint64_t tgen,
-		       struct ionest_xlate_res *res);
+		       struct hw_tlb_set *tset, struct ionest_xlate_res *res);
 
 /* ---- translate.c ---- */
 int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
