@@ -83,10 +83,11 @@ static inline uint64_t hw_tlb_mix(uint64_t key)
 
 /*
  * The set of block @va >> @shift of the stream whose hw_tlb_mix is @mix,
- * for @shift >= 7. The page number's low bits pick the set, as in hardware
- * TLBs (neighbouring pages never collide), with higher bits folded in.
- * Computed directly as a byte offset (sets are 1 << 7 bytes): from the
- * address to the set it is four simple operations.
+ * for 7 <= @shift <= 59 (hw_tlb_insert refuses other sizes). The page number's
+ * low bits pick the set, as in hardware TLBs (neighbouring pages never
+ * collide), with higher bits folded in. Computed directly as a byte offset
+ * (sets are 1 << 7 bytes): from the address to the set it is four simple
+ * operations.
  */
 static inline struct hw_tlb_set *
 hw_tlb_set_at(const struct hw_tlb *t, uint64_t mix, uint64_t va, unsigned shift)
@@ -349,8 +350,9 @@ static inline uint64_t hw_tlb_gen(struct hw_tlb *t)
 }
 
 /* Insert (or replace the same key) unless an invalidation started since
- * @gen was read. e->va must be aligned to 1 << e->shift; the valid bit is
- * set by the insert. Returns whether it was inserted. */
+ * @gen was read. e->va must be aligned to 1 << e->shift, 7 <= e->shift <=
+ * 59; the valid bit is set by the insert. Returns whether it was
+ * inserted. */
 bool hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e,
 		   uint64_t gen);
 

@@ -120,8 +120,7 @@ static bool miss_cached(struct smmu *s, const struct ionest_xlate_req *r,
 	span = (unsigned)__builtin_ctzll(shifts);
 	if (hw_tlb_probe_set(hw_tlb_set_at(&s->s1wc, mix, va, span), key, va,
 			     span, &tbl, &attr) <= 0 ||
-	    !smmu_s1wc_read_leaf(s, tbl, hw_tlb_attr_flags(attr), va, span,
-				 access, &l))
+	    !smmu_s1wc_read_leaf(s, tbl, hw_tlb_attr_flags(attr), va, span, &l))
 		return false;
 	p = smmu_s1_perm_rules(l.st.perm, l.cfg & SMMU_WC_WXN);
 	if (!smmu_perm_ok(p, access))

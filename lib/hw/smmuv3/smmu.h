@@ -286,6 +286,7 @@ void smmu_event_build(uint64_t ev[4], const struct smmu_fault *f,
  * smmu_s1_perm_rules) and the SMMU_WC_* bits of the entry. */
 struct smmu_s1leaf {
 	struct smmu_stage st;
+	uint64_t desc; /* the page descriptor */
 	uint32_t cfg;
 };
 /* The leaf of @va for transaction x->req under x->cfg: *o = the stage-1

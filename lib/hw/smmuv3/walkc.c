@@ -9,13 +9,13 @@
  *
  * Only the plain case is served from here: a valid page descriptor with
  * AF set, an output inside the IPS and no hardware update to make. Every
- * other case (invalid, reserved, AF=0, a dirty-state update, 52-bit
- * outputs) walks in full through the page-table engine, which reports the
- * precise fault.
+ * other case (invalid, reserved, AF=0, a write to a clean page under HD,
+ * 52-bit outputs of the 64K granule) walks in full through the page-table
+ * engine, which reports the precise fault or makes the update.
  *
  * An entry also carries, in the low bits of the (granule-aligned) table
- * address, the configuration bits its leaves need (IPS, HD, WXN, EL2
- * without ASIDs, stage 2 on; SMMU_WC_*): with them, and the VMID and ASID
+ * address, the configuration bits its leaves need (IPS, WXN, EL2 without
+ * ASIDs, stage 2 on; SMMU_WC_*): with them, and the VMID and ASID
  * tags, a TLB miss of the stream can be served without the configuration
  * cache (fastpath.c). That is sound for the same reason stream-keyed TLB
  * hits are: every CFGI_* of the stream drops its entries.
@@ -55,8 +55,12 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 	if (!canonical(va) || c->ias[half] <= span ||
 	    !hw_tlb_probe_fast(&x->s->s1wc, x->req->sid, key(x->req), va, span,
 			       &tbl, &flags) ||
-	    !smmu_s1wc_read_leaf(x->s, tbl, flags, va, span, x->req->access,
-				 &l))
+	    !smmu_s1wc_read_leaf(x->s, tbl, flags, va, span, &l))
+		return false;
+	/* A write to a writable-clean page with HD: the walk marks it dirty
+	 * (the fast path gets here through its permission check). */
+	if ((l.desc & (SMMU_D_DBM | SMMU_D_AP2)) == (SMMU_D_DBM | SMMU_D_AP2) &&
+	    c->hd && (x->req->access & IONEST_ACCESS_WRITE))
 		return false;
 	*o = l.st;
 	return true;
@@ -89,7 +93,7 @@ void smmu_s1wc_fill(struct smmu_xctx *x, uint64_t va, unsigned half,
 	 * configuration the leaf needs. */
 	if (tbl & SMMU_WC_CFG)
 		return;
-	tbl |= c->ips | (c->hd ? SMMU_WC_HD : 0) | (c->wxn ? SMMU_WC_WXN : 0) |
+	tbl |= c->ips | (c->wxn ? SMMU_WC_WXN : 0) |
 	       (c->el2 == 1 ? SMMU_WC_GLOBAL : 0) | (c->s2 ? SMMU_WC_S2 : 0);
 	if (!c->had[half]) {
 		for (unsigned i = 0; i + 1 < w->nrec; i++) {

@@ -19,7 +19,6 @@
 #include "hw/smmuv3/smmu.h"
 
 #define SMMU_WC_IPS 0x3fu /* CD.IPS, in bits */
-#define SMMU_WC_HD (1u << 6) /* hardware dirty-state update on */
 #define SMMU_WC_WXN (1u << 7)
 #define SMMU_WC_GLOBAL (1u << 8) /* EL2 without E2H: no ASIDs */
 #define SMMU_WC_S2 (1u << 9) /* the output goes through stage 2 */
@@ -55,14 +54,15 @@ static const uint8_t smmu_leaf_perm[16] = {
 
 /*
  * Read the leaf of @va in the table of an entry (@tbl: its pa word,
- * @flags: its flags; blocks of 1 << @span) for @access. Only the plain case
- * is served: a valid page descriptor with AF set, an output inside the IPS
- * and no dirty-state update to make; false for anything else (the full
- * walk then reports the precise fault).
+ * @flags: its flags; blocks of 1 << @span). Only the plain case
+ * is served: a valid page descriptor with AF set and an output inside the
+ * IPS; false for anything else (the full walk then reports the precise
+ * fault). A writable-clean (DBM) page reads as read-only here; whoever
+ * serves a write from it must first let a walk with HD mark it dirty.
  */
 static inline __attribute__((always_inline)) bool
 smmu_s1wc_read_leaf(struct smmu *s, uint64_t tbl, uint32_t flags, uint64_t va,
-		    unsigned span, uint32_t access, struct smmu_s1leaf *l)
+		    unsigned span, struct smmu_s1leaf *l)
 {
 	const unsigned g = smmu_s1wc_gran(span);
 	const uint32_t cfg = (uint32_t)tbl & SMMU_WC_CFG;
@@ -78,15 +78,14 @@ smmu_s1wc_read_leaf(struct smmu *s, uint64_t tbl, uint32_t flags, uint64_t va,
 	d = hw_read64(dp);
 	oa = d & SMMU_MASK(47, 0) & ~((1ull << g) - 1);
 	if ((d & (SMMU_D_AF | 3)) != (SMMU_D_AF | 3) ||
-	    oa >> (cfg & SMMU_WC_IPS) ||
-	    ((d & (SMMU_D_DBM | SMMU_D_AP2)) == (SMMU_D_DBM | SMMU_D_AP2) &&
-	     (cfg & SMMU_WC_HD) && (access & IONEST_ACCESS_WRITE)))
+	    oa >> (cfg & SMMU_WC_IPS))
 		return false;
 	l->st.oa = oa | (va & ((1ull << g) - 1));
 	l->st.perm = smmu_leaf_perm[((d >> 6) & 3) | ((d >> 51) & 12)] &
 		     ~(flags & SMMU_P_ALL);
 	l->st.shift = (uint8_t)g;
 	l->st.global = !(d & SMMU_D_NG) || (cfg & SMMU_WC_GLOBAL);
+	l->desc = d;
 	l->cfg = cfg;
 	return true;
 }
