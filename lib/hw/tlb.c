@@ -56,9 +56,9 @@ bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
 {
 	const unsigned shift = hw_tlb_attr_shift(attr);
 
-	/* hw_tlb_set_at needs 7 <= shift <= 59; the formats' blocks are
-	 * 4K to 4T. */
-	if (shift < 7 || shift > 59)
+	/* hw_tlb_set_at needs 7 <= shift, the shifts mask shift < 64; the
+	 * formats' blocks are 4K to 4T. */
+	if (shift < 7 || shift > 63)
 		return false;
 	return hw_tlb_insert_set(t, hw_tlb_set_of(t, sid, ssid, va, shift), va,
 				 pa, hw_tlb_key(sid, ssid), attr, gen);

@@ -83,16 +83,18 @@ static inline uint64_t hw_tlb_mix(uint64_t key)
 
 /*
  * The set of block @va >> @shift of the stream whose hw_tlb_mix is @mix,
- * for 7 <= @shift <= 59 (hw_tlb_insert refuses other sizes). The page number's
- * low bits pick the set, as in hardware TLBs (neighbouring pages never
- * collide), with higher bits folded in. Computed directly as a byte offset
- * (sets are 1 << 7 bytes): from the address to the set it is four simple
- * operations.
+ * for 7 <= @shift <= 63 (hw_tlb_insert refuses other sizes). The page
+ * number's low bits pick the set, as in hardware TLBs: neighbouring pages
+ * never collide, pages a multiple of (sets << shift) apart share a set
+ * (three ways absorb a few), and the stream's mix moves each stream's sets
+ * elsewhere. Computed directly as a byte offset (sets are 1 << 7 bytes):
+ * from the address to the set it is a shift, an exclusive or, a mask and
+ * an add - this is on the latency path of every translation.
  */
 static inline struct hw_tlb_set *
 hw_tlb_set_at(const struct hw_tlb *t, uint64_t mix, uint64_t va, unsigned shift)
 {
-	uint64_t off = ((va >> (shift - 7)) ^ mix) ^ (va >> (shift + 4));
+	uint64_t off = (va >> (shift - 7)) ^ mix;
 
 	return (struct hw_tlb_set *)((char *)t->sets + (off & t->set_mask));
 }
@@ -351,7 +353,7 @@ static inline uint64_t hw_tlb_gen(struct hw_tlb *t)
 
 /* Insert (or replace the same key) unless an invalidation started since
  * @gen was read. e->va must be aligned to 1 << e->shift, 7 <= e->shift <=
- * 59; the valid bit is set by the insert. Returns whether it was
+ * 63; the valid bit is set by the insert. Returns whether it was
  * inserted. */
 bool hw_tlb_insert(struct hw_tlb *t, const struct hw_tlb_entry *e,
 		   uint64_t gen);

@@ -60,14 +60,14 @@ static void test_insert_size_bounds(void **state)
 	e.shift = 6;
 	assert_false(hw_tlb_insert(&t, &e, hw_tlb_gen(&t)));
 	assert_false(hw_tlb_insert_attr(
-		&t, 0, 0, 1, 0, hw_tlb_attr(0, 60, 1, 0), hw_tlb_gen(&t)));
+		&t, 0, 0, 1, 0, hw_tlb_attr(0, 64, 1, 0), hw_tlb_gen(&t)));
 	assert_false(hw_tlb_insert_attr(
 		&t, 0, 0, 1, 0, hw_tlb_attr(0, 200, 1, 0), hw_tlb_gen(&t)));
 	assert_int_equal(hw_tlb_count(&t), 0);
 	assert_int_equal(t.shifts, 0);
 	e.shift = 7;
 	assert_true(hw_tlb_insert(&t, &e, hw_tlb_gen(&t)));
-	e.shift = 59;
+	e.shift = 63;
 	assert_true(hw_tlb_insert(&t, &e, hw_tlb_gen(&t)));
 	assert_int_equal(hw_tlb_count(&t), 2);
 	hw_tlb_fini(&t);
