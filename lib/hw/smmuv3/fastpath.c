@@ -57,6 +57,8 @@ const uint16_t smmu_perm_need[16] = { NEED4(0), NEED4(4), NEED4(8), NEED4(12) };
 #define RP256(i) RP64(i), RP64(i + 64), RP64(i + 128), RP64(i + 192)
 const uint8_t smmu_res_perm_tab[512] = { RP256(0), RP256(256) };
 
+/* smmu_s1_rules_tab (smmu.h): WU applies "EL0-writable is never
+ * privileged-executable", then bit 8 (WXN) makes writable execute-never. */
 #define WU(p) (((p)&SMMU_P_W) && ((p)&SMMU_P_U) ? (p) & ~SMMU_P_PX : (p))
 #define RULE(i)                                           \
 	(((i)&256) && (WU((i)&255) & SMMU_P_W) ?          \
