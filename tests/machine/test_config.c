@@ -323,6 +323,25 @@ static void test_errors(void **state)
 	}
 }
 
+static void test_limits(void **state)
+{
+	size_t n = 16385, len = 16 + n * 6;
+	char *yaml = malloc(len), *p = yaml, err[256];
+	struct machine_config *c;
+
+	/* More entries than a machine can have. */
+	p += sprintf(p, "iommus:\n");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "  - x\n");
+	assert_int_equal(parse(yaml, &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "m.yaml:2: iommus: more than 16384 entries");
+	/* A syntax error in a second document is still reported. */
+	assert_int_equal(parse(MOCK_HDR "---\n[\n", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(strncmp(err, "m.yaml:6: YAML syntax error: ", 29), 0);
+	free(yaml);
+}
+
 static void test_error_buffer(void **state)
 {
 	struct machine_config *c;
@@ -556,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_null_sections),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_build_errors),
