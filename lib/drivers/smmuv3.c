@@ -277,6 +277,8 @@ static int smmuv3_init(struct iommu_inst *inst)
 	ctr_register(&s->ctr, s->ctr_name, smmuv3_counter_names, s->ctr_val,
 		     SMMUV3_COUNTER_COUNT);
 	inst->priv = s;
+	/* A nested STE points at the guest's CD table (smmuv3.md §10). */
+	inst->user_pasid_table = s->s1p && s->s2p;
 	return 0;
 fail:
 	smmuv3_free_state(s);
@@ -430,4 +432,6 @@ const struct iommu_driver smmuv3_driver = {
 	.remove_dev_pasid = smmuv3_remove_dev_pasid,
 	.get_resv_regions = smmuv3_get_resv_regions,
 	.page_response = smmuv3_page_response,
+	.viommu_supported = smmuv3_viommu_supported,
+	.viommu_alloc = smmuv3_viommu_alloc,
 };

@@ -11,6 +11,8 @@
  *                    invalidation, dirty tracking
  *   smmuv3_irq.c     event and PRI queues, GERROR, interrupts, ATC
  *                    invalidations towards devices
+ *   smmuv3_nested.c  nesting: vIOMMU, vDEVICE, nested domains (the
+ *                    guest's STE words), vIOMMU invalidation, vEVENTs
  *
  * The driver programs the model only through its interface: MMIO
  * registers, structures in host memory (physical == virtual address) and
@@ -181,6 +183,20 @@ struct smmu_domain {
 	struct pt_gather spare;
 	uint64_t chunk; /* largest leaf: chunks never cut a leaf */
 	unsigned chunk_tables; /* tables one chunk can empty */
+	/* Nested domains (smmuv3_nested.c): s2 is also set, so the paging
+	 * code treats the STE as one without a host CD table. */
+	bool nested;
+	uint64_t gste[2]; /* the guest's STE DW0-1, validated */
+	struct smmu_domain *parent;
+	struct smmu_viommu *viommu;
+};
+
+/* A vIOMMU: the parent's VMID, shared by its nested domains. */
+struct smmu_viommu {
+	struct iommu_viommu base;
+	struct smmu_drv *s;
+	struct smmu_domain *parent;
+	uint16_t vmid;
 };
 
 static inline struct smmu_domain *to_smmu_dom(struct iommu_domain *d)
@@ -288,6 +304,24 @@ void smmuv3_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
 			  uint32_t code);
 /* The master of @sid, or NULL. */
 struct smmu_master *smmuv3_sid_master(struct smmu_drv *s, uint32_t sid);
+
+/* ---- nesting hooks ---- */
+/* smmuv3_domain.c: the attach of paging domains, shared by nested ones. */
+int smmuv3_attach_dev(struct iommu_domain *dom, struct iommu_dev *dev);
+/* smmuv3_ste.c: the stage-2 words (DW2, *dw3) of a nest parent. */
+uint64_t smmuv3_ste_s2_words(const struct smmu_domain *d, uint64_t *dw3);
+/* smmuv3_nested.c */
+bool smmuv3_viommu_supported(struct iommu_dev *dev, uint32_t type);
+int smmuv3_viommu_alloc(struct iommu_dev *dev, struct iommu_domain *parent,
+			uint32_t type, struct iommu_user_data *data,
+			struct iommu_viommu **out);
+/* The physical STE of a master whose RID is on a nested domain. */
+void smmuv3_nested_ste(const struct smmu_master *m, const struct smmu_domain *d,
+		       uint64_t t[4]);
+/* An event record drained from the event queue (under evtq_lock): a
+ * stage-1 fault of a nested domain goes to its vIOMMU as a vEVENT.
+ * Returns true if it went there. */
+bool smmuv3_nested_event(struct smmu_drv *s, const uint64_t ev[4]);
 
 /* ---- for tests and the nesting issue ---- */
 /* Move up to @max of the events drained so far (oldest first) to @out;

@@ -165,7 +165,7 @@ static int check_dev(struct smmu_domain *d, struct iommu_dev *dev)
 	return 0;
 }
 
-static int smmuv3_attach_dev(struct iommu_domain *dom, struct iommu_dev *dev)
+int smmuv3_attach_dev(struct iommu_domain *dom, struct iommu_dev *dev)
 {
 	struct smmu_domain *d = to_smmu_dom(dom), *old;
 	struct smmu_master *m = dev->priv;

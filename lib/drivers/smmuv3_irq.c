@@ -161,6 +161,11 @@ void smmuv3_drain_evtq(struct smmu_drv *s)
 				}
 				memcpy(stall[n++], ev, sizeof(ev));
 				smmuv3_count(s, drv_stall);
+			} else if (smmuv3_nested_event(s, ev)) {
+				/* The guest's: counted, not kept. */
+				smmuv3_count(s, drv_event);
+				cons = q_inc(cons, log2);
+				continue;
 			}
 			keep_event(s, ev);
 			cons = q_inc(cons, log2);

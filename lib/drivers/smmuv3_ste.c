@@ -141,6 +141,8 @@ void smmuv3_ste_used(const struct smmu_drv *s, const uint64_t e[4],
 		/* S1DSS, S1CIR/COR/CSH, S1STALLD, STRW */
 		used[1] |= SMMU_MASK(7, 0) | SMMU_MASK(27, 27) |
 			   SMMU_MASK(31, 30);
+		/* MEV (event merging), which nested STEs set. */
+		used[1] |= SMMU_MASK(19, 19);
 		/* §4: the VMID tags stage-1 entries whenever stage 2 is
 		 * implemented. */
 		if (s->s2p)
@@ -152,7 +154,7 @@ void smmuv3_ste_used(const struct smmu_drv *s, const uint64_t e[4],
 	}
 }
 
-static uint64_t s2_words(const struct smmu_domain *d, uint64_t *dw3)
+uint64_t smmuv3_ste_s2_words(const struct smmu_domain *d, uint64_t *dw3)
 {
 	const struct smmu_drv *s = d->s;
 	unsigned arm_level = 3 - d->pt.start_level;
@@ -174,9 +176,13 @@ void smmuv3_ste_target(struct smmu_master *m, uint64_t t[4])
 	const struct smmu_domain *d = m->rid_dom;
 
 	memset(t, 0, 4 * sizeof(t[0]));
+	if (d && d->nested) {
+		smmuv3_nested_ste(m, d, t);
+		return;
+	}
 	if (d && d->s2) {
 		t[0] = STE_V | STE_CFG_S2 << 1;
-		t[2] = s2_words(d, &t[3]);
+		t[2] = smmuv3_ste_s2_words(d, &t[3]);
 	} else if (d || m->npasids) {
 		unsigned fmt;
 		uint64_t ptr = smmuv3_cdtab_ptr(m, &fmt);

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SMMUv3 nesting end to end, as a VMM drives it through the uAPI: a guest
+ * whose RAM is mapped into an IOAS builds its CD table and stage-1 tables
+ * (Arm VMSAv8-64, 4K) in that RAM; the VMM makes a NEST_PARENT HWPT, a
+ * vIOMMU, a vDEVICE (vSID) and a nested HWPT from the guest's STE words,
+ * forwards the guest's commands with HWPT_INVALIDATE and reads its events
+ * from a vEVENTQ (spec/smmuv3.md §10).
+ */
+#include <errno.h>
+#include <string.h>
+#include <ionest/uapi/iommufd.h>
+
+#include "core/nest_util.h"
+#include "machine/machine.h"
+#include "smmu_fixture.h"
+
+#define PAGE FX_PAGE
+#define IOVA 0x200000ull
+#define VSID 0x42ull
+#define GASID 7ull
+
+/* STE / CD / command fields the guest writes (spec/smmuv3.md §4, §5, §8). */
+#define STE0_V_ 1ull
+#define STE0_CFG(c) ((uint64_t)(c) << 1)
+#define STE1_WALK_ATTR (1ull << 2 | 1ull << 4 | 3ull << 6)
+#define CMD(op) ((uint64_t)(op))
+
+struct env {
+	struct sx x;
+	struct guest g;
+	struct pt s1; /* the guest's Arm stage 1, in guest RAM */
+	bool s1_ready;
+	uint32_t ioas, parent, viommu, vdev;
+	uint64_t cd, data; /* GPAs of the CD table and the data pages */
+};
+
+/* ---- The guest's memory, seen through its GPAs ---- */
+
+static void *g_table(void *ctx, uint64_t pa, size_t size, bool write)
+{
+	struct guest *g = ctx;
+
+	if (pa < g->gpa || pa - g->gpa > g->len ||
+	    size > g->len - (pa - g->gpa))
+		return NULL;
+	return g->mem + (pa - g->gpa);
+}
+
+static int g_alloc(void *ctx, size_t size, uint64_t *pa)
+{
+	*pa = guest_alloc(ctx, size);
+	return 0;
+}
+
+static void g_free(void *ctx, uint64_t pa, size_t size)
+{
+	/* Bump allocation: freed with the guest. */
+}
+
+static const struct pt_mem_ops g_ops = {
+	.table = g_table,
+	.alloc = g_alloc,
+	.free = g_free,
+};
+
+/* The guest's CD 0: its stage 1, 48-bit IPA space, ASID GASID. */
+static void guest_cd(struct env *e, uint64_t gpa, bool valid)
+{
+	uint64_t *cd = guest_va(&e->g, gpa);
+
+	memset(cd, 0, 64);
+	cd[0] = 16 /* T0SZ */ | 1ull << 8 | 1ull << 10 | 3ull << 12 |
+		1ull << 30 /* EPD1 */ | (valid ? 1ull << 31 : 0) |
+		5ull << 32 /* IPS 48 */ | 1ull << 41 /* AA64 */ | 1ull << 45 |
+		1ull << 46 | GASID << 48;
+	cd[1] = e->s1.root & 0xffffffffffff0ull;
+	cd[3] = 0xff;
+}
+
+static void env_setup(struct env *e, int ndev)
+{
+	struct pt_cfg cfg = {
+		.fmt = PT_FMT_ARM_S1,
+		.granule_shift = 12,
+		.ias = 48,
+		.oas = 48,
+		.start_level = -1,
+	};
+
+	memset(e, 0, sizeof(*e));
+	sx_setup(&e->x, NULL, ndev);
+	guest_init(&e->g, GUEST_GPA, GUEST_LEN);
+	e->ioas = fx_ioas(e->x.f.fd);
+	assert_int_equal(guest_map(&e->g, e->x.f.fd, e->ioas), 0);
+	e->parent = sx_hwpt(&e->x, 0, e->ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	assert_int_equal(
+		nest_viommu_alloc(e->x.f.fd, e->x.f.devid[0], e->parent,
+				  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &e->viommu),
+		0);
+	assert_int_equal(nest_vdevice_alloc(e->x.f.fd, e->viommu,
+					    e->x.f.devid[0], VSID, &e->vdev),
+			 0);
+	assert_int_equal(
+		pt_init(&e->s1, &cfg,
+			(struct pt_mem){ .ops = &g_ops, .ctx = &e->g }),
+		0);
+	e->s1_ready = true;
+	e->cd = guest_alloc(&e->g, PAGE);
+	guest_cd(e, e->cd, true);
+	e->data = guest_alloc(&e->g, 4 * PAGE);
+	assert_int_equal(pt_map(&e->s1, IOVA, e->data, 2 * PAGE,
+				PT_PROT_READ | PT_PROT_WRITE, 0),
+			 0);
+}
+
+static void env_teardown(struct env *e)
+{
+	uint64_t ev[4];
+
+	while (sx_event(&e->x, ev))
+		;
+	sx_teardown(&e->x);
+	if (e->s1_ready)
+		pt_destroy(&e->s1);
+	guest_fini(&e->g);
+}
+
+/* The guest's STE for a linear CD table of one CD at @cd. */
+static void ste_s1(uint64_t ste[2], uint64_t cd)
+{
+	ste[0] = STE0_V_ | STE0_CFG(5) | (cd & 0xffffffffffc0ull);
+	ste[1] = STE1_WALK_ATTR;
+}
+
+static int nested(struct env *e, const uint64_t ste[2], uint32_t *out)
+{
+	struct iommu_hwpt_arm_smmuv3 d = { .ste = { ste[0], ste[1] } };
+
+	return nest_hwpt_alloc(e->x.f.fd, e->x.f.devid[0], e->viommu, 0,
+			       IOMMU_HWPT_DATA_ARM_SMMUV3, &d, sizeof(d), 0,
+			       out);
+}
+
+static uint32_t nested_s1(struct env *e)
+{
+	uint64_t ste[2];
+	uint32_t id;
+
+	ste_s1(ste, e->cd);
+	assert_int_equal(nested(e, ste, &id), 0);
+	return id;
+}
+
+/* Raw guest commands through HWPT_INVALIDATE on the vIOMMU. */
+static int inv(struct env *e, const uint64_t (*cmds)[2], uint32_t n,
+	       uint32_t *done)
+{
+	*done = n;
+	return nest_invalidate(e->x.f.fd, e->viommu,
+			       IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmds,
+			       16, done);
+}
+
+static int inv1(struct env *e, uint64_t c0, uint64_t c1)
+{
+	const uint64_t c[1][2] = { { c0, c1 } };
+	uint32_t done;
+	int rc = inv(e, c, 1, &done);
+
+	assert_int_equal(done, rc ? 0 : 1);
+	return rc;
+}
+
+static int dma_rd(struct env *e, int i, uint64_t iova, uint8_t *b)
+{
+	return fx_dma_read(&e->x.f, i, IONEST_NO_PASID, iova, b, 1);
+}
+
+/* ---- DMA ---- */
+
+static void test_dma_lands(void **state)
+{
+	struct env e;
+	uint8_t buf[64], *host;
+	uint32_t n;
+
+	env_setup(&e, 1);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	/* The STE is nested (Config 7) over the parent's stage 2. */
+	assert_int_equal(STE0_CONFIG(sx_master(&e.x, 0)->ste[0]),
+			 STE_CFG_NESTED);
+	host = guest_va(&e.g, e.data);
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(fx_dma_write(&e.x.f, 0, IONEST_NO_PASID,
+				      IOVA + PAGE + 100, buf, sizeof(buf)),
+			 0);
+	assert_memory_equal(host + PAGE + 100, buf, sizeof(buf));
+	assert_int_equal(host[PAGE + 99], 0);
+	assert_int_equal(host[PAGE + 164], 0);
+	host[5] = 0x5a;
+	assert_int_equal(dma_rd(&e, 0, IOVA + 5, buf), 0);
+	assert_int_equal(buf[0], 0x5a);
+	/* Not in the guest's stage 1: a fault. */
+	assert_int_not_equal(dma_rd(&e, 0, IOVA + 2 * PAGE, buf), 0);
+	env_teardown(&e);
+}
+
+/* ---- Invalidation ---- */
+
+/* Retarget IOVA to data page 2 (no invalidation yet). */
+static void retarget(struct env *e)
+{
+	uint64_t unmapped;
+	uint8_t *host = guest_va(&e->g, e->data);
+
+	host[0] = 1;
+	host[2 * PAGE] = 2;
+	assert_int_equal(pt_unmap(&e->s1, IOVA, PAGE, 0, NULL, &unmapped), 0);
+	assert_int_equal(pt_map(&e->s1, IOVA, e->data + 2 * PAGE, PAGE,
+				PT_PROT_READ | PT_PROT_WRITE, 0),
+			 0);
+}
+
+static void check_inv(uint64_t c0, uint64_t c1)
+{
+	struct env e;
+	uint32_t n;
+	uint8_t b;
+
+	env_setup(&e, 1);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	((uint8_t *)guest_va(&e.g, e.data))[0] = 1;
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(b, 1);
+	retarget(&e);
+	/* Cached: the change is invisible until the guest invalidates. */
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(inv1(&e, c0, c1), 0);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(b, 2);
+	env_teardown(&e);
+}
+
+static void test_inv_nh_va(void **state)
+{
+	/* The guest's VMID field (0) is replaced by the vIOMMU's. */
+	check_inv(CMD(CMD_TLBI_NH_VA) | GASID << 48, IOVA);
+}
+
+static void test_inv_nh_vaa(void **state)
+{
+	check_inv(CMD(CMD_TLBI_NH_VAA), IOVA);
+}
+
+static void test_inv_nh_asid(void **state)
+{
+	check_inv(CMD(CMD_TLBI_NH_ASID) | GASID << 48, 0);
+}
+
+static void test_inv_nh_all(void **state)
+{
+	check_inv(CMD(CMD_TLBI_NH_ALL), 0);
+}
+
+static void test_inv_nsnh_all(void **state)
+{
+	check_inv(CMD(CMD_TLBI_NSNH_ALL), 0);
+}
+
+static void test_inv_other_asid_keeps(void **state)
+{
+	struct env e;
+	uint32_t n;
+	uint8_t b;
+
+	env_setup(&e, 1);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	retarget(&e);
+	/* Another ASID's invalidation does not touch this one. */
+	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NH_ASID) | (GASID + 1) << 48, 0),
+			 0);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(b, 1);
+	env_teardown(&e);
+}
+
+static void test_inv_cfgi_cd(void **state)
+{
+	struct env e;
+	uint32_t n;
+	uint8_t b;
+	uint64_t ev[4];
+
+	env_setup(&e, 1);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	/* The guest invalidates its CD: CFGI_CD by vSID, then the TLB. */
+	guest_cd(&e, e.cd, false);
+	assert_int_equal(inv1(&e, CMD(CMD_CFGI_CD) | VSID << 32, 0), 0);
+	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NH_ASID) | GASID << 48, 0), 0);
+	assert_int_not_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	/* CFGI_CD_ALL with the CD valid again. */
+	guest_cd(&e, e.cd, true);
+	assert_int_equal(inv1(&e, CMD(CMD_CFGI_CD_ALL) | VSID << 32, 0), 0);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	while (sx_event(&e.x, ev))
+		;
+	env_teardown(&e);
+}
+
+static void test_inv_errors(void **state)
+{
+	struct env e;
+	uint32_t n, done;
+	uint64_t c[3][2] = {
+		{ CMD(CMD_TLBI_NH_ALL), 0 },
+		{ CMD(CMD_TLBI_NH_ASID) | GASID << 48, 0 },
+		{ CMD(CMD_CFGI_STE) | VSID << 32, 1 },
+	};
+	uint64_t bad[][2] = {
+		{ CMD(CMD_CFGI_STE) | VSID << 32, 1 },
+		{ CMD(CMD_SYNC), 0 },
+		{ CMD(CMD_TLBI_S12_VMALL), 0 },
+		{ CMD(CMD_TLBI_S2_IPA), 0 },
+		{ CMD(CMD_PRI_RESP) | VSID << 32, 0 },
+		{ 0xff, 0 },
+		{ CMD(CMD_CFGI_CD) | (VSID + 1) << 32, 0 }, /* no vDEVICE */
+		{ CMD(CMD_ATC_INV) | (VSID + 1) << 32, 0 },
+		{ CMD(CMD_TLBI_NH_ALL) | 1ull << 8, 0 }, /* reserved bit */
+		{ CMD(CMD_TLBI_NH_ASID), 1 }, /* DW1 must be 0 */
+		{ CMD(CMD_TLBI_NH_VA) | 1ull << 12, IOVA }, /* NUM, no TG */
+	};
+
+	env_setup(&e, 1);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	/* Stops at the bad entry: two handled. */
+	assert_int_equal(inv(&e, c, 3, &done), -EIO);
+	assert_int_equal(done, 2);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(inv(&e, &bad[i], 1, &done), -EIO);
+		assert_int_equal(done, 0);
+	}
+	/* entry_num 0 probes the type. */
+	assert_int_equal(inv(&e, c, 0, &done), 0);
+	assert_int_equal(done, 0);
+	done = 1;
+	assert_int_equal(nest_invalidate(e.x.f.fd, e.viommu,
+					 IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, c,
+					 16, &done),
+			 -EINVAL);
+	assert_int_equal(done, 0);
+	/* A short entry. */
+	done = 1;
+	assert_int_equal(
+		nest_invalidate(e.x.f.fd, e.viommu,
+				IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, c, 8,
+				&done),
+		-EINVAL);
+	assert_int_equal(done, 0);
+	/* The queue stayed clean (sx_teardown checks): DMA still works. */
+	assert_int_equal(dma_rd(&e, 0, IOVA, (uint8_t *)&done), 0);
+	env_teardown(&e);
+}
+
+/* ---- Guest STE words ---- */
+
+static void test_ste_checks(void **state)
+{
+	struct env e;
+	uint64_t ste[2];
+	uint32_t id;
+	struct iommu_hwpt_arm_smmuv3 d = { .ste = { 0, 0 } };
+
+	env_setup(&e, 1);
+	ste_s1(ste, e.cd);
+	/* Fields the guest may not own. */
+	ste[0] |= 1ull << 53;
+	assert_int_equal(nested(&e, ste, &id), -EIO);
+	ste_s1(ste, e.cd);
+	ste[1] |= 1ull << 8;
+	assert_int_equal(nested(&e, ste, &id), -EIO);
+	ste_s1(ste, e.cd);
+	ste[1] |= 1ull << 19; /* MEV is the host's */
+	assert_int_equal(nested(&e, ste, &id), -EIO);
+	/* Config stage 2 or nested, EATS split: not for a guest. */
+	for (unsigned c = 6; c <= 7; c++) {
+		ste_s1(ste, e.cd);
+		ste[0] = (ste[0] & ~STE0_CFG(7)) | STE0_CFG(c);
+		assert_int_equal(nested(&e, ste, &id), -EIO);
+	}
+	ste_s1(ste, e.cd);
+	ste[1] |= 2ull << 28;
+	assert_int_equal(nested(&e, ste, &id), -EIO);
+	/* V=0: anything else is ignored (an abort STE). */
+	ste[0] = 1ull << 53 | STE0_CFG(6);
+	ste[1] = ~0ull;
+	assert_int_equal(nested(&e, ste, &id), 0);
+	assert_int_equal(fx_destroy(e.x.f.fd, id), 0);
+	/* Data of another type, or of the wrong size. */
+	assert_int_equal(nest_hwpt_alloc(e.x.f.fd, e.x.f.devid[0], e.viommu, 0,
+					 IOMMU_HWPT_DATA_VTD_S1, &d, sizeof(d),
+					 0, &id),
+			 -EOPNOTSUPP);
+	assert_int_equal(nest_hwpt_alloc(e.x.f.fd, e.x.f.devid[0], e.viommu, 0,
+					 IOMMU_HWPT_DATA_ARM_SMMUV3, &d, 8, 0,
+					 &id),
+			 -EINVAL);
+	env_teardown(&e);
+}
+
+static void test_abort_and_bypass(void **state)
+{
+	struct env e;
+	uint64_t ste[2] = { 0, 0 };
+	uint32_t ab, by, s1;
+	uint8_t b;
+	uint8_t *host;
+
+	env_setup(&e, 1);
+	host = guest_va(&e.g, e.data);
+	host[0] = 0x77;
+	/* Without a vDEVICE: abort and bypass attach, stage 1 does not. */
+	assert_int_equal(fx_destroy(e.x.f.fd, e.vdev), 0);
+	assert_int_equal(nested(&e, ste, &ab), 0);
+	ste[0] = STE0_V_ | STE0_CFG(4);
+	assert_int_equal(nested(&e, ste, &by), 0);
+	s1 = nested_s1(&e);
+	assert_int_equal(fx_attach(&e.x.f, 0, &s1), -ENOENT);
+	assert_int_equal(fx_attach(&e.x.f, 0, &ab), 0);
+	assert_int_equal(STE0_CONFIG(sx_master(&e.x, 0)->ste[0]),
+			 STE_CFG_ABORT);
+	assert_int_not_equal(dma_rd(&e, 0, e.data, &b), 0);
+	/* Bypass: the GPA through the parent alone. */
+	assert_int_equal(fx_attach(&e.x.f, 0, &by), 0);
+	assert_int_equal(dma_rd(&e, 0, e.data, &b), 0);
+	assert_int_equal(b, 0x77);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	env_teardown(&e);
+}
+
+/* ---- Events ---- */
+
+static int veventq(struct env *e, uint32_t *id)
+{
+	int qfd = -1;
+
+	assert_int_equal(nest_veventq_alloc(e->x.f.fd, e->viommu,
+					    IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8,
+					    id, &qfd),
+			 0);
+	return qfd;
+}
+
+struct vrec {
+	struct iommufd_vevent_header h;
+	struct iommu_vevent_arm_smmuv3 ev;
+};
+
+static void test_vevent_s1_fault(void **state)
+{
+	struct env e;
+	uint32_t n, q;
+	struct vrec r[2];
+	uint64_t ev[4];
+	uint8_t b;
+	int qfd;
+
+	env_setup(&e, 1);
+	qfd = veventq(&e, &q);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	assert_int_not_equal(dma_rd(&e, 0, IOVA + 3 * PAGE, &b), 0);
+	assert_int_equal(ionest_read(qfd, r, sizeof(r)), sizeof(r[0]));
+	assert_int_equal(r[0].h.flags, 0);
+	assert_int_equal(r[0].ev.evt[0] & 0xff, EVT_F_TRANSLATION);
+	assert_int_equal(r[0].ev.evt[0] >> 32, VSID);
+	assert_false(r[0].ev.evt[1] & EVT1_S2);
+	assert_int_equal(r[0].ev.evt[2], IOVA + 3 * PAGE);
+	/* The guest's, not the host's. */
+	assert_false(sx_event(&e.x, ev));
+	/* A bad CD is the guest's too. */
+	guest_cd(&e, e.cd, false);
+	assert_int_equal(inv1(&e, CMD(CMD_CFGI_CD_ALL) | VSID << 32, 0), 0);
+	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NSNH_ALL), 0), 0);
+	assert_int_not_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(ionest_read(qfd, r, sizeof(r)), sizeof(r[0]));
+	assert_int_equal(r[0].ev.evt[0] & 0xff, EVT_C_BAD_CD);
+	assert_int_equal(r[0].ev.evt[0] >> 32, VSID);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(ionest_close(qfd), 0);
+	env_teardown(&e);
+}
+
+static void test_malformed_guest_tables(void **state)
+{
+	struct env e;
+	uint32_t n, q, bad;
+	struct vrec r[2];
+	uint64_t ste[2], ev[4], *pte;
+	uint8_t b;
+	int qfd;
+	bool host_ev = false;
+
+	env_setup(&e, 1);
+	qfd = veventq(&e, &q);
+	/* A CD table outside guest RAM: the fetch faults at stage 2, which
+	 * the host keeps; nothing reaches host memory. */
+	ste_s1(ste, 0x7000000000ull);
+	assert_int_equal(nested(&e, ste, &bad), 0);
+	sx_bind_attach(&e.x, 0, &bad);
+	assert_int_not_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	while (sx_event(&e.x, ev)) {
+		if ((ev[0] >> 32) == sx_master(&e.x, 0)->sid &&
+		    (ev[1] & EVT1_S2))
+			host_ev = true;
+	}
+	assert_true(host_ev);
+	/* An empty vEVENTQ reads 0. */
+	assert_int_equal(ionest_read(qfd, r, sizeof(r)), 0);
+	/* A stage-1 table entry pointing outside guest RAM. */
+	n = nested_s1(&e);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(fx_attach(&e.x.f, 0, &n), 0);
+	pte = g_table(&e.g, e.s1.root, 8, false);
+	assert_non_null(pte);
+	*pte = 0x7000000000ull | 3;
+	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NSNH_ALL), 0), 0);
+	assert_int_not_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	host_ev = false;
+	while (sx_event(&e.x, ev))
+		host_ev |= (ev[1] & EVT1_S2) != 0;
+	assert_true(host_ev);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(ionest_close(qfd), 0);
+	*pte = 0; /* pt_destroy walks the guest tables */
+	e.s1_ready = false;
+	env_teardown(&e);
+}
+
+/* ---- The host keeps working ---- */
+
+static void test_other_device(void **state)
+{
+	struct env e;
+	uint32_t n, ioas2, h2;
+	uint8_t *mem, b;
+
+	env_setup(&e, 2);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	ioas2 = fx_ioas(e.x.f.fd);
+	mem = fx_alloc(PAGE, PAGE);
+	mem[3] = 0x33;
+	sx_map(&e.x, ioas2, mem, PAGE, IOVA);
+	h2 = sx_hwpt(&e.x, 1, ioas2, 0);
+	sx_bind_attach(&e.x, 1, &h2);
+	((uint8_t *)guest_va(&e.g, e.data))[3] = 0x44;
+	assert_int_equal(dma_rd(&e, 1, IOVA + 3, &b), 0);
+	assert_int_equal(b, 0x33);
+	assert_int_equal(dma_rd(&e, 0, IOVA + 3, &b), 0);
+	assert_int_equal(b, 0x44);
+	/* The guest invalidating everything leaves device 1 alone. */
+	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NSNH_ALL), 0), 0);
+	assert_int_equal(dma_rd(&e, 1, IOVA + 3, &b), 0);
+	assert_int_equal(b, 0x33);
+	/* Device 1 has no vDEVICE: its SID is not the guest's to name. */
+	assert_int_equal(inv1(&e,
+			      CMD(CMD_CFGI_CD_ALL) |
+				      (uint64_t)sx_master(&e.x, 1)->sid << 32,
+			      0),
+			 -EIO);
+	env_teardown(&e);
+	fx_free(mem, PAGE);
+}
+
+static void test_viommu_alloc_rules(void **state)
+{
+	struct env e;
+	uint32_t id, plain;
+
+	env_setup(&e, 1);
+	plain = sx_hwpt(&e.x, 0, e.ioas, 0);
+	assert_int_equal(nest_viommu_alloc(e.x.f.fd, e.x.f.devid[0], plain,
+					   IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &id),
+			 -EINVAL);
+	assert_int_equal(nest_viommu_alloc(e.x.f.fd, e.x.f.devid[0], e.parent,
+					   IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
+					   &id),
+			 -EOPNOTSUPP);
+	/* vSIDs are 32-bit StreamIDs. */
+	assert_int_equal(fx_destroy(e.x.f.fd, e.vdev), 0);
+	assert_int_equal(nest_vdevice_alloc(e.x.f.fd, e.viommu, e.x.f.devid[0],
+					    1ull << 32, &id),
+			 -EINVAL);
+	env_teardown(&e);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test(f)
+	const struct CMUnitTest tests[] = {
+		T(test_dma_lands),
+		T(test_inv_nh_va),
+		T(test_inv_nh_vaa),
+		T(test_inv_nh_asid),
+		T(test_inv_nh_all),
+		T(test_inv_nsnh_all),
+		T(test_inv_other_asid_keeps),
+		T(test_inv_cfgi_cd),
+		T(test_inv_errors),
+		T(test_ste_checks),
+		T(test_abort_and_bypass),
+		T(test_vevent_s1_fault),
+		T(test_malformed_guest_tables),
+		T(test_other_device),
+		T(test_viommu_alloc_rules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
