@@ -16,7 +16,9 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <ionest/ionest.h>
@@ -272,6 +274,22 @@ static void test_fault_queue(void **state)
 	p.revents = 0;
 	assert_int_equal(poll(&p, 1, 1000), 1);
 	assert_true(p.revents & POLLIN);
+	/* select and epoll see the same readiness. */
+	{
+		struct epoll_event ev = { .events = EPOLLIN }, got;
+		struct timeval tv = { 0 };
+		int ep = epoll_create1(EPOLL_CLOEXEC);
+		fd_set rs;
+
+		FD_ZERO(&rs);
+		FD_SET(ffd, &rs);
+		assert_int_equal(select(ffd + 1, &rs, NULL, NULL, &tv), 1);
+		assert_true(FD_ISSET(ffd, &rs));
+		assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, ffd, &ev), 0);
+		assert_int_equal(epoll_wait(ep, &got, 1, 0), 1);
+		assert_true(got.events & EPOLLIN);
+		close(ep);
+	}
 
 	/* A forked child drains its copy of the queue: the parent's fd
 	 * stays readable (readiness is not shared). */
