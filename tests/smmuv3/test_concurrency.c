@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* SMMUv3 model: translations from several threads while commands change
- * and invalidate translations. After a CMD_SYNC, no translate started
- * later may return an invalidated translation. */
+ * and invalidate translations (including leaf-only invalidations, after
+ * which misses are served from the walk caches). After a CMD_SYNC, no
+ * translate started later may return an invalidated translation. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,14 @@ static void test_concurrent_invalidation(void **state)
 	for (uint32_t k = 1; k <= ROUNDS; k++) {
 		set_round(s, k);
 		/* Alternate the kinds of invalidation that must cover it. */
-		switch (k % 4) {
+		switch (k % 5) {
+		case 4:
+			/* Leaf=1, page by page: the walk caches stay, so
+			 * the misses that follow are served from them. */
+			for (unsigned p = 0; p < PAGES; p++)
+				smmu_h_cmd(&s->h, CMD_TLBI_NH_VA | 3ull << 48,
+					   (0x100000 + p * 0x1000) | 1);
+			break;
 		case 0:
 			smmu_h_cmd(&s->h, CMD_TLBI_NH_ASID | 3ull << 48, 0);
 			break;
