@@ -192,7 +192,8 @@ int smmuv3_attach_dev(struct iommu_domain *dom, struct iommu_dev *dev)
 		if (rc)
 			return rc;
 	}
-	m->rid_dom = d;
+	/* Read by the event drain (smmuv3_nested_event). */
+	__atomic_store_n(&m->rid_dom, d, __ATOMIC_RELEASE);
 	smmuv3_master_update_ste(m);
 	/* CD 0 is no longer reachable through the STE. */
 	if (d->s2 && m->cd_ready)
@@ -214,7 +215,7 @@ int smmuv3_attach_blocked(struct iommu_dev *dev)
 
 	if (!old)
 		return 0;
-	m->rid_dom = NULL;
+	__atomic_store_n(&m->rid_dom, NULL, __ATOMIC_RELEASE);
 	/* PASIDs left: S1DSS terminate first (one qword), then CD 0 goes;
 	 * else the STE aborts. */
 	smmuv3_master_update_ste(m);

@@ -14,6 +14,7 @@
 #include "core/nest_util.h"
 #include "machine/machine.h"
 #include "smmu_fixture.h"
+#include "util/alloc.h"
 
 #define PAGE FX_PAGE
 #define IOVA 0x200000ull
@@ -78,7 +79,9 @@ static void guest_cd(struct env *e, uint64_t gpa, bool valid)
 	cd[3] = 0xff;
 }
 
-static void env_setup(struct env *e, int ndev)
+/* @dc NULL: sx_setup's default functions. */
+static void env_setup_devs(struct env *e, struct ionest_device_config *dc,
+			   int ndev)
 {
 	struct pt_cfg cfg = {
 		.fmt = PT_FMT_ARM_S1,
@@ -89,7 +92,10 @@ static void env_setup(struct env *e, int ndev)
 	};
 
 	memset(e, 0, sizeof(*e));
-	sx_setup(&e->x, NULL, ndev);
+	if (dc)
+		sx_setup_devs(&e->x, NULL, dc, ndev);
+	else
+		sx_setup(&e->x, NULL, ndev);
 	guest_init(&e->g, GUEST_GPA, GUEST_LEN);
 	e->ioas = fx_ioas(e->x.f.fd);
 	assert_int_equal(guest_map(&e->g, e->x.f.fd, e->ioas), 0);
@@ -112,6 +118,11 @@ static void env_setup(struct env *e, int ndev)
 	assert_int_equal(pt_map(&e->s1, IOVA, e->data, 2 * PAGE,
 				PT_PROT_READ | PT_PROT_WRITE, 0),
 			 0);
+}
+
+static void env_setup(struct env *e, int ndev)
+{
+	env_setup_devs(e, NULL, ndev);
 }
 
 static void env_teardown(struct env *e)
@@ -546,6 +557,82 @@ static void test_malformed_guest_tables(void **state)
 	env_teardown(&e);
 }
 
+/* ---- I/O page faults ---- */
+
+/* A PRI function on a nested HWPT with a fault queue: page requests of
+ * the guest's stage 1, for the RID and for a PASID the guest's CD table
+ * holds (no host attachment of its own), reach the VMM; its answer goes
+ * back as PRI_RESP and the retried DMA goes through. */
+static void test_nested_iopf(void **state)
+{
+	struct ionest_device_config dc = {
+		.rid = 0x100, .pasid_bits = 8, .ats = true, .pri = true
+	};
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct iommu_hwpt_arm_smmuv3 d;
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response r;
+	struct env e;
+	uint64_t ste[2], *cd1;
+	uint8_t *host, b = 0x5c;
+	uint32_t n;
+
+	env_setup_devs(&e, &dc, 1);
+	assert_int_equal(fx_ioctl(e.x.f.fd, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	/* Two CDs: CD 0 for the RID (S1DSS=0b10), CD 1 for PASID 1 with
+	 * another ASID over the same tables. */
+	guest_cd(&e, e.cd + 64, true);
+	cd1 = guest_va(&e.g, e.cd + 64);
+	cd1[0] = (cd1[0] & ~(0xffffull << 48)) | (GASID + 1) << 48;
+	ste_s1(ste, e.cd);
+	ste[0] |= 1ull << 59; /* S1CDMax: 2 CDs */
+	ste[1] |= 2; /* S1DSS: SubstreamID 0 */
+	d = (struct iommu_hwpt_arm_smmuv3){ .ste = { ste[0], ste[1] } };
+	assert_int_equal(nest_hwpt_alloc(e.x.f.fd, e.x.f.devid[0], e.viommu,
+					 IOMMU_HWPT_FAULT_ID_VALID,
+					 IOMMU_HWPT_DATA_ARM_SMMUV3, &d,
+					 sizeof(d), fa.out_fault_id, &n),
+			 0);
+	assert_int_equal(fx_attach(&e.x.f, 0, &n), 0);
+	host = guest_va(&e.g, e.data);
+	for (uint32_t pasid = 0; pasid < 2; pasid++) {
+		uint32_t p = pasid ? pasid : IONEST_NO_PASID;
+		uint64_t iova = IOVA + (2 + pasid) * PAGE;
+
+		assert_int_equal(fx_dma_write(&e.x.f, 0, p, iova + 9, &b, 1),
+				 -EAGAIN);
+		assert_int_equal(ionest_read((int)fa.out_fault_fd, &rec,
+					     sizeof(rec)),
+				 sizeof(rec));
+		assert_int_equal(rec.dev_id, e.x.f.devid[0]);
+		assert_int_equal(rec.addr, iova);
+		assert_int_equal(rec.perm, IOMMU_PGFAULT_PERM_WRITE);
+		assert_int_equal(!!(rec.flags &
+				    IOMMU_PGFAULT_FLAGS_PASID_VALID),
+				 pasid != 0);
+		if (pasid)
+			assert_int_equal(rec.pasid, pasid);
+		/* The guest maps the page, the VMM answers. */
+		assert_int_equal(pt_map(&e.s1, iova,
+					e.data + (2 + pasid) * PAGE, PAGE,
+					PT_PROT_READ | PT_PROT_WRITE, 0),
+				 0);
+		r = (struct iommu_hwpt_page_response){
+			.cookie = rec.cookie, .code = IOMMUFD_PAGE_RESP_SUCCESS
+		};
+		assert_int_equal(ionest_write((int)fa.out_fault_fd, &r,
+					      sizeof(r)),
+				 sizeof(r));
+		assert_int_equal(fx_dma_write(&e.x.f, 0, p, iova + 9, &b, 1),
+				 0);
+		assert_int_equal(host[(2 + pasid) * PAGE + 9], 0x5c);
+	}
+	assert_int_equal(sx_ctr(&e.x, drv_page_resp), 2);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(ionest_close((int)fa.out_fault_fd), 0);
+	env_teardown(&e);
+}
+
 /* ---- The host keeps working ---- */
 
 static void test_other_device(void **state)
@@ -604,6 +691,149 @@ static void test_viommu_alloc_rules(void **state)
 	env_teardown(&e);
 }
 
+/* ---- Allocation failures ---- */
+
+/* The nesting flow in steps, each 0 or -errno; a step that fails must
+ * work when repeated without injection. */
+struct nflow {
+	struct env *e;
+	uint32_t viommu, vdev, q, n;
+	int qfd;
+};
+
+static int nf_viommu(struct nflow *f)
+{
+	return nest_viommu_alloc(f->e->x.f.fd, f->e->x.f.devid[0], f->e->parent,
+				 IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &f->viommu);
+}
+
+static int nf_vdev(struct nflow *f)
+{
+	return nest_vdevice_alloc(f->e->x.f.fd, f->viommu, f->e->x.f.devid[0],
+				  VSID, &f->vdev);
+}
+
+static int nf_veventq(struct nflow *f)
+{
+	return nest_veventq_alloc(f->e->x.f.fd, f->viommu,
+				  IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &f->q,
+				  &f->qfd);
+}
+
+static int nf_nested(struct nflow *f)
+{
+	uint64_t ste[2];
+	struct iommu_hwpt_arm_smmuv3 d;
+
+	ste_s1(ste, f->e->cd);
+	d = (struct iommu_hwpt_arm_smmuv3){ .ste = { ste[0], ste[1] } };
+	return nest_hwpt_alloc(f->e->x.f.fd, f->e->x.f.devid[0], f->viommu, 0,
+			       IOMMU_HWPT_DATA_ARM_SMMUV3, &d, sizeof(d), 0,
+			       &f->n);
+}
+
+static int nf_attach(struct nflow *f)
+{
+	return fx_attach(&f->e->x.f, 0, &f->n);
+}
+
+static int nf_dma(struct nflow *f)
+{
+	uint8_t b = 0;
+	int rc = fx_dma_read(&f->e->x.f, 0, IONEST_NO_PASID, IOVA + 1, &b, 1);
+
+	if (rc)
+		return rc;
+	return b == 0x31 ? 0 : -EIO;
+}
+
+static int nf_inv(struct nflow *f)
+{
+	const uint64_t c[2][2] = { { CMD(CMD_TLBI_NSNH_ALL), 0 },
+				   { CMD(CMD_CFGI_CD_ALL) | VSID << 32, 0 } };
+	uint32_t done = 2;
+
+	return nest_invalidate(f->e->x.f.fd, f->viommu,
+			       IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, c, 16,
+			       &done);
+}
+
+/* A stage-1 fault: the vEVENT (or, without memory, a LOST_EVENTS mark)
+ * is queued; the DMA fails either way. */
+static int nf_fault(struct nflow *f)
+{
+	uint8_t b;
+
+	return fx_dma_read(&f->e->x.f, 0, IONEST_NO_PASID, IOVA + 3 * PAGE, &b,
+			   1) ?
+		       0 :
+		       -EIO;
+}
+
+static int (*const nf_steps[])(struct nflow *) = {
+	nf_viommu, nf_vdev, nf_veventq, nf_nested,
+	nf_attach, nf_dma,  nf_inv,	nf_fault,
+};
+#define NF_STEPS (sizeof(nf_steps) / sizeof(nf_steps[0]))
+
+static void nf_cleanup(struct nflow *f)
+{
+	int fd = f->e->x.f.fd;
+	uint8_t buf[256];
+
+	assert_int_equal(fx_detach(&f->e->x.f, 0), 0);
+	assert_true(ionest_read(f->qfd, buf, sizeof(buf)) >= 0);
+	assert_int_equal(ionest_close(f->qfd), 0);
+	assert_int_equal(fx_destroy(fd, f->n), 0);
+	assert_int_equal(fx_destroy(fd, f->q), 0);
+	assert_int_equal(fx_destroy(fd, f->vdev), 0);
+	assert_int_equal(fx_destroy(fd, f->viommu), 0);
+}
+
+static void test_alloc_failures(void **state)
+{
+	struct env e;
+	unsigned long nth;
+	unsigned failed = 0;
+	uint64_t ev[4];
+
+	env_setup(&e, 1);
+	/* The env's own vIOMMU goes: the flow makes its own. */
+	assert_int_equal(fx_destroy(e.x.f.fd, e.vdev), 0);
+	assert_int_equal(fx_destroy(e.x.f.fd, e.viommu), 0);
+	((uint8_t *)guest_va(&e.g, e.data))[1] = 0x31;
+	for (nth = 1; nth < 10000; nth++) {
+		struct nflow f = { .e = &e, .qfd = -1 };
+		bool armed = true;
+
+		fault_inject_nth(nth);
+		for (unsigned s = 0; s < NF_STEPS; s++) {
+			int rc = nf_steps[s](&f);
+
+			if (rc && armed) {
+				assert_true(fault_inject_nth(0) >= nth);
+				armed = false;
+				failed++;
+				rc = nf_steps[s](&f);
+			}
+			assert_int_equal(rc, 0);
+		}
+		if (armed && fault_inject_nth(0) < nth) {
+			nf_cleanup(&f);
+			break;
+		}
+		fault_inject_nth(0);
+		nf_cleanup(&f);
+		while (sx_event(&e.x, ev))
+			;
+	}
+	print_message("# %lu allocations swept, %u failed a step\n", nth,
+		      failed);
+	assert_true(nth > 3);
+	assert_true(failed > 0);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test(f)
@@ -621,8 +851,10 @@ int main(void)
 		T(test_abort_and_bypass),
 		T(test_vevent_s1_fault),
 		T(test_malformed_guest_tables),
+		T(test_nested_iopf),
 		T(test_other_device),
 		T(test_viommu_alloc_rules),
+		T(test_alloc_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
