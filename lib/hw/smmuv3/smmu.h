@@ -270,7 +270,8 @@ bool smmu_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
 void smmu_nest_setup(struct smmu_xctx *x);
 /* The full path of a well-formed request with translation on that the
  * TLB did not serve: configuration, walks, faults, TLB fill. @tgen: the
- * TLB generation read before the TLB lookup missed. */
+ * TLB generation, read before any configuration, walk-cache or table
+ * read (a fill after an invalidation that started since is refused). */
 int smmu_xlate_full(struct smmu *s, const struct ionest_xlate_req *req,
 		    struct ionest_xlate_res *res, uint64_t tgen);
 /* Result of an untranslated (bypassed) access. */
