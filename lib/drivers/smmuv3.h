@@ -166,6 +166,9 @@ struct smmu_master {
 struct smmu_att {
 	struct smmu_master *m;
 	uint32_t ssid; /* IOMMU_NO_PASID for the RID */
+	/* On a nest parent for a nested domain over it: the ATC holds guest
+	 * IOVAs, so a stage-2 change invalidates all of it. */
+	bool whole;
 };
 
 struct smmu_domain {
@@ -186,6 +189,7 @@ struct smmu_domain {
 	/* Nested domains (smmuv3_nested.c): s2 is also set, so the paging
 	 * code treats the STE as one without a host CD table. */
 	bool nested;
+	bool nested_ats; /* guest S1 with EATS=1: ATS where usable */
 	uint64_t gste[2]; /* the guest's STE DW0-1, validated */
 	struct smmu_domain *parent;
 	struct smmu_viommu *viommu;

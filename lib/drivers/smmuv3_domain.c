@@ -70,6 +70,13 @@ static int att_reserve(struct smmu_domain *d)
 {
 	int rc = 0;
 
+	/* A nested attachment is recorded on the parent too (whole). */
+	if (d->nested) {
+		rc = att_reserve(d->parent);
+		if (rc)
+			return rc;
+	}
+
 	pthread_mutex_lock(&d->lock);
 	if (d->natt == d->att_cap) {
 		unsigned cap = d->att_cap ? d->att_cap * 2 : 4;
@@ -86,23 +93,40 @@ static int att_reserve(struct smmu_domain *d)
 	return rc;
 }
 
-static void att_add(struct smmu_domain *d, struct smmu_master *m, uint32_t ssid)
+static void att_add1(struct smmu_domain *d, struct smmu_master *m,
+		     uint32_t ssid, bool whole)
 {
 	pthread_mutex_lock(&d->lock);
-	d->att[d->natt++] = (struct smmu_att){ m, ssid };
+	d->att[d->natt++] = (struct smmu_att){ m, ssid, whole };
 	pthread_mutex_unlock(&d->lock);
 }
 
-static void att_del(struct smmu_domain *d, struct smmu_master *m, uint32_t ssid)
+static void att_del1(struct smmu_domain *d, struct smmu_master *m,
+		     uint32_t ssid, bool whole)
 {
 	pthread_mutex_lock(&d->lock);
 	for (unsigned i = 0; i < d->natt; i++) {
-		if (d->att[i].m == m && d->att[i].ssid == ssid) {
+		if (d->att[i].m == m && d->att[i].ssid == ssid &&
+		    d->att[i].whole == whole) {
 			d->att[i] = d->att[--d->natt];
 			break;
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+static void att_add(struct smmu_domain *d, struct smmu_master *m, uint32_t ssid)
+{
+	att_add1(d, m, ssid, false);
+	if (d->nested)
+		att_add1(d->parent, m, ssid, true);
+}
+
+static void att_del(struct smmu_domain *d, struct smmu_master *m, uint32_t ssid)
+{
+	att_del1(d, m, ssid, false);
+	if (d->nested)
+		att_del1(d->parent, m, ssid, true);
 }
 
 /* ATC_INV of [start, last] for every attachment with ATS. */
@@ -115,7 +139,8 @@ static void atc_inv_domain(struct smmu_domain *d, struct smmu_cmdbuf *b,
 
 		if (m->ats)
 			smmuv3_cmd_atc_inv(d->s, b, m->sid, d->att[i].ssid,
-					   start, last);
+					   d->att[i].whole ? 0 : start,
+					   d->att[i].whole ? UINT64_MAX : last);
 	}
 	pthread_mutex_unlock(&d->lock);
 }

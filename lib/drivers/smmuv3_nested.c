@@ -65,12 +65,14 @@ void smmuv3_nested_ste(const struct smmu_master *m, const struct smmu_domain *d,
 	if (cfg == STE_CFG_BYPASS)
 		return;
 	/* §10.5: guest DW0 (without Config) and DW1 over the host's stage 2,
-	 * Config = nested, MEV forced. EATS stays abort: ATS is not enabled
-	 * under nesting (the parent's invalidations do not reach the ATC of
-	 * a nested attachment). */
+	 * Config = nested, MEV forced; EATS re-derived: translated requests
+	 * only if the guest asked and the function may use ATS (the parent's
+	 * invalidations reach its ATC through the parent's attachment list,
+	 * smmuv3_domain.c). */
 	t[0] = (d->gste[0] & ~STE0_CONFIG_MASK) | (uint64_t)STE_CFG_NESTED << 1;
 	t[1] = (d->gste[1] & ~STE1_EATS_MASK) | STE1_MEV;
-	(void)m;
+	if (d->nested_ats && m->dev->ats_usable)
+		t[1] |= (uint64_t)EATS_TRANS << 28;
 }
 
 /* ---- Nested domains ---- */
@@ -173,6 +175,8 @@ static int viommu_alloc_domain_nested(struct iommu_viommu *v,
 	d->nested = true;
 	d->gste[0] = arg.ste[0];
 	d->gste[1] = arg.ste[1];
+	d->nested_ats = gste_config(d) == STE_CFG_S1 &&
+			STE1_EATS(arg.ste[1]) == EATS_TRANS;
 	d->parent = sv->parent;
 	d->viommu = sv;
 	d->vmid = sv->vmid;

@@ -12,6 +12,7 @@
 #include <ionest/uapi/iommufd.h>
 
 #include "core/nest_util.h"
+#include "dev/atc.h"
 #include "machine/machine.h"
 #include "smmu_fixture.h"
 #include "util/alloc.h"
@@ -557,6 +558,74 @@ static void test_malformed_guest_tables(void **state)
 	env_teardown(&e);
 }
 
+/* ---- ATS ---- */
+
+static int ats_rd(struct env *e, uint64_t iova, uint8_t *b)
+{
+	return ionest_device_dma(e->x.f.m, e->x.f.dev[0], IONEST_NO_PASID, iova,
+				 b, 1, IONEST_DMA_FROM_MEM | IONEST_DMA_ATS);
+}
+
+/* EATS=1 from the guest enables ATS; the guest's ATC_INV (by vSID) and
+ * the host's stage-2 unmap both reach the function's ATC. */
+static void test_nested_ats(void **state)
+{
+	const uint64_t xgpa = 0x80000000ull, xiova = IOVA + 8 * PAGE;
+	struct env e;
+	struct dev_atc *atc;
+	uint8_t *xp = fx_alloc(PAGE, PAGE), b;
+	uint64_t ste[2], fills;
+	uint32_t n, plain;
+
+	env_setup(&e, 1);
+	atc = &machine_device(e.x.f.m, e.x.f.dev[0])->atc;
+	xp[0] = 0x81;
+	sx_map(&e.x, e.ioas, xp, PAGE, xgpa);
+	assert_int_equal(pt_map(&e.s1, xiova, xgpa, PAGE,
+				PT_PROT_READ | PT_PROT_WRITE, 0),
+			 0);
+	/* Without EATS from the guest: no ATS. */
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	assert_false(sx_master(&e.x, 0)->ats);
+	assert_int_not_equal(ats_rd(&e, IOVA, &b), 0);
+	ste_s1(ste, e.cd);
+	ste[1] |= (uint64_t)EATS_TRANS << 28;
+	assert_int_equal(nested(&e, ste, &n), 0);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(fx_attach(&e.x.f, 0, &n), 0);
+	assert_int_equal(STE1_EATS(sx_master(&e.x, 0)->ste[1]), EATS_TRANS);
+	assert_true(sx_master(&e.x, 0)->ats);
+	((uint8_t *)guest_va(&e.g, e.data))[0] = 1;
+	assert_int_equal(ats_rd(&e, IOVA, &b), 0);
+	assert_int_equal(b, 1);
+	fills = atc->fills;
+	/* The guest retargets IOVA and invalidates its TLB only: the ATC
+	 * still answers; its ATC_INV (vSID) drops it. */
+	retarget(&e);
+	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NH_ALL), 0), 0);
+	assert_int_equal(ats_rd(&e, IOVA, &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(atc->fills, fills);
+	assert_int_equal(inv1(&e, CMD(CMD_ATC_INV) | VSID << 32, 52), 0);
+	assert_int_equal(ats_rd(&e, IOVA, &b), 0);
+	assert_int_equal(b, 2);
+	/* The host unmaps a GPA the guest maps: the ATC (guest IOVAs) is
+	 * invalidated whole before the unmap returns. */
+	assert_int_equal(ats_rd(&e, xiova, &b), 0);
+	assert_int_equal(b, 0x81);
+	assert_int_equal(fx_unmap(e.x.f.fd, e.ioas, xgpa, PAGE, NULL), 0);
+	assert_int_not_equal(ats_rd(&e, xiova, &b), 0);
+	/* Back on a plain stage-2 domain: ATS as for any paging domain. */
+	plain = e.parent;
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(fx_attach(&e.x.f, 0, &plain), 0);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_false(sx_master(&e.x, 0)->ats);
+	env_teardown(&e);
+	fx_free(xp, PAGE);
+}
+
 /* ---- I/O page faults ---- */
 
 /* A PRI function on a nested HWPT with a fault queue: page requests of
@@ -851,6 +920,7 @@ int main(void)
 		T(test_abort_and_bypass),
 		T(test_vevent_s1_fault),
 		T(test_malformed_guest_tables),
+		T(test_nested_ats),
 		T(test_nested_iopf),
 		T(test_other_device),
 		T(test_viommu_alloc_rules),
