@@ -101,6 +101,11 @@ static struct vtd_dev *dev_lookup(struct vtd_inst *vi, uint32_t rid)
 	return l2 ? __atomic_load_n(&l2[rid & 0xff], __ATOMIC_ACQUIRE) : NULL;
 }
 
+struct vtd_dev *vtd_dev_find(struct vtd_inst *vi, uint32_t rid)
+{
+	return dev_lookup(vi, rid);
+}
+
 /* The model's device-TLB invalidations, forwarded to the endpoint. They
  * come from the driver's own queue, on the thread that holds inst->lock,
  * so the table is stable. */
@@ -354,9 +359,9 @@ static int vtd_probe_device(struct iommu_inst *inst, struct iommu_dev *dev)
 	dev->priv = vd;
 
 	/* vtd.md §3: RID_PASID 0, the PASID directory and its size, DTE for
-	 * ATS, PASIDE for requests with PASID; P last. PRE stays clear (no
-	 * page request handling yet). The RID_PASID entry is not present:
-	 * the device starts blocked. */
+	 * ATS, PASIDE for requests with PASID; P last. PRE stays clear until a
+	 * domain with a fault queue is attached (vtd_dev_enable_pri). The
+	 * RID_PASID entry is not present: the device starts blocked. */
 	ce0 = (uint64_t)(uintptr_t)vd->pdir |
 	      (uint64_t)vtd_pasid_pdts(vd) << VTD_CE_PDTS_SHIFT | VTD_CE_P |
 	      (dev->ats_usable ? VTD_CE_DTE : 0) |
@@ -454,4 +459,6 @@ const struct iommu_driver vtd_driver = {
 	.attach_blocked = vtd_attach_blocked,
 	.remove_dev_pasid = vtd_remove_dev_pasid,
 	.get_resv_regions = vtd_get_resv_regions,
+	.domain_alloc_nested = vtd_domain_alloc_nested,
+	.page_response = vtd_page_response,
 };

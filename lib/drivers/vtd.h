@@ -13,6 +13,8 @@
  *                 the invalidations each one needs
  *   vtd_domain.c  paging domains (second stage), DIDs, map/unmap/sync,
  *                 dirty tracking, attach/detach of RIDs and PASIDs
+ *   vtd_nested.c  nested domains (PGTT=011: a guest first stage over a
+ *                 NEST_PARENT domain), their invalidation, page requests
  *
  * Every domain is a second-stage (PGTT=010) table in the VT-d SS format,
  * NEST_PARENT ones included; Linux uses first-stage tables for plain
@@ -57,7 +59,9 @@
 	X(vtdd, inv_wait)       \
 	X(vtdd, iq_error)       \
 	X(vtdd, atc_inv)        \
-	X(vtdd, page_request)
+	X(vtdd, page_request)   \
+	X(vtdd, page_resp)      \
+	X(vtdd, s1_inv)
 enum vtdd_counter { VTD_DRV_COUNTERS(CTR_ENUM) VTDD_COUNTER_COUNT };
 
 struct vtd_dev;
@@ -87,6 +91,8 @@ struct vtd_inst {
 	int qi_err; /* sticky error of the batch being built */
 
 	uint8_t *prq; /* page request queue (ECAP.PRS) */
+	pthread_mutex_t prq_lock; /* its consumer (try-lock, like faults) */
+	bool prq_again;
 
 	uint64_t *did_map; /* allocated domain IDs (bitmap) */
 
@@ -137,6 +143,12 @@ struct vtd_dom {
 	uint64_t deferred; /* freed tables, linked through word 0 */
 	struct vtd_att *att; /* where it is attached */
 	unsigned natt, att_cap;
+	/* Nested (IOMMU_DOMAIN_NESTED): its parent, whose table, AW and DID
+	 * the PASID entries use, and PASID-entry word 2 (FSPTPTR, FSPM,
+	 * SRE/WPE/EAFE). A parent lists its nested domains (inst->lock). */
+	struct vtd_dom *parent;
+	uint64_t s1_q2;
+	struct vtd_dom *children, *sibling;
 };
 
 static inline struct vtd_inst *to_vi(struct iommu_inst *inst)
@@ -226,5 +238,27 @@ int vtd_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 			    struct iommu_domain **out);
 int vtd_attach_blocked(struct iommu_dev *dev);
 void vtd_remove_dev_pasid(struct iommu_dev *dev, uint32_t pasid);
+/* attach_dev / set_dev_pasid of every VT-d domain (paging or nested). */
+int vtd_dom_attach_dev(struct iommu_domain *d, struct iommu_dev *dev);
+int vtd_dom_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
+			  uint32_t pasid);
+bool vtd_is_paging(const struct iommu_domain *d);
+
+/* ---- vtd.c ---- */
+/* The device of @rid, NULL if none (lock-free). */
+struct vtd_dev *vtd_dev_find(struct vtd_inst *vi, uint32_t rid);
+
+/* ---- vtd_nested.c ---- */
+int vtd_domain_alloc_nested(struct iommu_dev *dev, struct iommu_domain *parent,
+			    uint32_t flags, const struct iommu_user_data *data,
+			    struct iommu_domain **out);
+/* Set PRE in @vd's context entry (a domain with a fault queue is being
+ * attached to a PRI device); inst->lock held. */
+void vtd_dev_enable_pri(struct vtd_dev *vd);
+/* Consume the page request queue (the page request event; any thread,
+ * no driver lock held or inst->lock held). */
+void vtd_prq_event(struct vtd_inst *vi);
+void vtd_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
+		       uint32_t code);
 
 #endif

@@ -203,7 +203,7 @@ static int attach_check(struct vtd_dom *dom, struct iommu_dev *dev)
 	return 0;
 }
 
-static int vtd_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
+int vtd_dom_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
 {
 	struct vtd_dom *dom = to_dom(d);
 	struct vtd_dev *vd = dev->priv;
@@ -216,6 +216,8 @@ static int vtd_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
 	pthread_mutex_lock(&dev->inst->lock);
 	rc = att_reserve(dom);
 	if (!rc) {
+		if (d->iopf)
+			vtd_dev_enable_pri(vd);
 		vtd_pe_install(vd, VTD_RID_PASID, dom);
 		if (vd->rid_dom)
 			att_del(vd->rid_dom, vd, VTD_RID_PASID);
@@ -226,8 +228,8 @@ static int vtd_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
 	return rc;
 }
 
-static int vtd_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
-			     uint32_t pasid)
+int vtd_dom_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
+			  uint32_t pasid)
 {
 	struct vtd_dom *dom = to_dom(d);
 	struct vtd_dev *vd = dev->priv;
@@ -248,6 +250,8 @@ static int vtd_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
 	if (!rc)
 		rc = vtd_pasid_table_get(vd, pasid);
 	if (!rc) {
+		if (d->iopf)
+			vtd_dev_enable_pri(vd);
 		vtd_pe_install(vd, pasid, dom);
 		if (i >= 0) {
 			att_del(vd->pas[i].dom, vd, pasid);
@@ -355,14 +359,21 @@ static void vtd_iotlb_sync(struct iommu_domain *d, struct iommu_gather *g)
 					   !dom->freed);
 		else
 			vtd_qi_iotlb_dom(vi, dom->did);
-		for (unsigned i = 0; i < dom->natt; i++) {
-			struct vtd_att *a = &dom->att[i];
+		/* The DID-tagged invalidation also drops what nested
+		 * domains over this one cached (same DID, vtd.md §7); their
+		 * devices' TLBs hold guest addresses: all of them goes. */
+		for (struct vtd_dom *n = dom; n;
+		     n = n == dom ? dom->children : n->sibling) {
+			for (unsigned i = 0; i < n->natt; i++) {
+				struct vtd_att *a = &n->att[i];
 
-			if (!a->vd->dev->ats_usable)
-				continue;
-			vtd_qi_devtlb(vi, (uint16_t)a->vd->dev->rid,
-				      a->pasid != VTD_RID_PASID, a->pasid,
-				      g->start, g->last, !g->pending);
+				if (!a->vd->dev->ats_usable)
+					continue;
+				vtd_qi_devtlb(vi, (uint16_t)a->vd->dev->rid,
+					      a->pasid != VTD_RID_PASID,
+					      a->pasid, g->start, g->last,
+					      n != dom || !g->pending);
+			}
 		}
 		(void)vtd_qi_sync(vi);
 		pthread_mutex_unlock(&d->inst->lock);
@@ -387,8 +398,10 @@ static int vtd_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	pthread_mutex_lock(&d->inst->lock);
 	/* PASID entries attached from now on get the new SSADE too. */
 	dom->dirty = enable;
-	for (unsigned i = 0; i < dom->natt; i++)
-		vtd_pe_set_ssade(dom->att[i].vd, dom->att[i].pasid, enable);
+	for (struct vtd_dom *n = dom; n;
+	     n = n == dom ? dom->children : n->sibling)
+		for (unsigned i = 0; i < n->natt; i++)
+			vtd_pe_set_ssade(n->att[i].vd, n->att[i].pasid, enable);
 	(void)vtd_qi_sync(vi);
 	pthread_mutex_unlock(&d->inst->lock);
 	return 0;
@@ -432,8 +445,8 @@ static void vtd_domain_free(struct iommu_domain *d)
 }
 
 static const struct iommu_domain_ops vtd_paging_ops = {
-	.attach_dev = vtd_attach_dev,
-	.set_dev_pasid = vtd_set_dev_pasid,
+	.attach_dev = vtd_dom_attach_dev,
+	.set_dev_pasid = vtd_dom_set_dev_pasid,
 	.map = vtd_map,
 	.unmap = vtd_unmap,
 	.iotlb_sync = vtd_iotlb_sync,
@@ -441,6 +454,11 @@ static const struct iommu_domain_ops vtd_paging_ops = {
 	.read_and_clear_dirty = vtd_read_and_clear_dirty,
 	.free = vtd_domain_free,
 };
+
+bool vtd_is_paging(const struct iommu_domain *d)
+{
+	return d->ops == &vtd_paging_ops;
+}
 
 static uint64_t ss_pgsizes(const struct vtd_inst *vi)
 {

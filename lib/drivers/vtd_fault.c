@@ -12,10 +12,9 @@
  * the model's register lock, so it takes no driver lock but its own, with
  * a try-lock: a second caller leaves its work to the one inside.
  *
- * The records are counted and traced here; routing them to iommufd fault
- * queues belongs to the nesting issue. Page requests cannot arrive yet:
- * no context entry sets PRE (that also waits for IOPF support), but the
- * queue is programmed so that the hardware's PRS side is in a sane state.
+ * The records are counted and traced here: non-recoverable faults stay
+ * with the host (vtd.md §11). Page requests, which arrive once a context
+ * entry sets PRE, are consumed by vtd_nested.c (vtd_prq_event).
  */
 #include <errno.h>
 
@@ -97,8 +96,7 @@ void vtd_irq(void *ctx, enum ionest_hw_irq line)
 		vtd_fault_event(vi);
 		break;
 	case IONEST_IRQ_PRIQ:
-		/* No context entry enables page requests (see above). */
-		vtd_count(vi, vtdd_page_request);
+		vtd_prq_event(vi);
 		break;
 	default:
 		break; /* invalidation completion: the driver polls */
@@ -111,6 +109,10 @@ int vtd_fault_init(struct vtd_inst *vi)
 
 	if (pthread_mutex_init(&vi->fault_lock, NULL))
 		return -ENOMEM;
+	if (pthread_mutex_init(&vi->prq_lock, NULL)) {
+		pthread_mutex_destroy(&vi->fault_lock);
+		return -ENOMEM;
+	}
 	ionest_hw_set_irq_handler(vi->hw, vtd_irq, vi);
 	/* Masked while set up; stale records and status from before are
 	 * dropped, then the event is unmasked. */
@@ -156,5 +158,6 @@ void vtd_fault_fini(struct vtd_inst *vi)
 		xfree(vi->prq);
 		vi->prq = NULL;
 	}
+	pthread_mutex_destroy(&vi->prq_lock);
 	pthread_mutex_destroy(&vi->fault_lock);
 }

@@ -129,19 +129,26 @@ void vtd_pe_install(struct vtd_dev *vd, uint32_t pasid, struct vtd_dom *dom)
 {
 	struct vtd_inst *vi = vd->vi;
 	uint64_t *pe = pe_of(vd, pasid);
-	uint64_t q0, q1;
+	/* A nested domain: the parent's second stage under the guest's
+	 * first stage (vtd.md §11: SSPTPTR, AW, DID, SSADE of the parent;
+	 * FSPTPTR, FSPM, SRE/WPE/EAFE from the stage-1 data; PGTT 011). */
+	struct vtd_dom *ss = dom->parent ? dom->parent : dom;
+	unsigned pgtt = dom->parent ? VTD_PGTT_NESTED : VTD_PGTT_SS;
+	uint64_t q0, q1, q2 = dom->parent ? dom->s1_q2 : 0;
 	uint16_t old_did;
 
 	/* vtd.md §4: second stage only (PGTT 010), its root and width,
 	 * the domain's DID; SSADE while dirty tracking is on. */
-	q0 = dom->pt.root | (uint64_t)vi->aw << VTD_PE_AW_SHIFT |
-	     (uint64_t)VTD_PGTT_SS << VTD_PE_PGTT_SHIFT | VTD_PE_P |
-	     (dom->dirty ? VTD_PE_SSADE : 0);
-	q1 = dom->did | ((vi->ecap & VTD_ECAP_SMPWCS) ? VTD_PE_PWSNP : 0);
+	q0 = ss->pt.root | (uint64_t)vi->aw << VTD_PE_AW_SHIFT |
+	     (uint64_t)pgtt << VTD_PE_PGTT_SHIFT | VTD_PE_P |
+	     (ss->dirty ? VTD_PE_SSADE : 0);
+	q1 = ss->did | ((vi->ecap & VTD_ECAP_SMPWCS) ? VTD_PE_PWSNP : 0);
+	dom = ss; /* the DID below */
 
 	if (!(vtd_load(&pe[0]) & VTD_PE_P)) {
 		vtd_store(&pe[1], q1);
-		for (unsigned i = 2; i < PE_WORDS; i++)
+		vtd_store(&pe[2], q2);
+		for (unsigned i = 3; i < PE_WORDS; i++)
 			vtd_store(&pe[i], 0);
 		vtd_store(&pe[0], q0);
 		if (vi->cap & VTD_CAP_CM) {
@@ -152,6 +159,7 @@ void vtd_pe_install(struct vtd_dev *vd, uint32_t pasid, struct vtd_dom *dom)
 		return;
 	}
 	old_did = VTD_PE_DID(vtd_load(&pe[1]));
+	vtd_store(&pe[2], q2);
 	vtd_store(&pe[1], q1);
 	vtd_store(&pe[0], q0);
 	vtd_qi_pc_pasid(vi, old_did, pasid);

@@ -27,6 +27,7 @@ void vfx_setup(struct fx *f, const struct ionest_vtd_config *cfg, int ndev,
 			.rid = devs ? devs[i].rid : 0x100 + (uint32_t)i,
 			.pasid_bits = devs ? devs[i].pasid_bits : 8,
 			.ats = devs ? devs[i].ats : true,
+			.pri = devs ? devs[i].pri : false,
 			.pasid_exec = true,
 		};
 

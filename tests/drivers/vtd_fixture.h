@@ -22,6 +22,7 @@ struct vfx_dev {
 	uint32_t rid;
 	uint8_t pasid_bits;
 	bool ats;
+	bool pri;
 };
 
 /* @cfg NULL: model defaults. @devs NULL: RID 0x100 + i, 8 PASID bits,
