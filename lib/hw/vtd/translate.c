@@ -236,12 +236,13 @@ static bool access_ok(const struct ionest_xlate_req *req, uint32_t *access)
 }
 
 /* An IOTLB miss of a well-formed request, translation on: the PDE cache,
- * else the configuration and a walk. @tset: the IOTLB set the hit path
- * probed at size 1 << @tshift (NULL: none). */
+ * else the configuration and a walk. @tset: the IOTLB set of the
+ * request's 4 KB block, if the caller probed it (else NULL). Six
+ * arguments: the hit path's call is a tail call, so it needs no frame. */
 static __attribute__((noinline)) int
 translate_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
-		   uint32_t access, uint32_t key, struct hw_tlb_set *tset,
-		   unsigned tshift, struct ionest_xlate_res *res)
+		   uint32_t access, struct hw_tlb_set *tset,
+		   struct ionest_xlate_res *res)
 {
 	uint64_t tgen = hw_tlb_gen(&v->iotlb);
 
@@ -249,8 +250,8 @@ translate_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
 	hw_count(&v->hw, hw_tlb_miss);
 	/* Translation requests check DTE in the context: they take the
 	 * configuration path. */
-	if (!req->ats && vtd_psc_translate(v, req, access, key, tgen,
-					   tshift == 12 ? tset : NULL, res))
+	if (!req->ats &&
+	    vtd_psc_translate(v, req, access, stream_key(req), tgen, tset, res))
 		return 0;
 	return translate_slow(v, req, access, tgen, res);
 }
@@ -282,7 +283,7 @@ translate_other(struct vtd *v, const struct ionest_xlate_req *req,
 				  hw_tlb_attr_flags(attr));
 			return 0;
 		}
-		return translate_tlb_miss(v, req, access, key, NULL, 0, res);
+		return translate_tlb_miss(v, req, access, NULL, res);
 	}
 	hw_count(&v->hw, hw_translate);
 	memset(res, 0, sizeof(*res));
@@ -335,8 +336,10 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 					     1)) {
 				hw_count(hw, hw_translate);
 				hw_count(hw, hw_tlb_hit);
-				result_ok(res, req->iova, pa,
-					  hw_tlb_attr_shift(attr), fl);
+				/* The probe matched size @sh: known before
+				 * the entry is read, so the offset mask is
+				 * off the load's path. */
+				result_ok(res, req->iova, pa, sh, fl);
 				return 0;
 			}
 			todo = 0; /* a hit that does not serve: a miss */
@@ -348,8 +351,8 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 				/* Missed at the only size: well-formed? */
 				if (!access_ok(req, &a))
 					return -EINVAL;
-				return translate_tlb_miss(v, req, a, key, set,
-							  sh, res);
+				return translate_tlb_miss(
+					v, req, a, sh == 12 ? set : NULL, res);
 			}
 		}
 	}
