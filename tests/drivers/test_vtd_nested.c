@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pt/pt.h"
+#include "util/alloc.h"
 #include "vtd_fixture.h"
 
 #define GPA 0x40000000ull /* guest RAM in the parent IOAS */
@@ -764,6 +765,156 @@ static void test_nested_parent_unmap(void **state)
 	fx_free(page, FX_PAGE);
 }
 
+/* A page request with a PASID: PASID_VALID and the PASID in the record,
+ * the answer echoes it (the retry goes through). */
+static void test_nested_page_request_pasid(void **state)
+{
+	const struct vfx_dev devs[] = {
+		{ .rid = 0x100, .pasid_bits = 8, .ats = true, .pri = true },
+	};
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct iommu_hwpt_vtd_s1 s1;
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response r;
+	struct env e;
+	uint32_t hw, pt;
+	uint8_t v = 0;
+
+	(void)state;
+	env_setup_cfg(&e, NULL, 1, devs);
+	pt = e.parent;
+	assert_int_equal(fx_attach(&e.f, 0, &pt), 0);
+	assert_false(vfx_ce(&e.f, 0x100)[0] & VTD_CE_PRE);
+	s1 = (struct iommu_hwpt_vtd_s1){ .pgtbl_addr = e.s1.root,
+					 .addr_width = 48 };
+	assert_int_equal(fx_ioctl(e.f.fd, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	assert_int_equal(nested_alloc(&e,
+				      IOMMU_HWPT_FAULT_ID_VALID |
+					      IOMMU_HWPT_ALLOC_PASID,
+				      fa.out_fault_id, &s1, sizeof(s1),
+				      IOMMU_HWPT_DATA_VTD_S1, &hw),
+			 0);
+	pt = hw;
+	assert_int_equal(fx_attach_pasid(&e.f, 0, 9, &pt), 0);
+	assert_true(vfx_ce(&e.f, 0x100)[0] & VTD_CE_PRE);
+	assert_int_equal(rd(&e, 0, 9, IOVA + 2 * FX_PAGE, &v), -EAGAIN);
+	assert_int_equal(ionest_read((int)fa.out_fault_fd, &rec, sizeof(rec)),
+			 sizeof(rec));
+	assert_true(rec.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID);
+	assert_int_equal(rec.pasid, 9);
+	assert_int_equal(rec.addr, IOVA + 2 * FX_PAGE);
+	assert_int_equal(rec.perm, IOMMU_PGFAULT_PERM_READ);
+	s1_map(&e, IOVA + 2 * FX_PAGE, DATA0);
+	gva(&e, DATA0)[1] = 0x31;
+	r = (struct iommu_hwpt_page_response){
+		.cookie = rec.cookie, .code = IOMMUFD_PAGE_RESP_SUCCESS
+	};
+	assert_int_equal(ionest_write((int)fa.out_fault_fd, &r, sizeof(r)),
+			 sizeof(r));
+	assert_int_equal(vfx_drv_counter(&e.f, "page_resp"), 1);
+	assert_int_equal(rd(&e, 0, 9, IOVA + 2 * FX_PAGE + 1, &v), 0);
+	assert_int_equal(v, 0x31);
+	/* The RID (on the parent, no fault queue) faults as before. */
+	assert_int_equal(wr(&e, 0, IONEST_NO_PASID, 0x10, 1), -EFAULT);
+	assert_int_equal(fx_detach_pasid(&e.f, 0, 9), 0);
+	assert_int_equal(fx_detach(&e.f, 0), 0);
+	assert_int_equal(ionest_close((int)fa.out_fault_fd), 0);
+	assert_int_equal(fx_destroy(e.f.fd, hw), 0);
+	env_teardown(&e);
+}
+
+/* Dirty tracking on the parent reaches the nested PASID entries (SSADE)
+ * and the guest's writes are seen as dirty GPAs. */
+static void test_nested_parent_dirty(void **state)
+{
+	struct iommu_hwpt_set_dirty_tracking dt = { .size = sizeof(dt) };
+	struct env e;
+	uint32_t parent, hw, pt;
+
+	(void)state;
+	env_setup(&e, 1);
+	assert_int_equal(fx_hwpt_alloc(e.f.fd, e.f.devid[0], e.ioas,
+				       IOMMU_HWPT_ALLOC_NEST_PARENT |
+					       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				       &parent),
+			 0);
+	e.parent = parent;
+	s1_map(&e, IOVA, DATA0);
+	hw = nested(&e, 0);
+	pt = hw;
+	assert_int_equal(fx_attach(&e.f, 0, &pt), 0);
+	assert_false(vfx_pe(&e.f, 0x100, 0)[0] & VTD_PE_SSADE);
+	dt.hwpt_id = parent;
+	dt.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+	assert_int_equal(fx_ioctl(e.f.fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &dt),
+			 0);
+	assert_true(vfx_pe(&e.f, 0x100, 0)[0] & VTD_PE_SSADE);
+	assert_int_equal(VTD_PE_PGTT(vfx_pe(&e.f, 0x100, 0)[0]),
+			 VTD_PGTT_NESTED);
+	assert_int_equal(wr(&e, 0, IONEST_NO_PASID, IOVA + 1, 1), 0);
+	assert_int_equal(gva(&e, DATA0)[1], 1);
+	dt.flags = 0;
+	assert_int_equal(fx_ioctl(e.f.fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &dt),
+			 0);
+	assert_false(vfx_pe(&e.f, 0x100, 0)[0] & VTD_PE_SSADE);
+	assert_int_equal(fx_detach(&e.f, 0), 0);
+	assert_int_equal(fx_destroy(e.f.fd, hw), 0);
+	assert_int_equal(fx_destroy(e.f.fd, parent), 0);
+	env_teardown(&e);
+}
+
+/* Every allocation of nested alloc, then of a PASID attach, failing in
+ * turn: -ENOMEM and nothing half done (the next try works, ASan sees no
+ * leak). */
+static void test_nested_alloc_failures(void **state)
+{
+	struct iommu_hwpt_vtd_s1 s1;
+	struct env e;
+	unsigned long nth, seen;
+	uint32_t hw = 0, pt;
+	int rc;
+
+	(void)state;
+	env_setup(&e, 1);
+	s1_map(&e, IOVA, DATA0);
+	s1 = (struct iommu_hwpt_vtd_s1){ .pgtbl_addr = e.s1.root,
+					 .addr_width = 48 };
+	for (nth = 1; nth < 200; nth++) {
+		fault_inject_nth(nth);
+		rc = nested_alloc(&e, IOMMU_HWPT_ALLOC_PASID, 0, &s1,
+				  sizeof(s1), IOMMU_HWPT_DATA_VTD_S1, &hw);
+		seen = fault_inject_nth(0);
+		if (rc) {
+			assert_int_equal(rc, -ENOMEM);
+			continue;
+		}
+		assert_int_equal(fx_destroy(e.f.fd, hw), 0);
+		if (seen < nth)
+			break;
+	}
+	assert_true(nth > 1 && nth < 200);
+	hw = nested(&e, IOMMU_HWPT_ALLOC_PASID);
+	for (nth = 1; nth < 200; nth++) {
+		pt = hw;
+		fault_inject_nth(nth);
+		rc = fx_attach_pasid(&e.f, 0, 3, &pt);
+		seen = fault_inject_nth(0);
+		if (rc) {
+			assert_int_equal(rc, -ENOMEM);
+			assert_int_equal(wr(&e, 0, 3, IOVA + 1, 1), -EFAULT);
+			continue;
+		}
+		assert_int_equal(wr(&e, 0, 3, IOVA + 1, (uint8_t)nth), 0);
+		assert_int_equal(gva(&e, DATA0)[1], (uint8_t)nth);
+		assert_int_equal(fx_detach_pasid(&e.f, 0, 3), 0);
+		if (seen < nth)
+			break;
+	}
+	assert_true(nth > 1 && nth < 200);
+	assert_int_equal(fx_destroy(e.f.fd, hw), 0);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +928,9 @@ int main(void)
 		cmocka_unit_test(test_nested_page_request),
 		cmocka_unit_test(test_nested_no_fault_queue),
 		cmocka_unit_test(test_nested_parent_unmap),
+		cmocka_unit_test(test_nested_page_request_pasid),
+		cmocka_unit_test(test_nested_parent_dirty),
+		cmocka_unit_test(test_nested_alloc_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
