@@ -8,6 +8,8 @@
  * from a vEVENTQ (spec/smmuv3.md §10).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <ionest/uapi/iommufd.h>
 
@@ -461,7 +463,7 @@ static void test_abort_and_bypass(void **state)
 
 /* ---- Events ---- */
 
-static int veventq(struct env *e, uint32_t *id)
+static int veventq_of(struct env *e, uint32_t *id)
 {
 	int qfd = -1;
 
@@ -487,7 +489,7 @@ static void test_vevent_s1_fault(void **state)
 	int qfd;
 
 	env_setup(&e, 1);
-	qfd = veventq(&e, &q);
+	qfd = veventq_of(&e, &q);
 	n = nested_s1(&e);
 	sx_bind_attach(&e.x, 0, &n);
 	assert_int_not_equal(dma_rd(&e, 0, IOVA + 3 * PAGE, &b), 0);
@@ -523,7 +525,7 @@ static void test_malformed_guest_tables(void **state)
 	bool host_ev = false;
 
 	env_setup(&e, 1);
-	qfd = veventq(&e, &q);
+	qfd = veventq_of(&e, &q);
 	/* A CD table outside guest RAM: the fetch faults at stage 2, which
 	 * the host keeps; nothing reaches host memory. */
 	ste_s1(ste, 0x7000000000ull);
@@ -760,6 +762,153 @@ static void test_viommu_alloc_rules(void **state)
 	env_teardown(&e);
 }
 
+/* ---- Attachment rules ---- */
+
+static void test_replace_and_pasids(void **state)
+{
+	struct env e;
+	uint64_t ste[2], cd2;
+	uint32_t n1, n2, h, ioas2;
+	uint64_t ev[4];
+	uint8_t *host, b;
+
+	env_setup(&e, 1);
+	host = guest_va(&e.g, e.data);
+	host[0] = 1;
+	host[2 * PAGE] = 2;
+	n1 = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n1);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(b, 1);
+	/* The guest's CFGI_STE: the VMM replaces the nested HWPT by one
+	 * whose CD has another stage 1 (IOVA -> data page 2). */
+	{
+		struct pt s1b;
+		struct pt_cfg cfg = e.s1.cfg;
+		uint64_t *cd;
+
+		assert_int_equal(
+			pt_init(&s1b, &cfg,
+				(struct pt_mem){ .ops = &g_ops, .ctx = &e.g }),
+			0);
+		assert_int_equal(pt_map(&s1b, IOVA, e.data + 2 * PAGE, PAGE,
+					PT_PROT_READ, 0),
+				 0);
+		cd2 = guest_alloc(&e.g, PAGE);
+		guest_cd(&e, cd2, true);
+		cd = guest_va(&e.g, cd2);
+		cd[1] = s1b.root;
+		cd[0] = (cd[0] & ~(0xffffull << 48)) | (GASID + 3) << 48;
+		pt_destroy(&s1b); /* a bump allocator: the tables stay */
+	}
+	ste_s1(ste, cd2);
+	assert_int_equal(nested(&e, ste, &n2), 0);
+	assert_int_equal(fx_attach(&e.x.f, 0, &n2), 0);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(b, 2);
+	/* A HWPT in use cannot go; the old one can. */
+	assert_int_equal(fx_destroy(e.x.f.fd, n2), -EBUSY);
+	assert_int_equal(fx_destroy(e.x.f.fd, n1), 0);
+	/* The guest owns the PASIDs of a nested RID: no host PASID. */
+	ioas2 = fx_ioas(e.x.f.fd);
+	h = sx_hwpt(&e.x, 0, ioas2, IOMMU_HWPT_ALLOC_PASID);
+	assert_int_not_equal(fx_attach_pasid(&e.x.f, 0, 3, &h), 0);
+	/* And a nested RID attach with host PASIDs in the CD table. */
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(fx_attach_pasid(&e.x.f, 0, 3, &h), 0);
+	assert_int_not_equal(fx_attach(&e.x.f, 0, &n2), 0);
+	assert_int_equal(fx_detach_pasid(&e.x.f, 0, 3), 0);
+	assert_int_equal(fx_attach(&e.x.f, 0, &n2), 0);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(b, 2);
+	/* No vEVENTQ: a stage-1 fault stays with the host. */
+	assert_int_not_equal(dma_rd(&e, 0, IOVA + PAGE, &b), 0);
+	assert_true(sx_event(&e.x, ev));
+	assert_int_equal(ev[0] & 0xff, EVT_F_TRANSLATION);
+	assert_int_equal(ev[0] >> 32, sx_master(&e.x, 0)->sid);
+	env_teardown(&e);
+}
+
+/* The device goes away with everything attached: the core tombstones its
+ * vDEVICE; the rest is destroyed afterwards without leaks. */
+static void test_unbind_while_nested(void **state)
+{
+	struct env e;
+	uint32_t n, q;
+	uint8_t b;
+	int qfd;
+
+	env_setup(&e, 1);
+	qfd = veventq_of(&e, &q);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	assert_int_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(ionest_close(e.x.f.cdev[0]), 0);
+	e.x.f.cdev[0] = -1;
+	assert_int_equal(STE0_CONFIG(sx_master(&e.x, 0)->ste[0]),
+			 STE_CFG_ABORT);
+	assert_int_not_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	/* The vSID names nothing any more. */
+	assert_int_equal(inv1(&e, CMD(CMD_CFGI_CD_ALL) | VSID << 32, 0), -EIO);
+	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NSNH_ALL), 0), 0);
+	/* The rest goes with the iommufd (leak-free under ASan). */
+	assert_int_equal(ionest_close(qfd), 0);
+	env_teardown(&e);
+}
+
+/* Faulting DMA (vEVENTs) on one thread while another replaces and frees
+ * nested HWPTs: no event names a freed domain (ASan). */
+struct faulter {
+	struct env *e;
+	int stop;
+	unsigned n;
+};
+
+static void *fault_loop(void *arg)
+{
+	struct faulter *fl = arg;
+	uint8_t b;
+
+	while (!__atomic_load_n(&fl->stop, __ATOMIC_ACQUIRE)) {
+		fx_dma_read(&fl->e->x.f, 0, IONEST_NO_PASID, IOVA + 5 * PAGE,
+			    &b, 1);
+		__atomic_add_fetch(&fl->n, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_events_vs_replace(void **state)
+{
+	struct env e;
+	struct faulter fl = { .e = &e };
+	uint32_t n, old, q;
+	pthread_t t;
+	uint8_t buf[4096];
+	int qfd;
+
+	env_setup(&e, 1);
+	qfd = veventq_of(&e, &q);
+	n = nested_s1(&e);
+	sx_bind_attach(&e.x, 0, &n);
+	assert_int_equal(pthread_create(&t, NULL, fault_loop, &fl), 0);
+	/* The faulter is running before the first replace. */
+	while (!__atomic_load_n(&fl.n, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (int i = 0; i < 50; i++) {
+		old = n;
+		n = nested_s1(&e);
+		assert_int_equal(fx_attach(&e.x.f, 0, &n), 0);
+		assert_int_equal(fx_destroy(e.x.f.fd, old), 0);
+		assert_true(ionest_read(qfd, buf, sizeof(buf)) >= 0);
+		sched_yield();
+	}
+	__atomic_store_n(&fl.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(ionest_close(qfd), 0);
+	env_teardown(&e);
+}
+
 /* ---- Allocation failures ---- */
 
 /* The nesting flow in steps, each 0 or -errno; a step that fails must
@@ -924,6 +1073,9 @@ int main(void)
 		T(test_nested_iopf),
 		T(test_other_device),
 		T(test_viommu_alloc_rules),
+		T(test_replace_and_pasids),
+		T(test_unbind_while_nested),
+		T(test_events_vs_replace),
 		T(test_alloc_failures),
 	};
 
