@@ -4,10 +4,11 @@
  * which misses are served from the walk caches). After a CMD_SYNC, no
  * translate started later may return an invalidated translation. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/smmuv3/smmu_regs.h"
+#include "hw/smmuv3/smmu.h"
 #include "smmu_harness.h"
 
 #define THREADS 3
@@ -138,10 +139,91 @@ static void test_concurrent_invalidation(void **state)
 	free(s);
 }
 
+/*
+ * The order inside one invalidation: caches whose entries are built from
+ * another cache's are dropped after it (walk caches before the TLB), so a
+ * fill that read a walk-cache entry the command is about to drop is either
+ * refused or dropped too. Made deterministic by holding one stage-1
+ * walk-cache set, which parks the invalidation in the middle of its walk-
+ * cache scan while a translation misses and fills.
+ */
+struct cfgi_arg {
+	struct smmu_h *h;
+	uint64_t *cd;
+};
+
+static void *cfgi_wxn(void *arg)
+{
+	struct cfgi_arg *a = arg;
+
+	a->cd[0] |= 1ull << 36; /* WXN */
+	smmu_h_cfgi_ste(a->h, 1);
+	return NULL;
+}
+
+static void test_invalidation_order(void **state)
+{
+	struct smmu_h h;
+	struct smmu *s;
+	struct pt pt;
+	struct pt_cfg c = smmu_h_s1_cfg(12, 48);
+	struct ionest_xlate_res r;
+	struct hw_tlb_set *park, *ent;
+	struct cfgi_arg a;
+	uint64_t d, va = 0, wgen;
+	pthread_t t;
+
+	smmu_h_init(&h, NULL);
+	s = (struct smmu *)h.hw;
+	assert_int_equal(pt_init(&pt, &c, smmu_h_host_mem(&h)), 0);
+	d = smmu_h_pa(smmu_h_alloc(&h, 0x2000, 0x1000));
+	a.h = &h;
+	a.cd = smmu_h_alloc(&h, 64, 64);
+	smmu_h_cd(a.cd, &pt, NULL, 3);
+	smmu_h_ste_s1(smmu_h_ste(&h, 1), smmu_h_pa(a.cd), 0, 0, 0);
+	/* A 2M block whose walk-cache set is not the first one. */
+	park = &s->s1wc.sets[0];
+	for (va = 0x200000;; va += 0x200000) {
+		ent = hw_tlb_set_of(&s->s1wc, 1, 0, va, 21);
+		if (ent != park)
+			break;
+	}
+	assert_int_equal(pt_map(&pt, va, d, 0x1000, PT_PROT_READ, 0), 0);
+	assert_int_equal(pt_map(&pt, va + 0x1000, d + 0x1000, 0x1000,
+				PT_PROT_READ | PT_PROT_WRITE | PT_PROT_EXEC, 0),
+			 0);
+	assert_int_equal(smmu_h_xlate(&h, 1, -1, va, IONEST_ACCESS_READ).status,
+			 IONEST_XLATE_OK);
+	assert_true(hw_tlb_count(&s->s1wc) == 1);
+
+	/* Park the CFGI in its walk-cache scan (at the first set). */
+	hw_tlb_set_lock(park);
+	wgen = hw_tlb_gen(&s->s1wc);
+	assert_int_equal(pthread_create(&t, NULL, cfgi_wxn, &a), 0);
+	while (hw_tlb_gen(&s->s1wc) == wgen)
+		sched_yield();
+	/* A miss now may read the walk-cache entry the CFGI has not
+	 * reached; whatever it fills must not outlive the CFGI. */
+	r = smmu_h_xlate(&h, 1, -1, va + 0x1000,
+			 IONEST_ACCESS_READ | IONEST_ACCESS_EXEC);
+	assert_int_equal(r.status, IONEST_XLATE_OK);
+	hw_tlb_set_unlock(park);
+	pthread_join(t, NULL);
+	/* After the CFGI and its sync: WXN, so no execute. */
+	r = smmu_h_xlate(&h, 1, -1, va + 0x1000,
+			 IONEST_ACCESS_READ | IONEST_ACCESS_EXEC);
+	assert_int_equal(r.status, IONEST_XLATE_FAULT);
+	assert_int_equal(r.fault, EVT_F_PERMISSION);
+	smmu_h_expect_event(&h, EVT_F_PERMISSION, NULL);
+	pt_destroy(&pt);
+	smmu_h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_invalidation),
+		cmocka_unit_test(test_invalidation_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,18 +188,28 @@ static void tlbi_range(const uint64_t *cmd, bool ipa, uint64_t *start,
 	*last = addr + span - 1 < addr ? UINT64_MAX : addr + span - 1;
 }
 
+/*
+ * Within one invalidation the caches go in the order their entries are
+ * built from each other: the stage-2 walk cache, then the stage-1 walk
+ * cache (whose nested entries hold addresses found through stage 2), then
+ * the TLB (filled from both, and - on the walk-cache path - without the
+ * configuration cache). A fill that read an entry the command is about to
+ * drop took the TLB generation before the TLB's turn, so it is refused or
+ * dropped with the rest: after the sync nothing built from the old entry
+ * remains.
+ */
 static void cfgi_sids(struct smmu *s, uint32_t first, uint32_t last)
 {
 	smmu_cfgc_invalidate(s, first, last, SMMU_CFGC_ANY);
 	/* The TLB is keyed by stream: drop the streams' entries too. */
 	if (last - first >= 16) {
-		hw_tlb_flush(&s->tlb);
 		hw_tlb_flush(&s->s1wc);
+		hw_tlb_flush(&s->tlb);
 		return;
 	}
 	for (uint64_t sid = first; sid <= last; sid++) {
-		tlb_inv(s, HW_TLB_M_SID, (uint32_t)sid, 0, 0, 0, 0, 0, 0);
 		s1wc_inv(s, HW_TLB_M_SID, (uint32_t)sid, 0, 0, 0, 0, 0, 0);
+		tlb_inv(s, HW_TLB_M_SID, (uint32_t)sid, 0, 0, 0, 0, 0, 0);
 	}
 }
 
@@ -208,14 +218,14 @@ static void cfgi_cd(struct smmu *s, uint32_t sid, uint32_t ssid)
 	uint32_t key = ssid | HW_TLB_SSID_VALID;
 
 	smmu_cfgc_invalidate(s, sid, sid, key);
-	tlb_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, key, 0, 0, 0, 0, 0);
 	s1wc_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, key, 0, 0, 0, 0, 0);
+	tlb_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, key, 0, 0, 0, 0, 0);
 	/* CD 0 also serves transactions without a SubstreamID. */
 	if (!ssid) {
 		smmu_cfgc_invalidate(s, sid, sid, 0);
-		tlb_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, 0, 0, 0, 0, 0, 0);
 		s1wc_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, 0, 0, 0, 0, 0,
 			 0);
+		tlb_inv(s, HW_TLB_M_SID | HW_TLB_M_SSID, sid, 0, 0, 0, 0, 0, 0);
 	}
 }
 
@@ -235,80 +245,81 @@ static void cmd_tlbi(struct smmu *s, const uint64_t *cmd, unsigned op)
 	if (op == CMD_TLBI_NH_VA || op == CMD_TLBI_NH_VAA ||
 	    op == CMD_TLBI_EL2_VA || op == CMD_TLBI_EL2_VAA)
 		tlbi_range(cmd, false, &a, &b);
+	/* Walk caches first, then the TLB (see cfgi_sids). */
 	switch (op) {
 	case CMD_TLBI_NH_ALL:
+		s1wc_inv(s, dom, 0, 0, vmid, 0, 0, 0, 0);
 		tlb_inv(s, dom | HW_TLB_M_FLAGS, 0, 0, vmid, 0, HW_TLB_S1, 0,
 			0);
-		s1wc_inv(s, dom, 0, 0, vmid, 0, 0, 0, 0);
 		break;
 	case CMD_TLBI_NH_ASID:
-		tlb_inv(s, dom | HW_TLB_M_ASID, 0, 0, vmid, asid, 0, 0, 0);
 		s1wc_inv(s, dom | HW_TLB_M_ASID, 0, 0, vmid, asid, 0, 0, 0);
+		tlb_inv(s, dom | HW_TLB_M_ASID, 0, 0, vmid, asid, 0, 0, 0);
 		break;
 	case CMD_TLBI_NH_VA:
+		if (walk)
+			s1wc_inv(s, dom | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0,
+				 vmid, asid, 0, a, b);
 		/* By ASID, and the global entries of the range. */
 		tlb_inv(s, dom | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, vmid,
 			asid, 0, a, b);
 		tlb_inv(s, dom | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0, vmid, 0,
 			HW_TLB_GLOBAL, a, b);
-		if (walk)
-			s1wc_inv(s, dom | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0,
-				 vmid, asid, 0, a, b);
 		break;
 	case CMD_TLBI_NH_VAA:
-		tlb_inv(s, dom | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0, vmid, 0,
-			HW_TLB_S1, a, b);
 		if (walk)
 			s1wc_inv(s, dom | HW_TLB_M_RANGE, 0, 0, vmid, 0, 0, a,
 				 b);
+		tlb_inv(s, dom | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0, vmid, 0,
+			HW_TLB_S1, a, b);
 		break;
 	case CMD_TLBI_EL2_ALL:
+		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, 0, 0, 0, 0, 0);
 		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_FLAGS, 0, 0, 0, 0, HW_TLB_S1,
 			0, 0);
-		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, 0, 0, 0, 0, 0);
 		break;
 	case CMD_TLBI_EL2_ASID:
-		tlb_inv(s, HW_TLB_M_ASID, 0, 0, 0, el2, 0, 0, 0);
 		s1wc_inv(s, HW_TLB_M_ASID, 0, 0, 0, el2, 0, 0, 0);
+		tlb_inv(s, HW_TLB_M_ASID, 0, 0, 0, el2, 0, 0, 0);
 		break;
 	case CMD_TLBI_EL2_VA:
+		if (walk)
+			s1wc_inv(s, HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, 0,
+				 el2, 0, a, b);
 		tlb_inv(s, HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, 0, el2, 0, a,
 			b);
 		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0,
 			0, 0, HW_TLB_GLOBAL, a, b);
-		if (walk)
-			s1wc_inv(s, HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0, 0,
-				 el2, 0, a, b);
 		break;
 	case CMD_TLBI_EL2_VAA:
-		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0,
-			0, 0, HW_TLB_S1, a, b);
 		if (walk)
 			s1wc_inv(s, HW_TLB_M_DOM | HW_TLB_M_RANGE, 0, 0, 0, 0,
 				 0, a, b);
+		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_FLAGS | HW_TLB_M_RANGE, 0, 0,
+			0, 0, HW_TLB_S1, a, b);
 		break;
 	case CMD_TLBI_S12_VMALL:
-		tlb_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
-		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
 		cache_inv(&s->wc, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
+		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
+		tlb_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
 		break;
 	case CMD_TLBI_S2_IPA:
 		/* Stage-2-only entries and cached stage-2 translations of
 		 * the range; combined stage-1+2 entries may stay (software
 		 * follows with S12_VMALL or NH_ALL). */
 		tlbi_range(cmd, true, &a, &b);
-		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0,
-			vmid, SMMU_ASID_S2ONLY, 0, a, b);
 		cache_inv(&s->wc, HW_TLB_M_DOM | HW_TLB_M_RANGE, 0, 0, vmid, 0,
 			  0, a, b);
 		/* Nested walk entries hold host addresses of stage-1
 		 * tables found through stage 2: drop the VMID's. */
 		s1wc_inv(s, HW_TLB_M_DOM, 0, 0, vmid, 0, 0, 0, 0);
+		tlb_inv(s, HW_TLB_M_DOM | HW_TLB_M_ASID | HW_TLB_M_RANGE, 0, 0,
+			vmid, SMMU_ASID_S2ONLY, 0, a, b);
 		break;
 	case CMD_TLBI_NSNH_ALL:
-		hw_tlb_flush(&s->tlb);
 		hw_tlb_flush(&s->wc);
 		hw_tlb_flush(&s->s1wc);
+		hw_tlb_flush(&s->tlb);
 		break;
 	default:
 		break;

@@ -393,10 +393,11 @@ static void smmu_flush_caches(struct ionest_hw *hw)
 {
 	struct smmu *s = to_smmu(hw);
 
+	/* Sources before what is built from them (cmdq.c, cfgi_sids). */
 	smmu_cfgc_invalidate(s, 0, UINT32_MAX, SMMU_CFGC_ANY);
-	hw_tlb_flush(&s->tlb);
 	hw_tlb_flush(&s->wc);
 	hw_tlb_flush(&s->s1wc);
+	hw_tlb_flush(&s->tlb);
 }
 
 static bool smmu_can_nest(const struct ionest_hw *hw)
