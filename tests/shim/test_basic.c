@@ -6,6 +6,7 @@
  * DMA by the device's BAR0 engine landing in this program's memory, the
  * VFIO type1 container path, and the calls a VMM makes on device fds.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -21,9 +22,12 @@
 
 /* glibc's fortified entry points, as -D_FORTIFY_SOURCE builds call them. */
 int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 
 static void test_paths(void **state)
 {
@@ -356,6 +360,63 @@ static void test_poll_ready(void **state)
 	close(dfd);
 }
 
+typedef int (*xstat_fn)(int, const char *, struct stat *);
+typedef int (*fxstat_fn)(int, int, struct stat *);
+typedef int (*fxstatat_fn)(int, int, const char *, struct stat *, int);
+
+/* Entry points older binaries and fortified builds call. The pre-2.33
+ * stat functions cannot be linked against any more: found by name, as
+ * the dynamic loader would bind an old binary to them. */
+static void test_old_entry_points(void **state)
+{
+	xstat_fn xstat = (xstat_fn)dlsym(RTLD_DEFAULT, "__xstat");
+	xstat_fn lxstat = (xstat_fn)dlsym(RTLD_DEFAULT, "__lxstat64");
+	fxstat_fn fxstat = (fxstat_fn)dlsym(RTLD_DEFAULT, "__fxstat");
+	fxstatat_fn fxstatat = (fxstatat_fn)dlsym(RTLD_DEFAULT, "__fxstatat");
+	int fd = __open64_2("/dev/iommu", O_RDWR), dfd;
+	uint16_t cmd = 0x6, ids[2];
+	struct iovec iov = { &cmd, 2 };
+	struct stat st;
+
+	assert_true(fd >= 0);
+	assert_non_null(xstat);
+	assert_non_null(lxstat);
+	assert_non_null(fxstat);
+	assert_non_null(fxstatat);
+	assert_int_equal(xstat(1, "/dev/vfio/devices/vfio1", &st), 0);
+	check_chr(&st, 237, 1);
+	assert_int_equal(lxstat(1, "/dev/iommu", &st), 0);
+	check_chr(&st, 10, 123);
+	assert_int_equal(fxstat(1, fd, &st), 0);
+	check_chr(&st, 10, 123);
+	assert_int_equal(fxstatat(1, AT_FDCWD, "/dev/vfio/vfio", &st, 0), 0);
+	check_chr(&st, 10, 196);
+	assert_int_equal(xstat(1, "/dev/vfio/devices/vfio5", &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(xstat(1, "/", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(eaccess("/dev/iommu", W_OK), 0);
+	assert_int_equal(euidaccess("/dev/vfio/devices/vfio3", F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	/* Vectored and checked forms on a device fd. */
+	dfd = device_open(1, fd, 0, NULL);
+	cmd = 0x2;
+	assert_int_equal(pwritev(dfd, &iov, 1, (off_t)CFG_OFF(4)), 2);
+	assert_int_equal(pread(dfd, ids, 2, (off_t)CFG_OFF(4)), 2);
+	assert_int_equal(ids[0], 0x2);
+	assert_int_equal(lseek(dfd, (off_t)CFG_OFF(4), SEEK_SET),
+			 (off_t)CFG_OFF(4));
+	cmd = 0x6;
+	assert_int_equal(writev(dfd, &iov, 1), 2);
+	assert_int_equal(__pread64_chk(dfd, ids, 2, (off_t)CFG_OFF(4), 2), 2);
+	assert_int_equal(ids[0], 0x6);
+	close(dfd);
+	close(fd);
+	fd = __openat64_2(AT_FDCWD, "/dev/vfio/devices/vfio0", O_RDWR);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_dma),
 		cmocka_unit_test(test_type1),
 		cmocka_unit_test(test_poll_ready),
+		cmocka_unit_test(test_old_entry_points),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
