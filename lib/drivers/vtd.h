@@ -16,8 +16,9 @@
  *   vtd_nested.c  nested domains (PGTT=011: a guest first stage over a
  *                 NEST_PARENT domain), their invalidation, page requests
  *
- * Every domain is a second-stage (PGTT=010) table in the VT-d SS format,
- * NEST_PARENT ones included; Linux uses first-stage tables for plain
+ * Every paging domain is a second-stage (PGTT=010) table in the VT-d SS
+ * format, NEST_PARENT ones included (nested domains use PGTT=011 entries
+ * over their parent's table and DID); Linux uses first-stage tables for plain
  * paging domains on parts that have them, which this driver does not
  * (yet).
  *
@@ -222,7 +223,8 @@ void vtd_pasid_dir_free(struct vtd_dev *vd);
 unsigned vtd_pasid_pdts(const struct vtd_dev *vd);
 /* Make sure the table holding @pasid exists (-ENOMEM). */
 int vtd_pasid_table_get(struct vtd_dev *vd, uint32_t pasid);
-/* Point @pasid at @dom (second stage), replacing what is there as the
+/* Point @pasid at @dom (second stage, or PGTT=011 over the parent of a
+ * nested @dom), replacing what is there as the
  * architecture allows for a present entry; invalidates and waits. */
 void vtd_pe_install(struct vtd_dev *vd, uint32_t pasid, struct vtd_dom *dom);
 /* Make @pasid not present (blocked); invalidates and waits. */

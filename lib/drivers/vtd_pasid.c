@@ -159,9 +159,15 @@ void vtd_pe_install(struct vtd_dev *vd, uint32_t pasid, struct vtd_dom *dom)
 		return;
 	}
 	old_did = VTD_PE_DID(vtd_load(&pe[1]));
-	vtd_store(&pe[2], q2);
+	/* Word 2 (first stage) is read only with PGTT=011: written before
+	 * word 0 turns nesting on, after word 0 turns it off, so a racing
+	 * fetch never walks a first stage that is not one of the two. */
+	if (pgtt == VTD_PGTT_NESTED)
+		vtd_store(&pe[2], q2);
 	vtd_store(&pe[1], q1);
 	vtd_store(&pe[0], q0);
+	if (pgtt != VTD_PGTT_NESTED)
+		vtd_store(&pe[2], q2);
 	vtd_qi_pc_pasid(vi, old_did, pasid);
 	vtd_qi_iotlb_dom(vi, old_did);
 	if (old_did != dom->did) {
