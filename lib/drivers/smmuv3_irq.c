@@ -61,6 +61,15 @@ static uint32_t q_inc(uint32_t v, unsigned log2)
 	return (v & ~m) | ((v + 1) & m);
 }
 
+static void count_event(struct smmu_drv *s, const uint64_t ev[4])
+{
+	smmuv3_count(s, drv_event);
+	trace_smmuv3_drv_event(s->hw->id, ev[0] & 0xff, ev[0] >> EVT0_SID_SHIFT,
+			       (ev[0] & EVT0_SSV) ? SMMU_BITS(ev[0], 31, 12) :
+						    IOMMU_NO_PASID,
+			       ev[2]);
+}
+
 static void keep_event(struct smmu_drv *s, const uint64_t ev[4])
 {
 	unsigned i = (s->ev_head + s->ev_count) % SMMUV3_EVRING;
@@ -70,11 +79,7 @@ static void keep_event(struct smmu_drv *s, const uint64_t ev[4])
 	else
 		s->ev_count++;
 	memcpy(s->evring[i], ev, sizeof(s->evring[i]));
-	smmuv3_count(s, drv_event);
-	trace_smmuv3_drv_event(s->hw->id, ev[0] & 0xff, ev[0] >> EVT0_SID_SHIFT,
-			       (ev[0] & EVT0_SSV) ? SMMU_BITS(ev[0], 31, 12) :
-						    IOMMU_NO_PASID,
-			       ev[2]);
+	count_event(s, ev);
 }
 
 /* fault.priv of a stall: the tag, marked as such (PRI uses no priv). */
@@ -162,8 +167,8 @@ void smmuv3_drain_evtq(struct smmu_drv *s)
 				memcpy(stall[n++], ev, sizeof(ev));
 				smmuv3_count(s, drv_stall);
 			} else if (smmuv3_nested_event(s, ev)) {
-				/* The guest's: counted, not kept. */
-				smmuv3_count(s, drv_event);
+				/* The guest's: counted and traced, not kept. */
+				count_event(s, ev);
 				cons = q_inc(cons, log2);
 				continue;
 			}

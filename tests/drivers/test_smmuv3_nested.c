@@ -419,6 +419,14 @@ static void test_ste_checks(void **state)
 	ste[1] = ~0ull;
 	assert_int_equal(nested(&e, ste, &id), 0);
 	assert_int_equal(fx_destroy(e.x.f.fd, id), 0);
+	/* SMMUv3 nests only through a vIOMMU (as Linux). */
+	ste_s1(ste, e.cd);
+	d = (struct iommu_hwpt_arm_smmuv3){ .ste = { ste[0], ste[1] } };
+	assert_int_equal(nest_hwpt_alloc(e.x.f.fd, e.x.f.devid[0], e.parent, 0,
+					 IOMMU_HWPT_DATA_ARM_SMMUV3, &d,
+					 sizeof(d), 0, &id),
+			 -EOPNOTSUPP);
+	memset(&d, 0, sizeof(d));
 	/* Data of another type, or of the wrong size. */
 	assert_int_equal(nest_hwpt_alloc(e.x.f.fd, e.x.f.devid[0], e.viommu, 0,
 					 IOMMU_HWPT_DATA_VTD_S1, &d, sizeof(d),
@@ -484,7 +492,7 @@ static void test_vevent_s1_fault(void **state)
 	struct env e;
 	uint32_t n, q;
 	struct vrec r[2];
-	uint64_t ev[4];
+	uint64_t ev[4], cnt;
 	uint8_t b;
 	int qfd;
 
@@ -492,7 +500,10 @@ static void test_vevent_s1_fault(void **state)
 	qfd = veventq_of(&e, &q);
 	n = nested_s1(&e);
 	sx_bind_attach(&e.x, 0, &n);
+	cnt = sx_ctr(&e.x, drv_event);
 	assert_int_not_equal(dma_rd(&e, 0, IOVA + 3 * PAGE, &b), 0);
+	/* Counted by the host, delivered to the guest. */
+	assert_int_equal(sx_ctr(&e.x, drv_event), cnt + 1);
 	assert_int_equal(ionest_read(qfd, r, sizeof(r)), sizeof(r[0]));
 	assert_int_equal(r[0].h.flags, 0);
 	assert_int_equal(r[0].ev.evt[0] & 0xff, EVT_F_TRANSLATION);
