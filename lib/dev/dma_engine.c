@@ -13,6 +13,7 @@
 
 #include "dev/vfio_pci.h"
 #include "machine/machine.h"
+#include "trace/trace.h"
 
 #define PAGE 4096u
 
@@ -222,6 +223,8 @@ static void run(struct vfio_pci *p, uint32_t bell)
 	} else {
 		stop_error(e, IONEST_DMA_ERR_INTERNAL);
 	}
+	trace_dev_dma_engine((uint64_t)p->d->index, mode, pasid, e->len,
+			     e->done, e->status);
 }
 
 static void set64(uint64_t *r, bool hi, uint32_t v)

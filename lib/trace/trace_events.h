@@ -62,6 +62,10 @@
 	  hw, cerror, dw0, dw1)                                                \
 	X(smmuv3_gerror, "hw=%" PRIu64 " active=%#" PRIx64, hw, active)        \
 	X(uapi_ioctl, "fd=%" PRId64 " cmd=%#" PRIx64 " ret=%" PRId64, fd, cmd, \
-	  ret)
+	  ret)                                                                 \
+	X(dev_dma_engine,                                                      \
+	  "dev=%" PRIu64 " mode=%" PRIu64 " pasid=%#" PRIx64 " len=%" PRIu64   \
+	  " done=%" PRIu64 " status=%#" PRIx64,                                \
+	  dev, mode, pasid, len, done, status)
 
 #endif

@@ -4,6 +4,7 @@
  * programming error, and the fault records of a real model. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -374,6 +375,27 @@ static void test_reset(void **state)
 	assert_int_equal(bar_r64(e->fd, IONEST_DMA_SRC), 0);
 }
 
+static void test_trace(void **state)
+{
+	struct env *e = *state;
+	FILE *f = tmpfile();
+	char line[256] = "";
+
+	assert_non_null(f);
+	ionest_trace_set_output(f, IONEST_TRACE_TEXT);
+	assert_int_equal(ionest_trace_enable("dev_dma_engine"), 1);
+	assert_int_equal(go(e->fd, 0, IOVA_A, IOVA_B, 8, IONEST_DMA_START),
+			 IONEST_DMA_ST_DONE);
+	ionest_trace_enable(NULL);
+	ionest_trace_set_output(NULL, IONEST_TRACE_TEXT);
+	rewind(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_non_null(strstr(line, "dev_dma_engine: dev=0 mode=0 "
+				     "pasid=0xffffffff len=8 done=8 "
+				     "status=0x2"));
+	fclose(f);
+}
+
 /* An SMMUv3 reports the fault in its event queue: the engine says it was
  * recorded, with the architecture's event code. */
 static void test_smmuv3_fault_record(void **state)
@@ -438,6 +460,7 @@ int main(void)
 		T(test_ats),
 		cmocka_unit_test(test_ats_refused),
 		T(test_reset),
+		T(test_trace),
 		cmocka_unit_test(test_smmuv3_fault_record),
 	};
 
