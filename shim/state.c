@@ -40,7 +40,7 @@ static __thread bool fork_locked __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ionest_machine *machine;
-static int machine_state; /* 0 not tried, 1 loaded, -1 none */
+static int machine_state; /* 0 not tried, 1 loaded, -1 none, -2 broken */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 void shim_enter(void)
@@ -239,7 +239,10 @@ struct ionest_machine *shim_machine(void)
 			if (!machine)
 				fprintf(stderr, "ionest-preload: %s\n", err);
 		}
-		__atomic_store_n(&machine_state, machine ? 1 : -1,
+		__atomic_store_n(&machine_state,
+				 machine     ? 1 :
+				 cfg && *cfg ? -2 :
+					       -1,
 				 __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&machine_lock);
@@ -307,8 +310,12 @@ enum shim_path shim_device_path(const char *path, int *n)
 	if (k == SHIM_PATH_OTHER)
 		return k;
 	m = shim_machine();
+	/* No machine file: the paths are libc's. A broken one: they do not
+	 * exist (never the host's real devices by mistake). */
 	if (!m)
-		return SHIM_PATH_OTHER; /* no machine: the paths are libc's */
+		return __atomic_load_n(&machine_state, __ATOMIC_ACQUIRE) == -2 ?
+			       SHIM_PATH_VFIO_BAD :
+			       SHIM_PATH_OTHER;
 	if (k == SHIM_PATH_VFIO_DEV && !machine_device(m, *n))
 		return SHIM_PATH_VFIO_BAD;
 	return k;

@@ -5,6 +5,8 @@
  *   signal N    die of signal N
  *   env NAME    print $NAME (or "(unset)")
  *   open        open /dev/iommu, allocate an IOAS: print "ok" or the error
+ *   open-with F the same after setting IONEST_CONFIG=F (before the
+ *               preload first looks at it)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +33,10 @@ int main(int argc, char **argv)
 		printf("%s\n", v ? v : "(unset)");
 		return 0;
 	}
-	if (argc == 2 && !strcmp(argv[1], "open")) {
+	if (argc == 3 && !strcmp(argv[1], "open-with"))
+		setenv("IONEST_CONFIG", argv[2], 1);
+	if ((argc == 2 && !strcmp(argv[1], "open")) ||
+	    (argc == 3 && !strcmp(argv[1], "open-with"))) {
 		struct iommu_ioas_alloc a = { .size = sizeof(a) };
 		int fd = open("/dev/iommu", O_RDWR);
 

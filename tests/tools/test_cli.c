@@ -327,6 +327,14 @@ static void test_run_preload_works(void **state)
 	    HELPER, "open");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.e, "uapi_ioctl"));
+	/* A machine file broken when the program first uses it: said once,
+	 * and the device paths do not exist. */
+	RUN(&r, "run", "-c", ex("mock.yaml"), "--", HELPER, "open-with",
+	    "/nonexistent.yaml");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.o, "No such file or directory\n");
+	assert_string_equal(r.e, "ionest-preload: /nonexistent.yaml: cannot "
+				 "open: No such file or directory\n");
 }
 
 int main(void)
