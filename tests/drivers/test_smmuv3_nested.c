@@ -363,6 +363,20 @@ static void test_inv_errors(void **state)
 		assert_int_equal(inv(&e, &bad[i], 1, &done), -EIO);
 		assert_int_equal(done, 0);
 	}
+	/* A long array (several command batches) is handled whole. */
+	{
+		static uint64_t many[100][2];
+
+		for (unsigned i = 0; i < 100; i++) {
+			many[i][0] = CMD(CMD_TLBI_NH_VA) | GASID << 48;
+			many[i][1] = IOVA + i * PAGE;
+		}
+		uint64_t t0 = sx_ctr(&e.x, drv_tlbi);
+
+		assert_int_equal(inv(&e, many, 100, &done), 0);
+		assert_int_equal(done, 100);
+		assert_int_equal(sx_ctr(&e.x, drv_tlbi), t0 + 100);
+	}
 	/* entry_num 0 probes the type. */
 	assert_int_equal(inv(&e, c, 0, &done), 0);
 	assert_int_equal(done, 0);
