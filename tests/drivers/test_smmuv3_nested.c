@@ -565,6 +565,16 @@ static void test_malformed_guest_tables(void **state)
 	assert_true(host_ev);
 	/* An empty vEVENTQ reads 0. */
 	assert_int_equal(ionest_read(qfd, r, sizeof(r)), 0);
+	/* A reserved S1Fmt: the STE is the guest's fault (C_BAD_STE). */
+	ste_s1(ste, e.cd);
+	ste[0] |= 3ull << 4;
+	assert_int_equal(nested(&e, ste, &n), 0);
+	assert_int_equal(fx_detach(&e.x.f, 0), 0);
+	assert_int_equal(fx_attach(&e.x.f, 0, &n), 0);
+	assert_int_not_equal(dma_rd(&e, 0, IOVA, &b), 0);
+	assert_int_equal(ionest_read(qfd, r, sizeof(r)), sizeof(r[0]));
+	assert_int_equal(r[0].ev.evt[0] & 0xff, EVT_C_BAD_STE);
+	assert_int_equal(r[0].ev.evt[0] >> 32, VSID);
 	/* A stage-1 table entry pointing outside guest RAM. */
 	n = nested_s1(&e);
 	assert_int_equal(fx_detach(&e.x.f, 0), 0);
