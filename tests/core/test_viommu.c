@@ -204,7 +204,7 @@ static void test_viommu_data(void **state)
 	struct env *e = *state;
 	struct ionest_mock_viommu_data d = { .out_vmid = 0xdeadbeef };
 	uint32_t buf[4] = { 0, 0xaaaaaaaa, 0xbbbbbbbb, 0 };
-	uint32_t v1, v2, v3, parent2, vmid;
+	uint32_t v1 = 0, v2 = 0, v3 = 0, parent2 = 0, vmid = 0;
 
 	/* In/out: out_vmid is written back. */
 	assert_int_equal(viommu_data(e, e->parent, &d, sizeof(d), &v1), 0);

@@ -212,7 +212,7 @@ static void test_nested_attach_dma(void **state)
 {
 	struct env e;
 	const uint64_t *pe;
-	uint32_t hw, pt, did_parent;
+	uint32_t hw = 0, pt = 0, did_parent;
 	uint8_t v = 0;
 
 	(void)state;
@@ -263,7 +263,7 @@ static void test_nested_attach_dma(void **state)
 static void test_nested_invalidate_visible(void **state)
 {
 	struct env e;
-	uint32_t hw, pt;
+	uint32_t hw = 0, pt = 0;
 	uint64_t before;
 
 	(void)state;
@@ -317,7 +317,7 @@ static void test_nested_pasid(void **state)
 {
 	struct env e;
 	const uint64_t *pe;
-	uint32_t hw, pt;
+	uint32_t hw = 0, pt = 0;
 	uint64_t atc;
 
 	(void)state;
@@ -484,7 +484,7 @@ static void test_nested_invalidate_errors(void **state)
 		{ .addr = IOVA, .npages = 1 },
 		{ .addr = IOVA, .npages = 1 },
 	};
-	uint32_t hw, pt, n;
+	uint32_t hw = 0, pt = 0, n;
 
 	(void)state;
 	env_setup(&e, 1);
@@ -575,7 +575,7 @@ static void test_nested_malformed_guest(void **state)
 	struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = 0x80000000ull,
 					.addr_width = 48 };
 	uint64_t *root, saved[512];
-	uint32_t hw, hw2, pt, plain;
+	uint32_t hw = 0, hw2 = 0, pt = 0, plain = 0;
 	uint64_t faults;
 	uint8_t *other = fx_alloc(FX_PAGE, FX_PAGE);
 
@@ -646,7 +646,7 @@ static void test_nested_page_request(void **state)
 	struct iommu_hwpt_pgfault rec;
 	struct iommu_hwpt_page_response r;
 	struct env e;
-	uint32_t hw, pt;
+	uint32_t hw = 0, pt = 0;
 
 	(void)state;
 	env_setup_cfg(&e, NULL, 1, devs);
@@ -717,7 +717,7 @@ static void test_nested_no_fault_queue(void **state)
 		{ .rid = 0x100, .pasid_bits = 8, .ats = true, .pri = true },
 	};
 	struct env e;
-	uint32_t hw, pt;
+	uint32_t hw = 0, pt = 0;
 
 	(void)state;
 	env_setup_cfg(&e, NULL, 1, devs);
@@ -739,7 +739,7 @@ static void test_nested_parent_unmap(void **state)
 	const uint64_t extra = 0x50000000ull;
 	uint8_t *page = fx_alloc(FX_PAGE, FX_PAGE);
 	struct env e;
-	uint32_t hw, pt;
+	uint32_t hw = 0, pt = 0;
 	uint64_t unmapped = 0;
 
 	(void)state;
@@ -777,7 +777,7 @@ static void test_nested_page_request_pasid(void **state)
 	struct iommu_hwpt_pgfault rec;
 	struct iommu_hwpt_page_response r;
 	struct env e;
-	uint32_t hw, pt;
+	uint32_t hw = 0, pt = 0;
 	uint8_t v = 0;
 
 	(void)state;
@@ -829,7 +829,7 @@ static void test_nested_parent_dirty(void **state)
 {
 	struct iommu_hwpt_set_dirty_tracking dt = { .size = sizeof(dt) };
 	struct env e;
-	uint32_t parent, hw, pt;
+	uint32_t parent = 0, hw = 0, pt = 0;
 
 	(void)state;
 	env_setup(&e, 1);
