@@ -19,14 +19,16 @@ $(REL)/build.ninja: | deps
 build: deps $(REL)/build.ninja
 	ninja -C $(REL)
 
-# ASan+UBSan build running every suite, plus as one case each: the clang
-# build with an install into a scratch DESTDIR used through pkg-config, and
-# the style check. Last line: "N passed, N failed, N skipped".
+# ASan+UBSan build running every suite, plus as one case each: the gcc
+# release build (-O3 finds warnings -O2 does not), the clang build with an
+# install into a scratch DESTDIR used through pkg-config, and the style check. Last line: "N passed, N failed, N skipped".
 test: deps
 	@[ -f $(SAN)/build.ninja ] || meson setup $(SAN) -Db_sanitize=address,undefined -Db_lundef=false -Dtests=enabled >/dev/null
 	@ninja -C $(SAN) >/dev/null || ninja -C $(SAN)
 	@[ -f $(CLANG)/build.ninja ] || CC=clang meson setup $(CLANG) -Dtests=enabled >/dev/null
+	@[ -f $(REL)/build.ninja ] || meson setup $(REL) --buildtype=release -Db_ndebug=true >/dev/null
 	@python3 scripts/run-tests.py $(SAN) \
+		--check "gcc-release-build=ninja -C $(REL)" \
 		--check "clang-build-install=ninja -C $(CLANG) && ./scripts/check-install.sh $(CLANG)" \
 		--check "style=./scripts/check-style.sh"
 
