@@ -21,7 +21,8 @@ build: deps $(REL)/build.ninja
 
 # ASan+UBSan build running every suite, plus as one case each: the gcc
 # release build (-O3 finds warnings -O2 does not), the clang build with an
-# install into a scratch DESTDIR used through pkg-config, and the style check. Last line: "N passed, N failed, N skipped".
+# install into a scratch DESTDIR used through pkg-config, and the style check.
+# Last line: "N passed, N failed, N skipped".
 test: deps
 	@[ -f $(SAN)/build.ninja ] || meson setup $(SAN) -Db_sanitize=address,undefined -Db_lundef=false -Dtests=enabled >/dev/null
 	@ninja -C $(SAN) >/dev/null || ninja -C $(SAN)
