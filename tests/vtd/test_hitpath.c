@@ -367,6 +367,51 @@ static void test_nested_fills_found(void **state)
 	vtd_h_fini(&h);
 }
 
+/* A leaf whose output is beyond HAW, in a 2M region the PDE cache holds:
+ * the one-read path must leave it to the walk, which faults. The same
+ * answer as with every cache empty. */
+static void test_psc_beyond_haw(void **state)
+{
+	struct ionest_vtd_config cfg = { .mgaw = IONEST_CFG(46) };
+	const uint64_t far = 1ull << 47; /* HAW is 47 */
+	struct ionest_xlate_res r, again;
+	struct vtd_h h;
+	struct pt fs, ss;
+
+	vtd_h_init(&h, &(struct vtd_h_opts){ .cfg = &cfg });
+	vtd_h_pt(&h, &fs, PT_FMT_X86_64, 48, 0, 0);
+	vtd_h_pt(&h, &ss, PT_FMT_VTD_SS, 48, 0, 0);
+	vtd_h_attach(&h, SID_FS, 0,
+		     &(struct vtd_h_pe){ .pgtt = VTD_PGTT_FS,
+					 .did = 1,
+					 .fsptptr = fs.root });
+	vtd_h_attach(&h, SID_SS, 0,
+		     &(struct vtd_h_pe){ .pgtt = VTD_PGTT_SS,
+					 .did = 2,
+					 .ssptptr = ss.root });
+	for (unsigned i = 0; i < 2; i++) {
+		struct pt *pt = i ? &ss : &fs;
+		uint16_t sid = i ? SID_SS : SID_FS;
+
+		map(pt, 0x1000, DATA, SZ_4K, RW, 0);
+		map(pt, 0x2000, far, SZ_4K, RW, 0);
+		if (!i) /* accessed, as the one-read path wants */
+			*vtd_h_pte(pt, 0x2000, 0) |= VTD_FS_A;
+		vtd_h_expect(&h, sid, false, 0, 0x1000, R, DATA);
+		assert_int_equal(hw_tlb_count(&to_vtd(h.hw)->psc), 1);
+		r = vtd_h_xlate(&h, sid, false, 0, 0x2000, R);
+		assert_int_equal(r.status, IONEST_XLATE_FAULT);
+		assert_int_not_equal(r.fault, 0);
+		vtd_h_clear_faults(&h);
+		ionest_hw_flush_caches(h.hw);
+		again = vtd_h_xlate(&h, sid, false, 0, 0x2000, R);
+		assert_int_equal(again.status, IONEST_XLATE_FAULT);
+		assert_int_equal(again.fault, r.fault);
+		vtd_h_clear_faults(&h);
+	}
+	vtd_h_fini(&h);
+}
+
 /* With translation on, every well-formed request is one translation and
  * exactly one IOTLB hit or miss, whichever path serves it (hit path,
  * another block size, PDE cache, walk, fault, ATS). */
@@ -416,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_block_sizes),
 		cmocka_unit_test(test_fills_found),
 		cmocka_unit_test(test_nested_fills_found),
+		cmocka_unit_test(test_psc_beyond_haw),
 		cmocka_unit_test(test_counts),
 	};
 

@@ -116,8 +116,7 @@ static inline bool psc_ss(const struct vtd *v, uint32_t fl, uint64_t pte,
 		p |= IONEST_ACCESS_READ;
 	if ((fl & IONEST_ACCESS_WRITE) && (pte & SS_W) && (!ad || (pte & SS_D)))
 		p |= IONEST_ACCESS_WRITE;
-	if ((ad && !(pte & SS_A)) ||
-	    (v->haw < 52 && (pte & X86_ADDR) >> v->haw) ||
+	if ((ad && !(pte & SS_A)) || (pte & v->oa_beyond) ||
 	    (access & (IONEST_ACCESS_READ | IONEST_ACCESS_WRITE)) & ~p)
 		return false;
 	*oa = pte & X86_ADDR;
@@ -132,7 +131,7 @@ static inline bool psc_fs(const struct vtd *v, uint32_t fl, uint64_t pte,
 	bool w;
 
 	if ((pte & (X86_P | VTD_FS_A)) != (X86_P | VTD_FS_A) ||
-	    (v->haw < 52 && (pte & X86_ADDR) >> v->haw))
+	    (pte & v->oa_beyond))
 		return false;
 	if (!(access & IONEST_ACCESS_PRIV) && !(pte & X86_US))
 		return false;
@@ -149,19 +148,54 @@ static inline bool psc_fs(const struct vtd *v, uint32_t fl, uint64_t pte,
 	return true;
 }
 
-bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
-		       uint32_t access, uint32_t key, uint64_t tgen,
-		       struct hw_tlb_set *tset, struct ionest_xlate_res *res)
+/* The nested output GPA @gpa through the stage-2 walk cache (tag @did):
+ * the smallest block size in use is probed inline, with its offset mask
+ * known before the entry is read; the rest out of line. */
+static inline bool psc_s2(struct vtd *v, uint16_t did, uint64_t gpa,
+			  uint64_t *hpa)
 {
-	const uint64_t iova = req->iova, k = hw_tlb_key(req->sid, key);
+	uint64_t shifts = __atomic_load_n(&v->s2wc.shifts, __ATOMIC_RELAXED);
+	uint64_t out, attr;
+	unsigned sh;
+	int r;
+
+	if (!shifts)
+		return false;
+	sh = (unsigned)__builtin_ctzll(shifts);
+	r = hw_tlb_probe_once(&v->s2wc, HW_TLB_SID_S2WC, did, gpa, sh, &out,
+			      &attr);
+	if (__builtin_expect(r > 0, 1)) {
+		*hpa = out + (gpa & ((1ull << sh) - 1));
+		return true;
+	}
+	if (!r)
+		shifts &= shifts - 1;
+	if (!shifts || !hw_tlb_find_sizes(&v->s2wc, HW_TLB_SID_S2WC, did, gpa,
+					  shifts, &out, &attr))
+		return false;
+	*hpa = out + (gpa & ((1ull << hw_tlb_attr_shift(attr)) - 1));
+	return true;
+}
+
+/*
+ * The PDE-cache part of a miss: true with *res filled and the IOTLB
+ * filled (into @tset if not NULL) when the cache names the last-level
+ * table and its entry, and the walk caches, give the full answer; false,
+ * with nothing changed but counters, when the walk must run.
+ */
+static inline __attribute__((always_inline)) bool
+psc_serve(struct vtd *v, const struct ionest_xlate_req *req, uint32_t access,
+	  uint64_t tgen, struct hw_tlb_set *tset, struct ionest_xlate_res *res)
+{
+	const uint64_t iova = req->iova;
+	const uint64_t k = hw_tlb_key(
+		req->sid, req->ssid_valid ? req->ssid | HW_TLB_SSID_VALID : 0);
 	const uint64_t mix = hw_tlb_mix(k);
 	uint64_t tbl, attr, pte, oa;
 	const uint64_t *p;
 	uint32_t fl, perm;
 	bool fs, nested;
 
-	if (access & IONEST_ACCESS_EXEC)
-		return false;
 	/* Every PDE-cache entry has size 2 MB: one probe. */
 	if (hw_tlb_probe_set(hw_tlb_set_at(&v->psc, mix, iova, 21), k, iova, 21,
 			     &tbl, &attr) <= 0)
@@ -188,18 +222,25 @@ bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 	if (nested) {
 		/* The output GPA through the walk cache, read permission
 		 * only (what its entries prove). */
-		uint64_t out, a2;
-
-		if (!hw_tlb_find_attr(&v->s2wc, HW_TLB_SID_S2WC,
-				      hw_tlb_attr_dom(attr), oa, &out, &a2))
+		if (!psc_s2(v, hw_tlb_attr_dom(attr), oa, &oa))
 			return false;
 		hw_count(&v->hw, hw_s2wc_hit);
-		oa = out + (oa & ((1ull << hw_tlb_attr_shift(a2)) - 1));
 		perm = IONEST_ACCESS_READ;
 	}
 	if (!fs)
 		access &= ~IONEST_ACCESS_PRIV;
 	perm |= access & IONEST_ACCESS_PRIV;
+	/* The result first, field by field (no string store): the
+	 * caller's next access depends on it, not on the fill. */
+	res->status = IONEST_XLATE_OK;
+	res->perm = perm;
+	res->addr = oa;
+	res->size = 0x1000;
+	res->fault = 0;
+	res->recorded = false;
+	res->stage2 = false;
+	res->stag = 0;
+	res->fault_addr = 0;
 	if (!tset)
 		tset = hw_tlb_set_at(&v->iotlb, mix, iova, 12);
 	hw_tlb_insert_set(&v->iotlb, tset, iova, oa & ~0xfffull, k,
@@ -210,15 +251,23 @@ bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
 						       0),
 				      hw_tlb_attr_asid(attr)),
 			  tgen);
-	/* Field by field (no string store). */
-	res->status = IONEST_XLATE_OK;
-	res->perm = perm;
-	res->addr = oa;
-	res->size = 0x1000;
-	res->fault = 0;
-	res->recorded = false;
-	res->stage2 = false;
-	res->stag = 0;
-	res->fault_addr = 0;
 	return true;
+}
+
+int vtd_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
+		 uint32_t access, struct hw_tlb_set *tset,
+		 struct ionest_xlate_res *res)
+{
+	/* Read before any cache or table is: a fill that raced with an
+	 * invalidation is refused (tlb.h). */
+	const uint64_t tgen = hw_tlb_gen(&v->iotlb);
+
+	hw_count(&v->hw, hw_translate);
+	hw_count(&v->hw, hw_tlb_miss);
+	/* Translation requests check DTE in the context, execute requests
+	 * ERE and XD: they take the configuration path. */
+	if (!req->ats && !(access & IONEST_ACCESS_EXEC) &&
+	    psc_serve(v, req, access, tgen, tset, res))
+		return 0;
+	return vtd_translate_walk(v, req, access, tgen, res);
 }

@@ -94,9 +94,9 @@ static int result_fault(struct vtd *v, const struct ionest_xlate_req *req,
 	return 0;
 }
 
-static int translate_slow(struct vtd *v, const struct ionest_xlate_req *req,
-			  uint32_t access, uint64_t tgen,
-			  struct ionest_xlate_res *res)
+int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
+		       uint32_t access, uint64_t tgen,
+		       struct ionest_xlate_res *res)
 {
 	uint64_t pgen = hw_tlb_gen(&v->psc);
 	uint32_t key = stream_key(req);
@@ -235,27 +235,6 @@ static bool access_ok(const struct ionest_xlate_req *req, uint32_t *access)
 			!(a & (IONEST_ACCESS_PRIV | IONEST_ACCESS_EXEC)));
 }
 
-/* An IOTLB miss of a well-formed request, translation on: the PDE cache,
- * else the configuration and a walk. @tset: the IOTLB set of the
- * request's 4 KB block, if the caller probed it (else NULL). Six
- * arguments: the hit path's call is a tail call, so it needs no frame. */
-static __attribute__((noinline)) int
-translate_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
-		   uint32_t access, struct hw_tlb_set *tset,
-		   struct ionest_xlate_res *res)
-{
-	uint64_t tgen = hw_tlb_gen(&v->iotlb);
-
-	hw_count(&v->hw, hw_translate);
-	hw_count(&v->hw, hw_tlb_miss);
-	/* Translation requests check DTE in the context: they take the
-	 * configuration path. */
-	if (!req->ats &&
-	    vtd_psc_translate(v, req, access, stream_key(req), tgen, tset, res))
-		return 0;
-	return translate_slow(v, req, access, tgen, res);
-}
-
 /* Malformed requests, translation off or blocked, translation requests,
  * IOTLB block sizes the hit path did not probe (@todo), and IOTLB entries
  * that do not serve the access. */
@@ -283,7 +262,7 @@ translate_other(struct vtd *v, const struct ionest_xlate_req *req,
 				  hw_tlb_attr_flags(attr));
 			return 0;
 		}
-		return translate_tlb_miss(v, req, access, NULL, res);
+		return vtd_tlb_miss(v, req, access, NULL, res);
 	}
 	hw_count(&v->hw, hw_translate);
 	memset(res, 0, sizeof(*res));
@@ -351,8 +330,8 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 				/* Missed at the only size: well-formed? */
 				if (!access_ok(req, &a))
 					return -EINVAL;
-				return translate_tlb_miss(
-					v, req, a, sh == 12 ? set : NULL, res);
+				return vtd_tlb_miss(v, req, a,
+						    sh == 12 ? set : NULL, res);
 			}
 		}
 	}

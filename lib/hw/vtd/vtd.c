@@ -123,6 +123,9 @@ static bool vtd_caps(struct vtd *v, const struct ionest_vtd_config *c)
 	v->cap = cap;
 	v->ecap = ecap;
 	v->haw = mgaw + 1;
+	v->oa_beyond = v->haw < 52 ?
+			       0x000ffffffffff000ull & ~((1ull << v->haw) - 1) :
+			       0;
 	v->nfr = nfr + 1;
 	v->pasid_bits = pss + 1;
 	v->ndom_bits = 4 + 2 * nd;

@@ -107,6 +107,7 @@ struct vtd {
 
 	uint64_t cap, ecap;
 	unsigned haw; /* host address width: MGAW + 1 */
+	uint64_t oa_beyond; /* entry address bits 51:12 at or above HAW */
 	unsigned nfr; /* fault recording registers */
 	unsigned pasid_bits; /* PSS + 1 */
 	unsigned ndom_bits; /* 4 + 2 * ND */
@@ -251,17 +252,23 @@ void vtd_psc_prepare_ss(const struct vtd_cfg *cfg,
 void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
 		  uint32_t key, const struct vtd_cfg *cfg,
 		  const struct vtd_xl *xl, uint64_t gen);
-/* IOTLB miss: finish from the PDE cache if it can (then fills the IOTLB
- * with @tgen and returns true; nothing but counters changes otherwise).
- * @tset: the IOTLB set of the request's 4 KB block if the caller has it
- * (the set its probe looked at), else NULL. */
-bool vtd_psc_translate(struct vtd *v, const struct ionest_xlate_req *req,
-		       uint32_t access, uint32_t key, uint64_t tgen,
-		       struct hw_tlb_set *tset, struct ionest_xlate_res *res);
+/* An IOTLB miss of a well-formed request (@access with READ added to
+ * EXEC), translation on: counted, then finished from the PDE cache when it
+ * can (the IOTLB filled), else by vtd_translate_walk. @tset: the IOTLB set
+ * of the request's 4 KB block if the caller probed it, else NULL. */
+int vtd_tlb_miss(struct vtd *v, const struct ionest_xlate_req *req,
+		 uint32_t access, struct hw_tlb_set *tset,
+		 struct ionest_xlate_res *res);
 
 /* ---- translate.c ---- */
 int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		  struct ionest_xlate_res *res);
+/* The configuration, request checks and walk of an IOTLB miss (counted
+ * by the caller), with @tgen the IOTLB generation read before any cache
+ * was consulted: the result, fault record or page request, and the fills. */
+int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
+		       uint32_t access, uint64_t tgen,
+		       struct ionest_xlate_res *res);
 /* The hw_ops dma_hit (lib/hw/hw.h). */
 bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
 		 uint64_t iova, uint32_t access, uint64_t *host,
