@@ -145,6 +145,24 @@ struct iommu_gather {
 	bool pending;
 };
 
+/* Widen @g's pending range to cover [iova, iova + size). */
+static inline void iommu_gather_add_range(struct iommu_gather *g, uint64_t iova,
+					  uint64_t size)
+{
+	uint64_t last = iova + size - 1;
+
+	if (!g->pending) {
+		g->start = iova;
+		g->last = last;
+		g->pending = true;
+		return;
+	}
+	if (iova < g->start)
+		g->start = iova;
+	if (last > g->last)
+		g->last = last;
+}
+
 struct iommu_domain {
 	enum iommu_domain_type type;
 	const struct iommu_domain_ops *ops;

@@ -611,16 +611,7 @@ static int mock_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size,
 	}
 	if (rc)
 		return rc;
-	if (!g->pending) {
-		g->start = iova;
-		g->last = iova + size - 1;
-		g->pending = true;
-	} else {
-		if (iova < g->start)
-			g->start = iova;
-		if (iova + size - 1 > g->last)
-			g->last = iova + size - 1;
-	}
+	iommu_gather_add_range(g, iova, size);
 	return 0;
 }
 
