@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * A request through the model: IOTLB (lock-free hit), then the combined
- * context/PASID cache or a table fetch, request checks against the PASID
- * entry, the walk, and on failure a fault record, a page request, or (for
- * ATS) a translation-request completion without access.
+ * A request through the model: IOTLB (lock-free hit), then on a miss the
+ * PDE cache (psc.c, vtd_tlb_miss), else the combined context/PASID cache or
+ * a table fetch, request checks against the PASID entry, the walk, and on
+ * failure a fault record, a page request, or (for ATS) a
+ * translation-request completion without access.
+ *
+ * The hit path (vtd_translate) is one probe at the smallest block size in
+ * use with the request checks a hit depends on folded into a table
+ * (performance.md T1); everything it does not settle goes through
+ * translate_other, which applies the full request checks.
  *
  * Requests without a PASID use the context entry's RID_PASID and cannot
  * carry the privileged or execute attributes (they live in the PASID

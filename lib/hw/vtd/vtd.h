@@ -9,8 +9,10 @@
  *   pasid.c     PASID directory and PASID table entries
  *   cfgcache.c  the combined context/PASID cache
  *   walk.c      first-stage, second-stage and nested walks
- *   psc.c       paging-structure (PDE) cache and its one-read miss path
- *   translate.c requests: IOTLB, walks, ATS, faults, page requests
+ *   psc.c       paging-structure (PDE) cache; an IOTLB miss and its
+ *               one-read path
+ *   translate.c requests: the IOTLB hit path, walks, ATS, faults, page
+ *               requests
  *   inval.c     invalidation queue, descriptors, register invalidation
  *   fault.c     fault recording registers (FRCD, FRI, PPF, PFO)
  *   prq.c       page request queue and page group responses
