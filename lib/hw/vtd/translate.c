@@ -367,7 +367,8 @@ bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
 	sh = (unsigned)__builtin_ctzll(todo);
 	if (hw_tlb_probe_once(&v->iotlb, sid, ssid_key, iova, sh, &pa, &attr) <=
 		    0 ||
-	    !tlb_serves(hw_tlb_attr_flags(attr), access, ssid_key != 0))
+	    !tlb_serves(hw_tlb_attr_flags(attr), access & ACCESS_ALL,
+			ssid_key != 0))
 		return false;
 	hw_count(hw, hw_translate);
 	hw_count(hw, hw_tlb_hit);
