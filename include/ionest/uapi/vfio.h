@@ -13,23 +13,7 @@
 #ifndef VFIO_H
 #define VFIO_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#ifndef IONEST_UAPI_U64
-#define IONEST_UAPI_U64 uint64_t __attribute__((aligned(8)))
-#endif
-#ifndef IONEST_UAPI_ASSERT
-#ifdef __cplusplus
-#define IONEST_UAPI_ASSERT(e, m) static_assert(e, m)
-#else
-#define IONEST_UAPI_ASSERT(e, m) _Static_assert(e, m)
-#endif
-#endif
-#define IONEST_VFIO_OFF(s, f, o) \
-	IONEST_UAPI_ASSERT(offsetof(struct s, f) == (o), #s "." #f)
-#define IONEST_VFIO_SIZE(s, n) \
-	IONEST_UAPI_ASSERT(sizeof(struct s) == (n), "sizeof " #s)
+#include "abi_check.h"
 
 #define VFIO_API_VERSION 0
 
@@ -235,63 +219,63 @@ struct vfio_device_detach_iommufd_pt {
 #define VFIO_DEVICE_DETACH_IOMMUFD_PT IONEST_VFIO_IO(VFIO_BASE + 20)
 
 /* ---- Sizes and offsets, pinned to the ABI ---- */
-IONEST_VFIO_SIZE(vfio_info_cap_header, 8);
-IONEST_VFIO_OFF(vfio_info_cap_header, version, 2);
-IONEST_VFIO_OFF(vfio_info_cap_header, next, 4);
-IONEST_VFIO_SIZE(vfio_iommu_type1_info, 24);
-IONEST_VFIO_OFF(vfio_iommu_type1_info, flags, 4);
-IONEST_VFIO_OFF(vfio_iommu_type1_info, iova_pgsizes, 8);
-IONEST_VFIO_OFF(vfio_iommu_type1_info, cap_offset, 16);
-IONEST_VFIO_OFF(vfio_iommu_type1_info, pad, 20);
-IONEST_VFIO_SIZE(vfio_iova_range, 16);
-IONEST_VFIO_OFF(vfio_iova_range, end, 8);
-IONEST_VFIO_SIZE(vfio_iommu_type1_info_cap_iova_range, 16);
-IONEST_VFIO_OFF(vfio_iommu_type1_info_cap_iova_range, nr_iovas, 8);
-IONEST_VFIO_OFF(vfio_iommu_type1_info_cap_iova_range, reserved, 12);
-IONEST_VFIO_OFF(vfio_iommu_type1_info_cap_iova_range, iova_ranges, 16);
-IONEST_VFIO_SIZE(vfio_iommu_type1_info_cap_migration, 32);
-IONEST_VFIO_OFF(vfio_iommu_type1_info_cap_migration, flags, 8);
-IONEST_VFIO_OFF(vfio_iommu_type1_info_cap_migration, pgsize_bitmap, 16);
-IONEST_VFIO_OFF(vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size, 24);
-IONEST_VFIO_SIZE(vfio_iommu_type1_info_dma_avail, 12);
-IONEST_VFIO_OFF(vfio_iommu_type1_info_dma_avail, avail, 8);
-IONEST_VFIO_SIZE(vfio_iommu_type1_dma_map, 32);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_map, flags, 4);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_map, vaddr, 8);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_map, iova, 16);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_map, size, 24);
-IONEST_VFIO_SIZE(vfio_iommu_type1_dma_unmap, 24);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_unmap, flags, 4);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_unmap, iova, 8);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_unmap, size, 16);
-IONEST_VFIO_OFF(vfio_iommu_type1_dma_unmap, data, 24);
-IONEST_VFIO_SIZE(vfio_device_info, 24);
-IONEST_VFIO_OFF(vfio_device_info, flags, 4);
-IONEST_VFIO_OFF(vfio_device_info, num_regions, 8);
-IONEST_VFIO_OFF(vfio_device_info, num_irqs, 12);
-IONEST_VFIO_OFF(vfio_device_info, cap_offset, 16);
-IONEST_VFIO_OFF(vfio_device_info, pad, 20);
-IONEST_VFIO_SIZE(vfio_region_info, 32);
-IONEST_VFIO_OFF(vfio_region_info, flags, 4);
-IONEST_VFIO_OFF(vfio_region_info, index, 8);
-IONEST_VFIO_OFF(vfio_region_info, cap_offset, 12);
-IONEST_VFIO_OFF(vfio_region_info, size, 16);
-IONEST_VFIO_OFF(vfio_region_info, offset, 24);
-IONEST_VFIO_SIZE(vfio_irq_info, 16);
-IONEST_VFIO_OFF(vfio_irq_info, flags, 4);
-IONEST_VFIO_OFF(vfio_irq_info, index, 8);
-IONEST_VFIO_OFF(vfio_irq_info, count, 12);
-IONEST_VFIO_SIZE(vfio_device_bind_iommufd, 24);
-IONEST_VFIO_OFF(vfio_device_bind_iommufd, flags, 4);
-IONEST_VFIO_OFF(vfio_device_bind_iommufd, iommufd, 8);
-IONEST_VFIO_OFF(vfio_device_bind_iommufd, out_devid, 12);
-IONEST_VFIO_OFF(vfio_device_bind_iommufd, token_uuid_ptr, 16);
-IONEST_VFIO_SIZE(vfio_device_attach_iommufd_pt, 16);
-IONEST_VFIO_OFF(vfio_device_attach_iommufd_pt, flags, 4);
-IONEST_VFIO_OFF(vfio_device_attach_iommufd_pt, pt_id, 8);
-IONEST_VFIO_OFF(vfio_device_attach_iommufd_pt, pasid, 12);
-IONEST_VFIO_SIZE(vfio_device_detach_iommufd_pt, 12);
-IONEST_VFIO_OFF(vfio_device_detach_iommufd_pt, flags, 4);
-IONEST_VFIO_OFF(vfio_device_detach_iommufd_pt, pasid, 8);
+IONEST_UAPI_SIZE(vfio_info_cap_header, 8);
+IONEST_UAPI_OFF(vfio_info_cap_header, version, 2);
+IONEST_UAPI_OFF(vfio_info_cap_header, next, 4);
+IONEST_UAPI_SIZE(vfio_iommu_type1_info, 24);
+IONEST_UAPI_OFF(vfio_iommu_type1_info, flags, 4);
+IONEST_UAPI_OFF(vfio_iommu_type1_info, iova_pgsizes, 8);
+IONEST_UAPI_OFF(vfio_iommu_type1_info, cap_offset, 16);
+IONEST_UAPI_OFF(vfio_iommu_type1_info, pad, 20);
+IONEST_UAPI_SIZE(vfio_iova_range, 16);
+IONEST_UAPI_OFF(vfio_iova_range, end, 8);
+IONEST_UAPI_SIZE(vfio_iommu_type1_info_cap_iova_range, 16);
+IONEST_UAPI_OFF(vfio_iommu_type1_info_cap_iova_range, nr_iovas, 8);
+IONEST_UAPI_OFF(vfio_iommu_type1_info_cap_iova_range, reserved, 12);
+IONEST_UAPI_OFF(vfio_iommu_type1_info_cap_iova_range, iova_ranges, 16);
+IONEST_UAPI_SIZE(vfio_iommu_type1_info_cap_migration, 32);
+IONEST_UAPI_OFF(vfio_iommu_type1_info_cap_migration, flags, 8);
+IONEST_UAPI_OFF(vfio_iommu_type1_info_cap_migration, pgsize_bitmap, 16);
+IONEST_UAPI_OFF(vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size, 24);
+IONEST_UAPI_SIZE(vfio_iommu_type1_info_dma_avail, 12);
+IONEST_UAPI_OFF(vfio_iommu_type1_info_dma_avail, avail, 8);
+IONEST_UAPI_SIZE(vfio_iommu_type1_dma_map, 32);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_map, flags, 4);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_map, vaddr, 8);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_map, iova, 16);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_map, size, 24);
+IONEST_UAPI_SIZE(vfio_iommu_type1_dma_unmap, 24);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_unmap, flags, 4);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_unmap, iova, 8);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_unmap, size, 16);
+IONEST_UAPI_OFF(vfio_iommu_type1_dma_unmap, data, 24);
+IONEST_UAPI_SIZE(vfio_device_info, 24);
+IONEST_UAPI_OFF(vfio_device_info, flags, 4);
+IONEST_UAPI_OFF(vfio_device_info, num_regions, 8);
+IONEST_UAPI_OFF(vfio_device_info, num_irqs, 12);
+IONEST_UAPI_OFF(vfio_device_info, cap_offset, 16);
+IONEST_UAPI_OFF(vfio_device_info, pad, 20);
+IONEST_UAPI_SIZE(vfio_region_info, 32);
+IONEST_UAPI_OFF(vfio_region_info, flags, 4);
+IONEST_UAPI_OFF(vfio_region_info, index, 8);
+IONEST_UAPI_OFF(vfio_region_info, cap_offset, 12);
+IONEST_UAPI_OFF(vfio_region_info, size, 16);
+IONEST_UAPI_OFF(vfio_region_info, offset, 24);
+IONEST_UAPI_SIZE(vfio_irq_info, 16);
+IONEST_UAPI_OFF(vfio_irq_info, flags, 4);
+IONEST_UAPI_OFF(vfio_irq_info, index, 8);
+IONEST_UAPI_OFF(vfio_irq_info, count, 12);
+IONEST_UAPI_SIZE(vfio_device_bind_iommufd, 24);
+IONEST_UAPI_OFF(vfio_device_bind_iommufd, flags, 4);
+IONEST_UAPI_OFF(vfio_device_bind_iommufd, iommufd, 8);
+IONEST_UAPI_OFF(vfio_device_bind_iommufd, out_devid, 12);
+IONEST_UAPI_OFF(vfio_device_bind_iommufd, token_uuid_ptr, 16);
+IONEST_UAPI_SIZE(vfio_device_attach_iommufd_pt, 16);
+IONEST_UAPI_OFF(vfio_device_attach_iommufd_pt, flags, 4);
+IONEST_UAPI_OFF(vfio_device_attach_iommufd_pt, pt_id, 8);
+IONEST_UAPI_OFF(vfio_device_attach_iommufd_pt, pasid, 12);
+IONEST_UAPI_SIZE(vfio_device_detach_iommufd_pt, 12);
+IONEST_UAPI_OFF(vfio_device_detach_iommufd_pt, flags, 4);
+IONEST_UAPI_OFF(vfio_device_detach_iommufd_pt, pasid, 8);
 
 #endif
