@@ -74,6 +74,31 @@ IONEST_API struct ionest_hw *ionest_machine_iommu(struct ionest_machine *m,
 						  const char *name);
 
 /*
+ * How the nested HWPTs of an IOMMU instance are realised (DESIGN.md,
+ * "Hardware nesting and software nesting"): HW, the model walks the guest's
+ * stage 1 through the parent's stage 2; SHADOW, the driver programs a
+ * single-stage table composed from both and kept up to date on
+ * invalidation; AUTO (the default), HW where the model can nest, else
+ * SHADOW. The guest and the VMM see the same ABI either way.
+ */
+enum ionest_nesting {
+	IONEST_NESTING_AUTO = 0,
+	IONEST_NESTING_HW = 1,
+	IONEST_NESTING_SHADOW = 2,
+};
+/*
+ * Set the nesting mode of IOMMU @iommu. -ENOENT: no such IOMMU; -EINVAL:
+ * not a mode; -EOPNOTSUPP: HW on a part that cannot nest; -EBUSY: the
+ * instance has nested HWPTs (the mode is chosen before the first).
+ */
+IONEST_API int ionest_machine_set_nesting(struct ionest_machine *m,
+					  const char *iommu,
+					  enum ionest_nesting mode);
+/* The mode in effect (AUTO resolved: HW or SHADOW), or -ENOENT. */
+IONEST_API int ionest_machine_nesting(struct ionest_machine *m,
+				      const char *iommu);
+
+/*
  * Build a machine from a machine file (YAML; docs/machine-files.md): its
  * IOMMUs in file order and its devices so that device N is
  * /dev/vfio/devices/vfioN. Returns NULL with errno EINVAL (the file is

@@ -327,6 +327,7 @@ struct iommufd_hwpt_nested {
 	struct iommufd_hw_pagetable common;
 	struct iommufd_hwpt_paging *parent;
 	struct iommufd_viommu *viommu; /* NULL: made on the parent */
+	bool counted; /* in its instance's nested_domains */
 };
 
 static inline bool hwpt_is_paging(struct iommufd_hw_pagetable *h)

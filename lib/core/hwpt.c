@@ -66,6 +66,8 @@ static void hwpt_nested_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_nested *h = (struct iommufd_hwpt_nested *)obj;
 
+	if (h->counted)
+		iommu_inst_nested_put(h->common.domain->inst);
 	if (h->common.domain)
 		h->common.domain->ops->free(h->common.domain);
 	if (h->common.fault)
@@ -242,6 +244,9 @@ static int hwpt_nested_alloc(struct iommufd_ctx *ctx, struct iommufd_object *pt,
 		rc = -EOPNOTSUPP; /* a driver bug */
 		goto out_abort;
 	}
+	/* The instance's nesting mode is fixed while it has nested domains. */
+	iommu_inst_nested_get(h->common.domain->inst);
+	h->counted = true;
 	iommufd_user_data_fini(&ud);
 	*out = h;
 	return 0;

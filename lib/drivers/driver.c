@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ionest/ionest.h>
+
 #include "drivers/driver.h"
 #include "hw/hw.h"
 #include "util/alloc.h"
@@ -53,6 +55,8 @@ int iommu_inst_create(struct ionest_hw *hw, const char *name,
 	inst->hw = hw;
 	snprintf(inst->name, sizeof(inst->name), "%s", name);
 	pthread_mutex_init(&inst->lock, NULL);
+	inst->nesting = ionest_hw_can_nest(hw) ? IONEST_NESTING_HW :
+						 IONEST_NESTING_SHADOW;
 	rc = drv->init(inst);
 	if (rc) {
 		pthread_mutex_destroy(&inst->lock);
@@ -61,6 +65,26 @@ int iommu_inst_create(struct ionest_hw *hw, const char *name,
 	}
 	*out = inst;
 	return 0;
+}
+
+int iommu_inst_set_nesting(struct iommu_inst *inst, int mode)
+{
+	bool can_nest = ionest_hw_can_nest(inst->hw);
+	int rc = 0;
+
+	if (mode == IONEST_NESTING_AUTO)
+		mode = can_nest ? IONEST_NESTING_HW : IONEST_NESTING_SHADOW;
+	if (mode != IONEST_NESTING_HW && mode != IONEST_NESTING_SHADOW)
+		return -EINVAL;
+	if (mode == IONEST_NESTING_HW && !can_nest)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&inst->lock);
+	if (__atomic_load_n(&inst->nested_domains, __ATOMIC_ACQUIRE))
+		rc = -EBUSY;
+	else
+		inst->nesting = (uint8_t)mode;
+	pthread_mutex_unlock(&inst->lock);
+	return rc;
 }
 
 void iommu_inst_destroy(struct iommu_inst *inst)

@@ -67,6 +67,10 @@ struct iommu_inst {
 	 * a PASID that has no attachment of its own go to the RID's nested
 	 * domain (iommu_report_fault). */
 	bool user_pasid_table;
+	/* IONEST_NESTING_HW or _SHADOW (AUTO resolved when set); fixed
+	 * while the instance has nested domains (atomic count). */
+	uint8_t nesting;
+	uint32_t nested_domains;
 };
 
 /* ---- Device ---- */
@@ -482,6 +486,22 @@ int iommu_inst_create(struct ionest_hw *hw, const char *name,
 		      struct iommu_inst **out);
 /* fini + free the instance and its hw. All devices must be released. */
 void iommu_inst_destroy(struct iommu_inst *inst);
+
+/* Set @inst's nesting mode (enum ionest_nesting; AUTO resolves to HW when
+ * the model can nest, else SHADOW). -EINVAL: not a mode; -EOPNOTSUPP: HW on
+ * a part that cannot nest; -EBUSY: nested domains exist. */
+int iommu_inst_set_nesting(struct iommu_inst *inst, int mode);
+/* The core counts the nested domains of an instance (a mode change waits
+ * for none to be left). */
+static inline void iommu_inst_nested_get(struct iommu_inst *inst)
+{
+	__atomic_add_fetch(&inst->nested_domains, 1, __ATOMIC_ACQ_REL);
+}
+
+static inline void iommu_inst_nested_put(struct iommu_inst *inst)
+{
+	__atomic_sub_fetch(&inst->nested_domains, 1, __ATOMIC_ACQ_REL);
+}
 
 /* Probe/release a device on an instance (fills @dev's driver fields). */
 int iommu_dev_probe(struct iommu_inst *inst, struct iommu_dev *dev);

@@ -85,10 +85,14 @@ static int add_iommu(const struct machine_config *c, unsigned i,
 	if (!rc)
 		rc = ionest_machine_add_iommu(m, io->name, hw);
 	if (!rc) {
-		/* Kept with the instance for the nesting code to consult. */
-		pthread_mutex_lock(&m->lock);
-		m->iommus[m->niommus - 1]->nesting = (uint8_t)io->nesting;
-		pthread_mutex_unlock(&m->lock);
+		/* The instance now owns @hw; a refused mode was caught above.
+		 */
+		rc = ionest_machine_set_nesting(
+			m, io->name, (enum ionest_nesting)io->nesting);
+		if (rc)
+			return mcfg_error(err, errlen, c->file, io->line, rc,
+					  "iommus[%u].nesting: refused (%s)", i,
+					  strerror(-rc));
 	}
 	if (rc) {
 		ionest_hw_free(hw);

@@ -25,9 +25,9 @@ enum mcfg_model {
 /* How a nested HWPT on this instance is realised (DESIGN.md: hardware or
  * software nesting). Stored and reported; only `hw` acts so far. */
 enum mcfg_nesting {
-	MCFG_NEST_AUTO,
-	MCFG_NEST_HW,
-	MCFG_NEST_SHADOW,
+	MCFG_NEST_AUTO = IONEST_NESTING_AUTO,
+	MCFG_NEST_HW = IONEST_NESTING_HW,
+	MCFG_NEST_SHADOW = IONEST_NESTING_SHADOW,
 };
 
 /* One register override field of a model's config struct. */

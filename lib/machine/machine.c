@@ -108,6 +108,37 @@ IONEST_API struct ionest_hw *ionest_machine_iommu(struct ionest_machine *m,
 	return mi ? mi->inst->hw : NULL;
 }
 
+IONEST_API int ionest_machine_set_nesting(struct ionest_machine *m,
+					  const char *iommu,
+					  enum ionest_nesting mode)
+{
+	struct machine_iommu *mi;
+	int rc;
+
+	if (!m || !iommu)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	mi = find_iommu(m, iommu);
+	rc = mi ? iommu_inst_set_nesting(mi->inst, (int)mode) : -ENOENT;
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+IONEST_API int ionest_machine_nesting(struct ionest_machine *m,
+				      const char *iommu)
+{
+	struct machine_iommu *mi;
+	int rc;
+
+	if (!m || !iommu)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	mi = find_iommu(m, iommu);
+	rc = mi ? mi->inst->nesting : -ENOENT;
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
 IONEST_API int ionest_machine_add_device(struct ionest_machine *m,
 					 const struct ionest_device_config *cfg)
 {

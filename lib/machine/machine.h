@@ -20,7 +20,6 @@
 struct machine_iommu {
 	char name[32];
 	struct iommu_inst *inst;
-	uint8_t nesting; /* machine file's nesting mode (config.h), 0 auto */
 };
 
 struct machine_device {

@@ -65,6 +65,69 @@ static struct ionest_dma_fault last_fault(struct env *e, int i)
 	return lf;
 }
 
+/* ---- The instance's nesting mode ---- */
+
+static void test_nesting_mode(void **state)
+{
+	struct env *e = *state;
+	struct ionest_machine *m = e->f.m;
+	uint32_t id;
+
+	/* AUTO on a part that nests is HW. */
+	assert_int_equal(ionest_machine_nesting(m, "iommu0"),
+			 IONEST_NESTING_HW);
+	assert_int_equal(ionest_machine_nesting(m, "nope"), -ENOENT);
+	assert_int_equal(ionest_machine_nesting(NULL, "iommu0"), -EINVAL);
+	assert_int_equal(ionest_machine_set_nesting(m, "nope",
+						    IONEST_NESTING_HW),
+			 -ENOENT);
+	assert_int_equal(ionest_machine_set_nesting(m, "iommu0",
+						    (enum ionest_nesting)3),
+			 -EINVAL);
+	assert_int_equal(ionest_machine_set_nesting(m, "iommu0",
+						    IONEST_NESTING_SHADOW),
+			 0);
+	assert_int_equal(ionest_machine_nesting(m, "iommu0"),
+			 IONEST_NESTING_SHADOW);
+	assert_int_equal(ionest_machine_set_nesting(m, "iommu0",
+						    IONEST_NESTING_AUTO),
+			 0);
+	assert_int_equal(ionest_machine_nesting(m, "iommu0"),
+			 IONEST_NESTING_HW);
+	/* Fixed while a nested HWPT lives, free again once it is gone. */
+	assert_int_equal(nested(e, GUEST_GPA, &id), 0);
+	assert_int_equal(ionest_machine_set_nesting(m, "iommu0",
+						    IONEST_NESTING_SHADOW),
+			 -EBUSY);
+	assert_int_equal(ionest_machine_nesting(m, "iommu0"),
+			 IONEST_NESTING_HW);
+	assert_int_equal(fx_destroy(e->f.fd, id), 0);
+	assert_int_equal(
+		ionest_machine_set_nesting(m, "iommu0", IONEST_NESTING_HW), 0);
+}
+
+/* A part without nesting: AUTO is SHADOW and HW is refused. */
+static void test_nesting_mode_no_nest(void **state)
+{
+	struct ionest_vtd_config c = { .nest = IONEST_CFG(0) };
+	struct ionest_machine *m = ionest_machine_new();
+	struct ionest_hw *hw = ionest_vtd_new(&c);
+
+	assert_non_null(hw);
+	assert_false(ionest_hw_can_nest(hw));
+	assert_int_equal(ionest_machine_add_iommu(m, "vtd", hw), 0);
+	assert_int_equal(ionest_machine_nesting(m, "vtd"),
+			 IONEST_NESTING_SHADOW);
+	assert_int_equal(ionest_machine_set_nesting(m, "vtd",
+						    IONEST_NESTING_HW),
+			 -EOPNOTSUPP);
+	assert_int_equal(
+		ionest_machine_set_nesting(m, "vtd", IONEST_NESTING_AUTO), 0);
+	assert_int_equal(ionest_machine_nesting(m, "vtd"),
+			 IONEST_NESTING_SHADOW);
+	ionest_machine_free(m);
+}
+
 /* ---- HWPT_ALLOC of nested HWPTs ---- */
 
 static void test_alloc_errors(void **state)
@@ -751,6 +814,9 @@ static void test_replace_paging_nested(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_nesting_mode, env_up,
+						env_down),
+		cmocka_unit_test(test_nesting_mode_no_nest),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_up, env_down)
 		T(test_alloc_errors),
 		T(test_lifetime),
