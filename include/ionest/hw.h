@@ -57,6 +57,10 @@ enum ionest_xlate_status {
 				    * after the response */
 	IONEST_XLATE_BYPASS, /* untranslated (bypass): addr == iova */
 	IONEST_XLATE_STALLED, /* SMMUv3 stall model: held until RESUME */
+	IONEST_XLATE_INTERRUPT, /* VT-d: a write without PASID to the
+				 * interrupt range 0xFEExxxxx, an interrupt
+				 * request for the platform (untranslated:
+				 * addr == iova) */
 };
 
 struct ionest_xlate_res {

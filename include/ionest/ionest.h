@@ -193,6 +193,46 @@ struct ionest_dma_fault {
 IONEST_API int ionest_device_last_fault(struct ionest_machine *m, int dev,
 					struct ionest_dma_fault *out);
 
+/* ---- MSIs: the machine's interrupt controller ---- */
+/*
+ * A device signals an MSI by a DMA write (IONEST_DMA_TO_MEM) of one
+ * aligned 32-bit word that reaches the platform's interrupt controller
+ * instead of memory:
+ *  - behind SMMUv3, through the IOMMU like any write: to the doorbell page
+ *    the host maps at the start of the software MSI window
+ *    (IOMMU_RESV_SW_MSI, 0x8000000), in the paging domain behind the
+ *    device, so a device on a nested HWPT reaches it through its stage 1
+ *    (the guest maps its MSI address to that GPA) and stage 2;
+ *  - behind VT-d, untranslated: a write without PASID to the interrupt
+ *    range 0xFEE00000..0xFEEFFFFF (IOMMU_RESV_MSI) is an interrupt request
+ *    whatever the translation mode (nested too).
+ * Such a write is delivered here and stores nothing; a write of another
+ * size or alignment there is dropped (a register ignores it). A read
+ * without PASID of the VT-d interrupt range fails (-EFAULT, not recorded
+ * by the IOMMU: the platform refuses it).
+ */
+struct ionest_msi {
+	uint64_t count; /* MSIs of the machine so far, this one included */
+	uint64_t addr; /* the address the device wrote (its MSI address) */
+	uint32_t offset; /* in the doorbell page (VT-d: addr & 0xfff; the
+			  * destination is in addr) */
+	uint32_t data; /* the message data */
+	uint32_t pasid; /* of the write, or IONEST_NO_PASID */
+	int dev; /* the writer: N of /dev/vfio/devices/vfioN */
+};
+/* Called in the thread of the DMA, after the MSI is counted, with no
+ * ionest lock held (it may call ionest functions, DMA included). */
+typedef void (*ionest_msi_fn)(void *ctx, const struct ionest_msi *msi);
+/* Install the machine's MSI handler (NULL: none). -EINVAL: @m is NULL. */
+IONEST_API int ionest_machine_set_msi_handler(struct ionest_machine *m,
+					      ionest_msi_fn fn, void *ctx);
+/* MSIs delivered so far by device @dev, or by every device for @dev -1;
+ * 0 for a device that does not exist. */
+IONEST_API uint64_t ionest_machine_msi_count(struct ionest_machine *m, int dev);
+/* The machine's last MSI; -ENOENT if there was none, -EINVAL: NULL. */
+IONEST_API int ionest_machine_last_msi(struct ionest_machine *m,
+				       struct ionest_msi *out);
+
 /* ---- Page pinning accounting ---- */
 /*
  * Pages mapped into an IOAS that has a domain are accounted (pinned) as

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "hw/hw.h"
 #include "util/alloc.h"
 
 struct iommufd_device *iommufd_get_device(struct iommufd_ctx *ctx, uint32_t id)
@@ -26,10 +27,9 @@ struct iommufd_device *iommufd_get_device(struct iommufd_ctx *ctx, uint32_t id)
 }
 
 /* The software MSI doorbell: where a device's MSI write through a
- * IOMMU_RESV_SW_MSI window lands (the role of the interrupt controller's
- * doorbell page that Linux maps there). */
-static uint8_t sw_msi_doorbell[4096] __attribute__((aligned(4096)));
-#define SW_MSI_PAGE ((uint64_t)sizeof(sw_msi_doorbell))
+ * IOMMU_RESV_SW_MSI window lands, the platform's interrupt controller page
+ * (hw_msi_doorbell; the ITS page Linux maps there). */
+#define SW_MSI_PAGE ((uint64_t)HW_MSI_DOORBELL_SIZE)
 #define NO_SW_MSI UINT64_MAX
 
 static void device_destroy(struct iommufd_object *obj)
@@ -163,7 +163,7 @@ static int msi_get(struct iommufd_hwpt_paging *hp, uint64_t iova, bool *got)
 	}
 	if (iommu_min_pgsize(d->pgsize_bitmap) > SW_MSI_PAGE)
 		return 0;
-	rc = d->ops->map(d, iova, (uint64_t)(uintptr_t)sw_msi_doorbell,
+	rc = d->ops->map(d, iova, (uint64_t)(uintptr_t)hw_msi_doorbell,
 			 SW_MSI_PAGE,
 			 IOMMU_PROT_READ | IOMMU_PROT_WRITE | IOMMU_PROT_CACHE,
 			 0);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Device-initiated DMA: translate each page of the access through the
- * device's IOMMU (driver hook or hardware model), then copy. Lock-free: the
+ * device's IOMMU (driver hook or hardware model), then copy; a write that
+ * reaches the MSI doorbell is a message (msi.c). Lock-free: the
  * access runs inside an in-flight section, so an unmap that returns has
  * waited for it (lib/drivers/inflight.h).
  */
@@ -70,7 +71,7 @@ static int ats_translate(struct machine_device *d,
 		return 0;
 	}
 	if (res->status != IONEST_XLATE_OK)
-		return 0;
+		return 0; /* a fault, or an interrupt request: not cached */
 	if ((res->perm & need) != need) {
 		/* A completion without the access's permission. */
 		res->status = IONEST_XLATE_FAULT;
@@ -117,6 +118,11 @@ translate_page(struct machine_device *d, bool ats, uint32_t pasid,
 	if (res.status == IONEST_XLATE_BYPASS) {
 		res.addr = iova;
 		res.size = 1ull << 12;
+	} else if (res.status == IONEST_XLATE_INTERRUPT) {
+		/* A VT-d interrupt request: to the interrupt controller. */
+		res.addr =
+			(uint64_t)(uintptr_t)hw_msi_doorbell + (iova & 0xfff);
+		res.size = HW_MSI_DOORBELL_SIZE;
 	} else if (res.status != IONEST_XLATE_OK) {
 		record_fault(d, &req, &res);
 		return res.status == IONEST_XLATE_FAULT ? -EFAULT : -EAGAIN;
@@ -190,9 +196,12 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 		chunk = size - (iova & (size - 1));
 		if (chunk > len)
 			chunk = len;
-		if (dir == IONEST_DMA_TO_MEM)
-			memcpy((void *)(uintptr_t)addr, p, chunk);
-		else
+		if (dir == IONEST_DMA_TO_MEM) {
+			if (__builtin_expect(hw_is_msi_doorbell(addr), 0))
+				dev_msi_write(d, pasid, iova, addr, p, chunk);
+			else
+				memcpy((void *)(uintptr_t)addr, p, chunk);
+		} else
 			memcpy(p, (void *)(uintptr_t)addr, chunk);
 		p += chunk;
 		iova += chunk;

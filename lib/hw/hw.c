@@ -7,6 +7,9 @@
 #include "hw/hw.h"
 
 static const char *const hw_counter_names[] = { HW_COUNTERS(CTR_NAME) };
+
+uint8_t hw_msi_doorbell[HW_MSI_DOORBELL_SIZE]
+	__attribute__((aligned(HW_MSI_DOORBELL_SIZE)));
 static unsigned hw_next_id;
 
 void hw_init(struct ionest_hw *hw, const struct hw_ops *ops,

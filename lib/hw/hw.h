@@ -144,6 +144,31 @@ bool hw_bus_write32(struct ionest_hw *hw, uint64_t pa, uint32_t val);
  * {NULL}). The table() hook counts walk_read per table visited. */
 struct pt_mem hw_bus_pt_mem(struct ionest_hw *hw);
 
+/*
+ * The platform's MSI doorbell: one page of the interrupt controller (the
+ * part a GIC ITS's translation register plays). The host maps it in the
+ * software MSI window (IOMMU_RESV_SW_MSI); VT-d interrupt requests are
+ * sent to it. A device write that lands in it is an MSI (lib/dev/msi.c),
+ * never stored.
+ */
+#define HW_MSI_DOORBELL_SIZE 4096u
+extern uint8_t hw_msi_doorbell[HW_MSI_DOORBELL_SIZE];
+
+static inline bool hw_is_msi_doorbell(uint64_t pa)
+{
+	return pa - (uint64_t)(uintptr_t)hw_msi_doorbell < HW_MSI_DOORBELL_SIZE;
+}
+
+/* The x86 interrupt address range (VT-d spec 3.15): requests without a
+ * PASID there are interrupt requests, not DMA. */
+#define HW_X86_INTR_START 0xfee00000ull
+#define HW_X86_INTR_LAST 0xfeefffffull
+
+static inline bool hw_x86_intr_range(uint64_t addr)
+{
+	return (addr >> 20) == (HW_X86_INTR_START >> 20);
+}
+
 static inline void hw_irq(struct ionest_hw *hw, enum ionest_hw_irq line)
 {
 	if (hw->irq_fn)

@@ -14,8 +14,10 @@ IONEST_API struct ionest_machine *ionest_machine_new(void)
 {
 	struct ionest_machine *m = xzalloc(sizeof(*m));
 
-	if (m)
+	if (m) {
 		pthread_mutex_init(&m->lock, NULL);
+		pthread_mutex_init(&m->msi_lock, NULL);
+	}
 	return m;
 }
 
@@ -39,6 +41,7 @@ IONEST_API void ionest_machine_free(struct ionest_machine *m)
 		xfree(m->iommus[i]);
 	}
 	xfree(m->iommus);
+	pthread_mutex_destroy(&m->msi_lock);
 	pthread_mutex_destroy(&m->lock);
 	xfree(m);
 }

@@ -35,6 +35,7 @@ struct machine_device {
 	struct ionest_dma_fault fault;
 	/* The device TLB, used by ATS DMA (IONEST_DMA_ATS). */
 	struct dev_atc atc;
+	uint64_t msi_count; /* MSIs it sent (lib/dev/msi.c) */
 };
 
 struct ionest_machine {
@@ -43,7 +44,18 @@ struct ionest_machine {
 	unsigned niommus, iommu_cap;
 	struct machine_device **chunks[MACHINE_DEV_CHUNKS];
 	int ndevs; /* published with release ordering */
+	/* The interrupt controller (lib/dev/msi.c). */
+	pthread_mutex_t msi_lock;
+	ionest_msi_fn msi_fn;
+	void *msi_ctx;
+	struct ionest_msi msi_last; /* count 0: none yet */
 };
+
+/* A device write that translated into the MSI doorbell (@addr, @len
+ * within it): the MSI it carries, if it is one. Cold: the DMA loop's only
+ * cost is the address test. */
+void dev_msi_write(struct machine_device *d, uint32_t pasid, uint64_t iova,
+		   uint64_t addr, const void *src, uint64_t len);
 
 /* Device @index or NULL; lock-free. */
 static inline struct machine_device *machine_device(struct ionest_machine *m,

@@ -66,6 +66,10 @@
 	X(dev_dma_engine,                                                      \
 	  "dev=%" PRIu64 " mode=%" PRIu64 " pasid=%#" PRIx64 " len=%" PRIu64   \
 	  " done=%" PRIu64 " status=%#" PRIx64,                                \
-	  dev, mode, pasid, len, done, status)
+	  dev, mode, pasid, len, done, status)                                 \
+	X(dev_msi,                                                             \
+	  "dev=%" PRIu64 " pasid=%#" PRIx64 " addr=%#" PRIx64                  \
+	  " data=%#" PRIx64,                                                   \
+	  dev, pasid, addr, data)
 
 #endif
