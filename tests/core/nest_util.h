@@ -16,17 +16,17 @@
 
 #include "fixture.h"
 #include "pt/pt.h"
+#include "scenario/guest.h"
 
 #define GUEST_GPA 0x40000000ull
 #define GUEST_LEN (4ull << 20)
 
+/* A guest for the nesting suites: scenario/guest.h's VM (RAM, bump
+ * allocator) and one x86-64 stage 1 in it; the helpers assert. */
 struct guest {
-	uint8_t *mem; /* host memory of the guest's RAM */
-	uint64_t gpa; /* where it is mapped in the IOAS */
-	size_t len, used;
+	struct vm vm; /* RAM: vm.mem is its host memory, vm.gpa its base */
 	struct pt s1; /* the guest's stage 1 (root in s1.root, a GPA) */
 	bool s1_ready;
-	bool borrowed; /* a view of another guest's RAM */
 };
 
 /* Guest RAM of @len bytes at @gpa, zeroed, not yet mapped anywhere. */

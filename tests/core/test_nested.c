@@ -361,7 +361,7 @@ static void test_dma_stage1_tables_via_stage2(void **state)
 	assert_int_equal(fx_dma_write(&e->f, 0, IONEST_NO_PASID, GUEST_GPA + 77,
 				      &b, 1),
 			 0);
-	assert_int_equal(e->g.mem[77], 0x5a);
+	assert_int_equal(e->g.vm.mem[77], 0x5a);
 	assert_int_equal(fx_detach(&e->f, 0), 0);
 	assert_int_equal(fx_destroy(e->f.fd, n), 0);
 }
@@ -383,7 +383,7 @@ static void test_large_stage1_pages(void **state)
 	assert_int_equal(fx_dma_write(&e->f, 0, IONEST_NO_PASID,
 				      0x40000000ull + 0x12344, &v, 4),
 			 0);
-	memcpy(&r, e->g.mem + (2u << 20) + 0x12344, 4);
+	memcpy(&r, e->g.vm.mem + (2u << 20) + 0x12344, 4);
 	assert_int_equal(r, v);
 	assert_int_equal(fx_detach(&e->f, 0), 0);
 	assert_int_equal(fx_destroy(e->f.fd, n), 0);

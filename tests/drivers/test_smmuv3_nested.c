@@ -39,35 +39,6 @@ struct env {
 	uint64_t cd, data; /* GPAs of the CD table and the data pages */
 };
 
-/* ---- The guest's memory, seen through its GPAs ---- */
-
-static void *g_table(void *ctx, uint64_t pa, size_t size, bool write)
-{
-	struct guest *g = ctx;
-
-	if (pa < g->gpa || pa - g->gpa > g->len ||
-	    size > g->len - (pa - g->gpa))
-		return NULL;
-	return g->mem + (pa - g->gpa);
-}
-
-static int g_alloc(void *ctx, size_t size, uint64_t *pa)
-{
-	*pa = guest_alloc(ctx, size);
-	return 0;
-}
-
-static void g_free(void *ctx, uint64_t pa, size_t size)
-{
-	/* Bump allocation: freed with the guest. */
-}
-
-static const struct pt_mem_ops g_ops = {
-	.table = g_table,
-	.alloc = g_alloc,
-	.free = g_free,
-};
-
 /* The guest's CD 0: its stage 1, 48-bit IPA space, ASID GASID. */
 static void guest_cd(struct env *e, uint64_t gpa, bool valid)
 {
@@ -110,10 +81,7 @@ static void env_setup_devs(struct env *e, struct ionest_device_config *dc,
 	assert_int_equal(nest_vdevice_alloc(e->x.f.fd, e->viommu,
 					    e->x.f.devid[0], VSID, &e->vdev),
 			 0);
-	assert_int_equal(
-		pt_init(&e->s1, &cfg,
-			(struct pt_mem){ .ops = &g_ops, .ctx = &e->g }),
-		0);
+	assert_int_equal(pt_init(&e->s1, &cfg, vm_pt_mem(&e->g.vm)), 0);
 	e->s1_ready = true;
 	e->cd = guest_alloc(&e->g, PAGE);
 	guest_cd(e, e->cd, true);
@@ -579,7 +547,7 @@ static void test_malformed_guest_tables(void **state)
 	n = nested_s1(&e);
 	assert_int_equal(fx_detach(&e.x.f, 0), 0);
 	assert_int_equal(fx_attach(&e.x.f, 0, &n), 0);
-	pte = g_table(&e.g, e.s1.root, 8, false);
+	pte = vm_ptr(&e.g.vm, e.s1.root, 8);
 	assert_non_null(pte);
 	*pte = 0x7000000000ull | 3;
 	assert_int_equal(inv1(&e, CMD(CMD_TLBI_NSNH_ALL), 0), 0);
@@ -822,10 +790,7 @@ static void test_replace_and_pasids(void **state)
 		struct pt_cfg cfg = e.s1.cfg;
 		uint64_t *cd;
 
-		assert_int_equal(
-			pt_init(&s1b, &cfg,
-				(struct pt_mem){ .ops = &g_ops, .ctx = &e.g }),
-			0);
+		assert_int_equal(pt_init(&s1b, &cfg, vm_pt_mem(&e.g.vm)), 0);
 		assert_int_equal(pt_map(&s1b, IOVA, e.data + 2 * PAGE, PAGE,
 					PT_PROT_READ, 0),
 				 0);
