@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <ionest/uapi/iommufd.h>
 
-#include "core/itree.h"
+#include "util/itree.h"
 #include "core/list.h"
 #include "drivers/driver.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/itree.h"
+#include "util/itree.h"
 #include "test_util.h"
 
 #define SLOTS 512 /* the model: slot i is the range [i * 16, i * 16 + len) */

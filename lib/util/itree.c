@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* AVL tree of disjoint ranges keyed by start. */
-#include "core/itree.h"
+#include "util/itree.h"
 
 static int h(const struct itree_node *n)
 {

@@ -4,8 +4,8 @@
  * AVL tree of nodes embedded in their owners (IOAS areas, allowed ranges).
  * No allocation: inserting never fails.
  */
-#ifndef IONEST_CORE_ITREE_H
-#define IONEST_CORE_ITREE_H
+#ifndef IONEST_UTIL_ITREE_H
+#define IONEST_UTIL_ITREE_H
 
 #include <stddef.h>
 #include <stdint.h>
