@@ -15,6 +15,9 @@
  *                 dirty tracking, attach/detach of RIDs and PASIDs
  *   vtd_nested.c  nested domains (PGTT=011: a guest first stage over a
  *                 NEST_PARENT domain), their invalidation, page requests
+ *   vtd_shadow.c  nested domains in shadow mode (software nesting: a
+ *                 PGTT=001 entry over a composed first-stage table), the
+ *                 fault path that classifies their misses
  *
  * Every paging domain is a second-stage (PGTT=010) table in the VT-d SS
  * format, NEST_PARENT ones included (nested domains use PGTT=011 entries
@@ -62,11 +65,17 @@
 	X(vtdd, atc_inv)        \
 	X(vtdd, page_request)   \
 	X(vtdd, page_resp)      \
-	X(vtdd, s1_inv)
+	X(vtdd, s1_inv)         \
+	X(vtdd, shadow_sync)    \
+	X(vtdd, shadow_miss)    \
+	X(vtdd, shadow_fill)    \
+	X(vtdd, shadow_fault)   \
+	X(vtdd, shadow_drop)
 enum vtdd_counter { VTD_DRV_COUNTERS(CTR_ENUM) VTDD_COUNTER_COUNT };
 
 struct vtd_dev;
 struct vtd_dom;
+struct shadow;
 
 struct vtd_inst {
 	struct iommu_inst *inst;
@@ -150,6 +159,12 @@ struct vtd_dom {
 	struct vtd_dom *parent;
 	uint64_t s1_q2;
 	struct vtd_dom *children, *sibling;
+	/* Software nesting (vtd_shadow.c): the shadow of a nested domain
+	 * of an instance in shadow mode (NULL: hardware nesting); IOVAs a
+	 * parent unmap dropped and tables it emptied, until the parent's
+	 * iotlb_sync invalidates and frees them. */
+	struct shadow *sh;
+	uint64_t sh_inv_start, sh_inv_last, sh_tables;
 };
 
 static inline struct vtd_inst *to_vi(struct iommu_inst *inst)
@@ -236,6 +251,9 @@ void vtd_pe_set_ssade(struct vtd_dev *vd, uint32_t pasid, bool on);
 /* ---- vtd_domain.c ---- */
 int vtd_did_init(struct vtd_inst *vi);
 void vtd_did_fini(struct vtd_inst *vi);
+/* inst->lock held: a free DID (-ENOSPC), and its release. */
+int vtd_did_alloc(struct vtd_inst *vi, uint16_t *did);
+void vtd_did_free(struct vtd_inst *vi, uint16_t did);
 int vtd_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 			    struct iommu_domain **out);
 int vtd_attach_blocked(struct iommu_dev *dev);
@@ -262,5 +280,46 @@ void vtd_dev_enable_pri(struct vtd_dev *vd);
 void vtd_prq_event(struct vtd_inst *vi);
 void vtd_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
 		       uint32_t code);
+/* inst->lock held: PASID-based IOTLB (and device-TLB) invalidation of
+ * [start, last] (or all) for every attachment of nested @dom, under the
+ * DID its entries use (the parent's, or its shadow's). Queued only. */
+void vtd_nested_flush(struct vtd_dom *dom, uint64_t start, uint64_t last,
+		      bool all, bool leaf);
+
+/* ---- vtd_shadow.c ---- */
+/* Give nested @dom (parent, s1_q2 set) its shadow: -EOPNOTSUPP without
+ * first-stage support. */
+int vtd_shadow_create(struct vtd_dom *dom);
+/* Nothing attached: free the shadow after DMA in flight. */
+void vtd_shadow_destroy(struct vtd_dom *dom);
+/* The DID of a shadow domain's entries. */
+uint16_t vtd_shadow_did(const struct vtd_dom *dom);
+/* The PASID entry of a shadow domain (PGTT=001 over the shadow). */
+void vtd_shadow_pe(const struct vtd_dom *dom, uint64_t *q0, uint64_t *q1,
+		   uint64_t *q2);
+/* inst->lock held: recompose [start, last] and queue its invalidation. */
+void vtd_shadow_invalidate(struct vtd_dom *dom, uint64_t start, uint64_t last);
+/* inst->lock held: take the tables the updates emptied (queueing an
+ * invalidation of all of the shadow when there are some); free them
+ * with vtd_shadow_free() after the wait descriptor and inflight_wait(). */
+uint64_t vtd_shadow_take(struct vtd_dom *dom);
+void vtd_shadow_free(struct vtd_dom *dom, uint64_t list);
+/* A parent unmap (or dirty harvest) of GPAs [start, last], inst->lock
+ * held: _begin drops the shadow entries of every nested child that came
+ * through the range and keeps their shadows locked until _end, so no
+ * fault path composes from the parent's old entries in between. */
+void vtd_shadow_parent_begin(struct vtd_dom *par, uint64_t start,
+			     uint64_t last);
+void vtd_shadow_parent_end(struct vtd_dom *par);
+/* inst->lock held, in the parent's iotlb_sync before its wait: queue the
+ * children's invalidations; vtd_shadow_parent_free() after inflight_wait. */
+void vtd_shadow_parent_sync(struct vtd_dom *par);
+void vtd_shadow_parent_free(struct vtd_dom *par);
+/* Parent dirty tracking switched: every child shadow recomposed. */
+void vtd_shadow_parent_resync(struct vtd_dom *par);
+/* The translate hook of a device with a shadow domain attached. */
+int vtd_shadow_translate(struct iommu_dev *dev,
+			 const struct ionest_xlate_req *req,
+			 struct ionest_xlate_res *res);
 
 #endif

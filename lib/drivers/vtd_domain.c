@@ -47,8 +47,7 @@ void vtd_did_fini(struct vtd_inst *vi)
 	vi->did_map = NULL;
 }
 
-/* inst->lock held. */
-static int did_alloc(struct vtd_inst *vi, uint16_t *did)
+int vtd_did_alloc(struct vtd_inst *vi, uint16_t *did)
 {
 	for (unsigned w = 0; w < (vi->ndoms + 63) / 64; w++) {
 		unsigned b;
@@ -65,7 +64,7 @@ static int did_alloc(struct vtd_inst *vi, uint16_t *did)
 	return -ENOSPC;
 }
 
-static void did_free(struct vtd_inst *vi, uint16_t did)
+void vtd_did_free(struct vtd_inst *vi, uint16_t did)
 {
 	vi->did_map[did / 64] &= ~(1ull << (did % 64));
 }
@@ -193,6 +192,16 @@ static int pas_reserve(struct vtd_dev *vd)
 
 /* ---- attach / detach ---- */
 
+/* A shadow domain's misses go through the driver (vtd_shadow.c); the
+ * hook stays for the device's life once set (it passes other requests
+ * through). */
+static void shadow_hook(struct vtd_dom *dom, struct iommu_dev *dev)
+{
+	if (dom->sh)
+		__atomic_store_n(&dev->drv_translate, vtd_shadow_translate,
+				 __ATOMIC_RELEASE);
+}
+
 static int attach_check(struct vtd_dom *dom, struct iommu_dev *dev)
 {
 	if (dom->base.inst != dev->inst || !dev->priv)
@@ -218,6 +227,7 @@ int vtd_dom_attach_dev(struct iommu_domain *d, struct iommu_dev *dev)
 	if (!rc) {
 		if (d->iopf)
 			vtd_dev_enable_pri(vd);
+		shadow_hook(dom, dev);
 		vtd_pe_install(vd, VTD_RID_PASID, dom);
 		if (vd->rid_dom)
 			att_del(vd->rid_dom, vd, VTD_RID_PASID);
@@ -252,6 +262,7 @@ int vtd_dom_set_dev_pasid(struct iommu_domain *d, struct iommu_dev *dev,
 	if (!rc) {
 		if (d->iopf)
 			vtd_dev_enable_pri(vd);
+		shadow_hook(dom, dev);
 		vtd_pe_install(vd, pasid, dom);
 		if (i >= 0) {
 			att_del(vd->pas[i].dom, vd, pasid);
@@ -330,8 +341,18 @@ static int vtd_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size,
 	struct vtd_dom *dom = to_dom(d);
 	int rc;
 
+	/* Shadows of nested domains over this one first: nothing they
+	 * composed from the range survives the unmap (vtd_shadow.c). */
+	if (dom->children) {
+		pthread_mutex_lock(&d->inst->lock);
+		vtd_shadow_parent_begin(dom, iova, iova + (size - 1));
+	}
 	/* No gather: emptied tables are deferred by dom_table_free. */
 	rc = pt_unmap(&dom->pt, iova, size, 0, NULL, unmapped);
+	if (dom->children) {
+		vtd_shadow_parent_end(dom);
+		pthread_mutex_unlock(&d->inst->lock);
+	}
 	if (rc)
 		return rc;
 	iommu_gather_add_range(g, iova, size);
@@ -345,6 +366,7 @@ static void vtd_iotlb_sync(struct iommu_domain *d, struct iommu_gather *g)
 
 	if (g->pending || dom->deferred) {
 		pthread_mutex_lock(&d->inst->lock);
+		vtd_shadow_parent_sync(dom);
 		if (g->pending)
 			vtd_qi_iotlb_range(vi, dom->did, g->start, g->last,
 					   !dom->freed);
@@ -372,6 +394,7 @@ static void vtd_iotlb_sync(struct iommu_domain *d, struct iommu_gather *g)
 	/* The wait descriptor completed: no new walk uses the old entries.
 	 * Walks and data copies already under way finish first. */
 	inflight_wait();
+	vtd_shadow_parent_free(dom);
 	release_deferred(dom);
 	pt_gather_release(&dom->pt, &g->pt);
 	g->pending = false;
@@ -391,8 +414,10 @@ static int vtd_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	dom->dirty = enable;
 	for (struct vtd_dom *n = dom; n;
 	     n = n == dom ? dom->children : n->sibling)
-		for (unsigned i = 0; i < n->natt; i++)
+		for (unsigned i = 0; !n->sh && i < n->natt; i++)
 			vtd_pe_set_ssade(n->att[i].vd, n->att[i].pasid, enable);
+	/* Shadows: writable entries now need the parent's D set first. */
+	vtd_shadow_parent_resync(dom);
 	(void)vtd_qi_sync(vi);
 	pthread_mutex_unlock(&d->inst->lock);
 	return 0;
@@ -402,10 +427,23 @@ static int vtd_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova,
 				    uint64_t size, uint64_t *bitmap,
 				    bool no_clear)
 {
+	struct vtd_dom *dom = to_dom(d);
+	int rc;
+
 	/* The caller syncs the IOTLB afterwards: cached writable entries
-	 * would skip setting D again. */
-	return pt_read_and_clear_dirty(&to_dom(d)->pt, iova, size, 4096, bitmap,
-				       no_clear);
+	 * would skip setting D again. Writable shadow entries too: they
+	 * go, and a write comes back through the fault path to set D. */
+	if (!no_clear && dom->children) {
+		pthread_mutex_lock(&d->inst->lock);
+		vtd_shadow_parent_begin(dom, iova, iova + (size - 1));
+	}
+	rc = pt_read_and_clear_dirty(&dom->pt, iova, size, 4096, bitmap,
+				     no_clear);
+	if (!no_clear && dom->children) {
+		vtd_shadow_parent_end(dom);
+		pthread_mutex_unlock(&d->inst->lock);
+	}
+	return rc;
 }
 
 /* ---- lifetime ---- */
@@ -427,7 +465,7 @@ static void vtd_domain_free(struct iommu_domain *d)
 	pthread_mutex_lock(&d->inst->lock);
 	vtd_qi_iotlb_dom(vi, dom->did);
 	(void)vtd_qi_sync(vi);
-	did_free(vi, dom->did);
+	vtd_did_free(vi, dom->did);
 	pthread_mutex_unlock(&d->inst->lock);
 	inflight_wait();
 	dom_destroy_tables(dom);
@@ -481,8 +519,12 @@ int vtd_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 		return -EOPNOTSUPP;
 	if ((flags & IOMMU_DOMAIN_F_DIRTY) && !(vi->ecap & VTD_ECAP_SSADS))
 		return -EOPNOTSUPP;
-	/* A nest parent is only useful on a part that nests. */
-	if ((flags & IOMMU_DOMAIN_F_NEST_PARENT) && !(vi->ecap & VTD_ECAP_NEST))
+	/* A nest parent is only useful on a part that nests, or under
+	 * software nesting (which needs the first stage). */
+	if ((flags & IOMMU_DOMAIN_F_NEST_PARENT) &&
+	    !(vi->ecap & VTD_ECAP_NEST) &&
+	    !(dev->inst->nesting == IONEST_NESTING_SHADOW &&
+	      (vi->ecap & VTD_ECAP_FSTS)))
 		return -EOPNOTSUPP;
 	if (flags & IOMMU_DOMAIN_F_DIRTY)
 		cfg.flags |= PT_CFG_AD;
@@ -495,7 +537,7 @@ int vtd_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 	if (rc)
 		goto err;
 	pthread_mutex_lock(&dev->inst->lock);
-	rc = did_alloc(vi, &dom->did);
+	rc = vtd_did_alloc(vi, &dom->did);
 	pthread_mutex_unlock(&dev->inst->lock);
 	if (rc)
 		goto err;

@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <ionest/uapi/iommufd.h>
 
+#include <ionest/ionest.h>
+
+#include "drivers/inflight.h"
 #include "drivers/vtd.h"
 #include "util/alloc.h"
 
@@ -67,16 +70,16 @@ static void piotlb(struct vtd_inst *vi, uint16_t did, uint32_t pasid,
 			    (k - PAGE_SHIFT));
 }
 
-/* inst->lock held: the caches of every attachment of @dom. */
-static void s1_flush(struct vtd_dom *dom, uint64_t start, uint64_t last,
-		     bool all, bool leaf)
+void vtd_nested_flush(struct vtd_dom *dom, uint64_t start, uint64_t last,
+		      bool all, bool leaf)
 {
 	struct vtd_inst *vi = dom->vi;
+	uint16_t did = dom->sh ? vtd_shadow_did(dom) : dom->parent->did;
 
 	for (unsigned i = 0; i < dom->natt; i++) {
 		struct vtd_att *a = &dom->att[i];
 
-		piotlb(vi, dom->parent->did, a->pasid, start, last, all, leaf);
+		piotlb(vi, did, a->pasid, start, last, all, leaf);
 		if (a->vd->dev->ats_usable)
 			vtd_qi_devtlb(vi, (uint16_t)a->vd->dev->rid,
 				      a->pasid != VTD_RID_PASID, a->pasid,
@@ -93,6 +96,7 @@ static int vtd_nested_invalidate(struct iommu_domain *d,
 	struct vtd_dom *dom = to_dom(d);
 	struct vtd_inst *vi = dom->vi;
 	uint32_t n = a->entry_num, done = 0;
+	uint64_t tables = 0;
 	int rc = 0, qrc;
 
 	if (a->type != IOMMU_HWPT_INVALIDATE_DATA_VTD_S1) {
@@ -130,12 +134,22 @@ static int vtd_nested_invalidate(struct iommu_domain *d,
 		/* Beyond the top of the address space: everything. */
 		all = e.npages > (~e.addr >> PAGE_SHIFT);
 		last = all ? UINT64_MAX : e.addr + (e.npages << PAGE_SHIFT) - 1;
-		s1_flush(dom, e.addr, last, all,
-			 e.flags & IOMMU_VTD_INV_FLAGS_LEAF);
+		if (dom->sh)
+			/* Software nesting: recompose the range. */
+			vtd_shadow_invalidate(dom, e.addr, last);
+		else
+			vtd_nested_flush(dom, e.addr, last, all,
+					 e.flags & IOMMU_VTD_INV_FLAGS_LEAF);
 	}
+	if (dom->sh)
+		tables = vtd_shadow_take(dom);
 	/* What was queued completes before the call returns. */
 	qrc = vtd_qi_sync(vi);
 	pthread_mutex_unlock(&d->inst->lock);
+	if (tables) {
+		inflight_wait();
+		vtd_shadow_free(dom, tables);
+	}
 	a->entry_num = done;
 	return rc ? rc : qrc;
 }
@@ -156,6 +170,7 @@ static void vtd_nested_free(struct iommu_domain *d)
 		}
 	}
 	pthread_mutex_unlock(&d->inst->lock);
+	vtd_shadow_destroy(dom);
 	xfree(dom->att);
 	xfree(dom);
 }
@@ -202,12 +217,15 @@ int vtd_domain_alloc_nested(struct iommu_dev *dev, struct iommu_domain *parent,
 			    struct iommu_domain **out)
 {
 	struct vtd_inst *vi = to_vi(dev->inst);
+	/* The instance's mode (shadow: software nesting, vtd_shadow.c). */
+	bool shadow = dev->inst->nesting == IONEST_NESTING_SHADOW;
 	struct iommu_hwpt_vtd_s1 s1;
 	struct vtd_dom *dom;
 	uint64_t q2;
 	int rc;
 
-	if (!(vi->ecap & VTD_ECAP_NEST) || (flags & ~IOMMU_DOMAIN_F_PASID))
+	if ((!shadow && !(vi->ecap & VTD_ECAP_NEST)) ||
+	    (flags & ~IOMMU_DOMAIN_F_PASID))
 		return -EOPNOTSUPP;
 	if (data->type != IOMMU_HWPT_DATA_VTD_S1)
 		return -EOPNOTSUPP;
@@ -232,6 +250,13 @@ int vtd_domain_alloc_nested(struct iommu_dev *dev, struct iommu_domain *parent,
 	dom->base.inst = dev->inst;
 	dom->base.flags = flags;
 	dom->base.enforce_cache_coherency = true;
+	if (shadow) {
+		rc = vtd_shadow_create(dom);
+		if (rc) {
+			xfree(dom);
+			return rc;
+		}
+	}
 	pthread_mutex_lock(&dev->inst->lock);
 	dom->sibling = dom->parent->children;
 	dom->parent->children = dom;

@@ -135,7 +135,7 @@ void vtd_pe_install(struct vtd_dev *vd, uint32_t pasid, struct vtd_dom *dom)
 	struct vtd_dom *ss = dom->parent ? dom->parent : dom;
 	unsigned pgtt = dom->parent ? VTD_PGTT_NESTED : VTD_PGTT_SS;
 	uint64_t q0, q1, q2 = dom->parent ? dom->s1_q2 : 0;
-	uint16_t old_did;
+	uint16_t old_did, did;
 
 	/* vtd.md §4: second stage only (PGTT 010), its root and width,
 	 * the domain's DID; SSADE while dirty tracking is on. */
@@ -143,7 +143,12 @@ void vtd_pe_install(struct vtd_dev *vd, uint32_t pasid, struct vtd_dom *dom)
 	     (uint64_t)pgtt << VTD_PE_PGTT_SHIFT | VTD_PE_P |
 	     (ss->dirty ? VTD_PE_SSADE : 0);
 	q1 = ss->did | ((vi->ecap & VTD_ECAP_SMPWCS) ? VTD_PE_PWSNP : 0);
-	dom = ss; /* the DID below */
+	if (dom->sh) {
+		/* Software nesting: first stage only, over the shadow. */
+		vtd_shadow_pe(dom, &q0, &q1, &q2);
+		pgtt = VTD_PGTT_FS;
+	}
+	did = VTD_PE_DID(q1);
 
 	if (!(vtd_load(&pe[0]) & VTD_PE_P)) {
 		vtd_store(&pe[1], q1);
@@ -152,27 +157,28 @@ void vtd_pe_install(struct vtd_dev *vd, uint32_t pasid, struct vtd_dom *dom)
 			vtd_store(&pe[i], 0);
 		vtd_store(&pe[0], q0);
 		if (vi->cap & VTD_CAP_CM) {
-			vtd_qi_pc_pasid(vi, dom->did, pasid);
-			vtd_qi_iotlb_dom(vi, dom->did);
+			vtd_qi_pc_pasid(vi, did, pasid);
+			vtd_qi_iotlb_dom(vi, did);
 			pe_sync(vi);
 		}
 		return;
 	}
 	old_did = VTD_PE_DID(vtd_load(&pe[1]));
-	/* Word 2 (first stage) is read only with PGTT=011: written before
-	 * word 0 turns nesting on, after word 0 turns it off, so a racing
-	 * fetch never walks a first stage that is not one of the two. */
-	if (pgtt == VTD_PGTT_NESTED)
+	/* Word 2 (first stage) is read only with PGTT=011 or 001: written
+	 * before word 0 turns the first stage on, after word 0 turns it
+	 * off, so a racing fetch never walks a first stage that is not one
+	 * of the two. */
+	if (pgtt == VTD_PGTT_NESTED || pgtt == VTD_PGTT_FS)
 		vtd_store(&pe[2], q2);
 	vtd_store(&pe[1], q1);
 	vtd_store(&pe[0], q0);
-	if (pgtt != VTD_PGTT_NESTED)
+	if (pgtt != VTD_PGTT_NESTED && pgtt != VTD_PGTT_FS)
 		vtd_store(&pe[2], q2);
 	vtd_qi_pc_pasid(vi, old_did, pasid);
 	vtd_qi_iotlb_dom(vi, old_did);
-	if (old_did != dom->did) {
-		vtd_qi_pc_pasid(vi, dom->did, pasid);
-		vtd_qi_iotlb_dom(vi, dom->did);
+	if (old_did != did) {
+		vtd_qi_pc_pasid(vi, did, pasid);
+		vtd_qi_iotlb_dom(vi, did);
 	}
 	devtlb_all(vd, pasid);
 	pe_sync(vi);

@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shadow engine (shadow.h): composition of a guest stage 1 with the
+ * parent's stage 2 into a single-stage host table.
+ *
+ * A sync iterates the guest's leaves in the range with pt_for_each, whose
+ * table reads go through the parent's stage 2 (a table the parent does not
+ * map readable reads as empty: nothing is composed beneath it, the fault
+ * path reports what the hardware would). Contiguous stage-1 leaves of one
+ * size and permission form a run; the run's GPAs are iterated in the
+ * parent, and contiguous host ranges of one stage-2 leaf size and
+ * permission are mapped with one pt_map, whose leaves are limited to the
+ * smaller of the two leaf sizes. So a range of N pages costs one table
+ * walk per run and a tight loop per page.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/shadow.h"
+#include "util/alloc.h"
+
+/* A guest table page and the IOVAs composed through it. */
+struct shadow_table {
+	struct itree_node node; /* its GPA range */
+	uint64_t lo, hi;
+};
+
+/* What an iteration reads where the parent maps no readable page. */
+static uint64_t zero_table[8192] __attribute__((aligned(65536)));
+
+static uint64_t top_of(const struct shadow *s)
+{
+	return pt_input_size(&s->sh) - 1;
+}
+
+/* Leaf sizes of the shadow up to 2^@shift. */
+static uint64_t sizes_upto(const struct shadow *s, unsigned shift)
+{
+	uint64_t lim = shift >= 63 ? ~0ull : (2ull << shift) - 1;
+
+	return pt_leaf_sizes(&s->sh) & lim;
+}
+
+static uint64_t min_size(uint64_t sizes)
+{
+	return sizes & (~sizes + 1);
+}
+
+/* ---- shadow table memory: pool pages, frees deferred ---- */
+
+static void *sh_table(void *ctx, uint64_t pa, size_t size, bool write)
+{
+	(void)ctx;
+	(void)size;
+	(void)write;
+	return (void *)(uintptr_t)pa;
+}
+
+static int sh_alloc(void *ctx, size_t size, uint64_t *pa)
+{
+	struct shadow *s = ctx;
+	void *p = pt_pool_alloc(size);
+
+	if (!p)
+		return -ENOMEM;
+	__atomic_add_fetch(&s->table_bytes, size, __ATOMIC_RELAXED);
+	*pa = (uint64_t)(uintptr_t)p;
+	return 0;
+}
+
+static void sh_free(void *ctx, uint64_t pa, size_t size)
+{
+	struct shadow *s = ctx;
+	uint64_t *t = (uint64_t *)(uintptr_t)pa;
+
+	if (s->destroying) {
+		memset(t, 0, size);
+		pt_pool_free(t, size);
+		__atomic_sub_fetch(&s->table_bytes, size, __ATOMIC_RELAXED);
+		return;
+	}
+	/* An emptied table: all zero but the link, which is aligned and so
+	 * reads as an invalid descriptor in every format. Tables below the
+	 * start level are one granule. */
+	__atomic_store_n(&t[0], s->deferred, __ATOMIC_RELEASE);
+	s->deferred = pa;
+}
+
+static const struct pt_mem_ops sh_ops = {
+	.table = sh_table,
+	.alloc = sh_alloc,
+	.free = sh_free,
+};
+
+uint64_t shadow_take_tables(struct shadow *s)
+{
+	uint64_t l = s->deferred;
+
+	s->deferred = 0;
+	return l;
+}
+
+void shadow_free_tables(struct shadow *s, uint64_t list)
+{
+	size_t size = (size_t)1 << s->sh.cfg.granule_shift;
+
+	while (list) {
+		uint64_t *t = (uint64_t *)(uintptr_t)list;
+
+		list = t[0];
+		t[0] = 0;
+		pt_pool_free(t, size);
+		__atomic_sub_fetch(&s->table_bytes, size, __ATOMIC_RELAXED);
+	}
+}
+
+/* ---- the reverse map of guest table pages ---- */
+
+static struct shadow_table *to_st(struct itree_node *n)
+{
+	return (struct shadow_table *)n;
+}
+
+/* Record that [lo, hi] is composed through the table at [gpa, gpa+size). */
+static int table_record(struct shadow *s, uint64_t gpa, size_t size,
+			uint64_t lo, uint64_t hi)
+{
+	uint64_t last = gpa + size - 1;
+	struct itree_node *n = itree_iter_first(&s->tables, gpa, last);
+	struct shadow_table *t;
+
+	if (n) {
+		/* Another table overlapping this one: only the same one (or
+		 * one that contains it) can be widened. */
+		if (n->start > gpa || n->last < last)
+			return -EEXIST;
+		t = to_st(n);
+		if (lo < t->lo)
+			t->lo = lo;
+		if (hi > t->hi)
+			t->hi = hi;
+		return 0;
+	}
+	t = xzalloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->node.start = gpa;
+	t->node.last = last;
+	t->lo = lo;
+	t->hi = hi;
+	itree_insert(&s->tables, &t->node);
+	return 0;
+}
+
+static void tables_clear(struct shadow *s)
+{
+	struct itree_node *n;
+
+	while ((n = itree_first(&s->tables))) {
+		itree_remove(&s->tables, n);
+		xfree(n);
+	}
+}
+
+/* ---- stage 2 ---- */
+
+/* Host address of [gpa, gpa + size) if the parent maps all of it readable
+ * within one leaf. */
+static bool s2_table(const struct shadow *s, uint64_t gpa, size_t size,
+		     uint64_t *hpa)
+{
+	struct pt_walk w = { 0 };
+
+	if (s->s2_bits < 64 && ((gpa + size - 1) >> s->s2_bits))
+		return false;
+	if (pt_walk(s->s2, gpa, 0, &w) || !(w.perm & PT_PERM_R))
+		return false;
+	if ((gpa & ((1ull << w.leaf_shift) - 1)) + size >
+	    (1ull << w.leaf_shift))
+		return false;
+	*hpa = w.oa;
+	return true;
+}
+
+/* ---- sync ---- */
+
+struct sync_ctx {
+	struct shadow *s;
+	uint64_t start, last;
+	int err;
+	/* stage-1 run: [iova, iova + len) -> gpa, leaf 2^shift, perm */
+	uint64_t iova, gpa, len;
+	uint32_t perm;
+	unsigned shift;
+	bool run;
+	/* composed run: -> hpa, shadow prot, leaves up to 2^shift */
+	uint64_t c_iova, c_hpa, c_len;
+	uint32_t c_prot;
+	unsigned c_shift;
+	bool crun;
+};
+
+static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
+{
+	struct shadow *s = ctx;
+	struct sync_ctx *c = s->iter;
+	uint64_t hpa;
+
+	if (write || !c || size > sizeof(zero_table))
+		return NULL;
+	/* Record before composing anything beneath: a parent unmap of the
+	 * table must find what came through it. */
+	if (!s2_table(s, gpa, size, &hpa) ||
+	    table_record(s, gpa, size, c->start, c->last))
+		return zero_table;
+	return (void *)(uintptr_t)hpa;
+}
+
+static const struct pt_mem_ops iter_ops = {
+	.table = iter_table,
+};
+
+static void flush_composed(struct sync_ctx *c)
+{
+	struct shadow *s = c->s;
+	uint64_t sizes;
+	int rc;
+
+	if (!c->crun)
+		return;
+	c->crun = false;
+	sizes = sizes_upto(s, c->c_shift);
+	/* A shadow granule larger than the composed leaves: not
+	 * representable, the fault path translates these. */
+	if (!sizes ||
+	    ((c->c_iova | c->c_hpa | c->c_len) & (min_size(sizes) - 1)))
+		return;
+	rc = pt_map(&s->sh, c->c_iova, c->c_hpa, c->c_len, c->c_prot, sizes);
+	if (rc == -ENOMEM)
+		c->err = rc;
+}
+
+static int s2_leaf(void *ctx, uint64_t g2, uint64_t hpa, uint64_t size,
+		   uint32_t perm)
+{
+	struct sync_ctx *c = ctx;
+	uint64_t rlast = c->gpa + c->len - 1;
+	uint64_t lo = g2 > c->gpa ? g2 : c->gpa;
+	uint64_t hi = g2 + (size - 1) < rlast ? g2 + (size - 1) : rlast;
+	uint64_t iova = c->iova + (lo - c->gpa), h = hpa + (lo - g2);
+	uint64_t len = hi - lo + 1;
+	unsigned shift = (unsigned)__builtin_ctzll(size);
+	uint32_t prot;
+
+	if (shift > c->shift)
+		shift = c->shift;
+	if (!c->s->compose(c->s, c->perm, perm, &prot)) {
+		flush_composed(c);
+		return c->err;
+	}
+	if (c->crun && c->c_iova + c->c_len == iova &&
+	    c->c_hpa + c->c_len == h && c->c_prot == prot &&
+	    c->c_shift == shift) {
+		c->c_len += len;
+		return 0;
+	}
+	flush_composed(c);
+	if (c->err)
+		return c->err;
+	c->crun = true;
+	c->c_iova = iova;
+	c->c_hpa = h;
+	c->c_len = len;
+	c->c_prot = prot;
+	c->c_shift = shift;
+	return 0;
+}
+
+static void flush_s1(struct sync_ctx *c)
+{
+	struct shadow *s = c->s;
+	uint64_t glast;
+
+	if (!c->run)
+		return;
+	c->run = false;
+	glast = c->gpa + c->len - 1;
+	/* GPAs the stage 2 does not translate compose nothing. */
+	if (glast < c->gpa || (s->s2_bits < 64 && (glast >> s->s2_bits)))
+		return;
+	pt_for_each(s->s2, c->gpa, glast, s2_leaf, c);
+	flush_composed(c);
+}
+
+static int s1_leaf(void *ctx, uint64_t iova, uint64_t gpa, uint64_t size,
+		   uint32_t perm)
+{
+	struct sync_ctx *c = ctx;
+	unsigned shift = (unsigned)__builtin_ctzll(size);
+
+	if (iova < c->start) {
+		gpa += c->start - iova;
+		size -= c->start - iova;
+		iova = c->start;
+	}
+	if (iova + (size - 1) > c->last)
+		size = c->last - iova + 1;
+	if (c->run && c->iova + c->len == iova && c->gpa + c->len == gpa &&
+	    c->perm == perm && c->shift == shift) {
+		c->len += size;
+		return 0;
+	}
+	flush_s1(c);
+	if (c->err)
+		return c->err;
+	c->run = true;
+	c->iova = iova;
+	c->gpa = gpa;
+	c->len = size;
+	c->perm = perm;
+	c->shift = shift;
+	return 0;
+}
+
+/* Widen [*start, *last] to the shadow leaves it cuts. */
+static void widen(const struct shadow *s, uint64_t *start, uint64_t *last)
+{
+	struct pt_walk w = { 0 };
+
+	if (!pt_walk(&s->sh, *start, 0, &w))
+		*start &= ~((1ull << w.leaf_shift) - 1);
+	w = (struct pt_walk){ 0 };
+	if (!pt_walk(&s->sh, *last, 0, &w))
+		*last |= (1ull << w.leaf_shift) - 1;
+}
+
+/* Clamp an IOVA range to the input space (a range beyond it, or the
+ * upper half of a sign-extended space, folds onto the whole or its low
+ * bits). */
+static void clamp(const struct shadow *s, uint64_t *start, uint64_t *last)
+{
+	uint64_t top = top_of(s);
+
+	if (*last - *start >= top) {
+		*start = 0;
+		*last = top;
+		return;
+	}
+	*start &= top;
+	*last &= top;
+	if (*start > *last) {
+		*start = 0;
+		*last = top;
+	}
+}
+
+static void range_add(uint64_t *istart, uint64_t *ilast, uint64_t lo,
+		      uint64_t hi)
+{
+	if (lo < *istart)
+		*istart = lo;
+	if (hi > *ilast)
+		*ilast = hi;
+}
+
+/* Unmap [lo, hi] (already whole leaves) from the shadow. */
+static void unmap_range(struct shadow *s, uint64_t lo, uint64_t hi,
+			uint64_t *istart, uint64_t *ilast)
+{
+	uint64_t unmapped = 0;
+
+	widen(s, &lo, &hi);
+	/* Whole leaves, tables freed through sh_free: cannot fail. */
+	(void)pt_unmap(&s->sh, lo, hi - lo + 1, 0, NULL, &unmapped);
+	range_add(istart, ilast, lo, hi);
+}
+
+int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
+		uint64_t *istart, uint64_t *ilast)
+{
+	struct sync_ctx c = { .s = s };
+	uint64_t top = top_of(s);
+
+	if (start > last)
+		return -EINVAL;
+	clamp(s, &start, &last);
+	*istart = UINT64_MAX;
+	*ilast = 0;
+	unmap_range(s, start, last, istart, ilast);
+	start = *istart;
+	last = *ilast;
+	/* A sync of everything starts the reverse map afresh. */
+	if (!start && last == top)
+		tables_clear(s);
+	c.start = start;
+	c.last = last;
+	s->iter = &c;
+	pt_for_each(&s->s1, start, last, s1_leaf, &c);
+	flush_s1(&c);
+	s->iter = NULL;
+	s->syncs++;
+	/* Out of memory: what is missing is filled by the fault path. */
+	return 0;
+}
+
+int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
+		uint32_t prot)
+{
+	uint64_t size = 1ull << shift, unmapped = 0;
+	uint64_t sizes = sizes_upto(s, shift), min;
+	struct pt_walk w = { 0 };
+	int rc;
+
+	if (!sizes)
+		return -EINVAL;
+	if (!pt_walk(&s->sh, iova, 0, &w))
+		(void)pt_unmap(&s->sh, iova & ~((1ull << w.leaf_shift) - 1),
+			       1ull << w.leaf_shift, 0, NULL, &unmapped);
+	rc = pt_map(&s->sh, iova & ~(size - 1), hpa & ~(size - 1), size, prot,
+		    sizes);
+	if (rc == -EEXIST) {
+		/* Other leaves inside the block: only the page. */
+		min = min_size(sizes);
+		rc = pt_map(&s->sh, iova & ~(min - 1), hpa & ~(min - 1), min,
+			    prot, min);
+	}
+	if (!rc)
+		s->fills++;
+	return rc;
+}
+
+/* ---- parent unmap ---- */
+
+struct run {
+	uint64_t start, last;
+};
+
+struct runs {
+	struct run *r;
+	size_t n, cap;
+	int err;
+};
+
+static int runs_add(struct runs *rs, uint64_t start, uint64_t last)
+{
+	struct run *n;
+
+	if (rs->n && rs->r[rs->n - 1].last + 1 == start) {
+		rs->r[rs->n - 1].last = last;
+		return 0;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 16;
+
+		n = xrealloc(rs->r, cap * sizeof(*n));
+		if (!n) {
+			rs->err = -ENOMEM;
+			return -ENOMEM;
+		}
+		rs->r = n;
+		rs->cap = cap;
+	}
+	rs->r[rs->n++] = (struct run){ start, last };
+	return 0;
+}
+
+struct hpa_ctx {
+	struct runs hpa; /* host ranges the parent maps there */
+	uint64_t gstart, glast;
+	struct runs iova; /* shadow leaves pointing into them */
+};
+
+static int parent_leaf(void *ctx, uint64_t g, uint64_t hpa, uint64_t size,
+		       uint32_t perm)
+{
+	struct hpa_ctx *c = ctx;
+	uint64_t lo = g > c->gstart ? g : c->gstart;
+	uint64_t hi = g + (size - 1) < c->glast ? g + (size - 1) : c->glast;
+
+	(void)perm;
+	return runs_add(&c->hpa, hpa + (lo - g), hpa + (hi - g));
+}
+
+static int run_cmp(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Whether [lo, hi] meets one of the sorted, disjoint runs. */
+static bool runs_meet(const struct runs *rs, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = rs->n;
+
+	/* The first run ending at or after lo. */
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (rs->r[m].last < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < rs->n && rs->r[a].start <= hi;
+}
+
+static int shadow_leaf(void *ctx, uint64_t iova, uint64_t pa, uint64_t size,
+		       uint32_t perm)
+{
+	struct hpa_ctx *c = ctx;
+
+	(void)perm;
+	if (!runs_meet(&c->hpa, pa, pa + (size - 1)))
+		return 0;
+	return runs_add(&c->iova, iova, iova + (size - 1));
+}
+
+void shadow_drop_all(struct shadow *s, uint64_t *istart, uint64_t *ilast)
+{
+	uint64_t unmapped = 0;
+
+	(void)pt_unmap(&s->sh, 0, top_of(s) + 1, 0, NULL, &unmapped);
+	tables_clear(s);
+	range_add(istart, ilast, 0, top_of(s));
+	s->drops++;
+}
+
+void shadow_drop_parent(struct shadow *s, uint64_t gstart, uint64_t glast,
+			uint64_t *istart, uint64_t *ilast)
+{
+	struct hpa_ctx c = { .gstart = gstart, .glast = glast };
+	struct itree_node *n;
+	size_t i;
+
+	/* Entries composed through a guest table page in the range. */
+	while ((n = itree_iter_first(&s->tables, gstart, glast))) {
+		struct shadow_table *t = to_st(n);
+
+		unmap_range(s, t->lo, t->hi, istart, ilast);
+		itree_remove(&s->tables, n);
+		xfree(t);
+		s->drops++;
+	}
+	/* Leaves whose output the parent maps in the range. */
+	if (pt_for_each(s->s2, gstart, glast, parent_leaf, &c) || c.hpa.err)
+		goto all;
+	if (!c.hpa.n)
+		goto out;
+	qsort(c.hpa.r, c.hpa.n, sizeof(*c.hpa.r), run_cmp);
+	/* Merge runs that overlap once sorted (aliased host pages). */
+	for (i = 1; i < c.hpa.n; i++) {
+		struct run *p = &c.hpa.r[i - 1];
+
+		if (c.hpa.r[i].start <= p->last + 1 && p->last != UINT64_MAX) {
+			if (c.hpa.r[i].last > p->last)
+				p->last = c.hpa.r[i].last;
+			memmove(&c.hpa.r[i], &c.hpa.r[i + 1],
+				(c.hpa.n - i - 1) * sizeof(*c.hpa.r));
+			c.hpa.n--;
+			i--;
+		}
+	}
+	if (pt_for_each(&s->sh, 0, top_of(s), shadow_leaf, &c) || c.iova.err)
+		goto all;
+	for (i = 0; i < c.iova.n; i++) {
+		unmap_range(s, c.iova.r[i].start, c.iova.r[i].last, istart,
+			    ilast);
+		s->drops++;
+	}
+	goto out;
+all:
+	shadow_drop_all(s, istart, ilast);
+out:
+	xfree(c.hpa.r);
+	xfree(c.iova.r);
+}
+
+/* ---- lifetime ---- */
+
+int shadow_init(struct shadow *s, const struct shadow_cfg *cfg)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->s2 = cfg->s2;
+	s->s2_bits = cfg->s2_bits;
+	s->compose = cfg->compose;
+	s->priv = cfg->priv;
+	pthread_mutex_init(&s->lock, NULL);
+	rc = pt_attach(&s->s1, &cfg->s1, (struct pt_mem){ &iter_ops, s },
+		       cfg->s1_root);
+	if (!rc)
+		rc = pt_init(&s->sh, &cfg->sh, (struct pt_mem){ &sh_ops, s });
+	if (rc) {
+		pthread_mutex_destroy(&s->lock);
+		return rc;
+	}
+	return 0;
+}
+
+void shadow_fini(struct shadow *s)
+{
+	shadow_free_tables(s, shadow_take_tables(s));
+	s->destroying = true;
+	pt_destroy(&s->sh);
+	tables_clear(s);
+	pthread_mutex_destroy(&s->lock);
+}
+
+size_t shadow_table_bytes(const struct shadow *s)
+{
+	return __atomic_load_n(&s->table_bytes, __ATOMIC_RELAXED);
+}
+
+/* ---- the nested walk for fault paths ---- */
+
+static void *walk_table(void *ctx, uint64_t gpa, size_t size, bool write)
+{
+	struct shadow_walk *w = ctx;
+	const struct shadow *s = w->s;
+	unsigned fl = w->s2_flags;
+
+	if (!write)
+		fl &= ~(unsigned)PT_WALK_SET_DIRTY;
+	w->faulted = true;
+	w->write = write;
+	w->fault_gpa = gpa;
+	w->beyond = false;
+	w->s2w = (struct pt_walk){ 0 };
+	if (s->s2_bits < 64 && (gpa >> s->s2_bits)) {
+		w->beyond = true;
+		return NULL;
+	}
+	if (pt_walk(s->s2, gpa, fl, &w->s2w))
+		return NULL;
+	if (!(w->s2w.perm & (write ? PT_PERM_W : PT_PERM_R)))
+		return NULL;
+	if ((gpa & ((1ull << w->s2w.leaf_shift) - 1)) + size >
+	    (1ull << w->s2w.leaf_shift))
+		return NULL;
+	w->faulted = false;
+	return (void *)(uintptr_t)w->s2w.oa;
+}
+
+static const struct pt_mem_ops walk_ops = {
+	.table = walk_table,
+};
+
+void shadow_walk_init(struct shadow_walk *w, const struct shadow *s,
+		      unsigned s2_flags)
+{
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->s2_flags = s2_flags;
+	/* The configuration was checked by shadow_init. */
+	(void)pt_attach(&w->s1, &s->s1.cfg, (struct pt_mem){ &walk_ops, w },
+			s->s1.root);
+}
