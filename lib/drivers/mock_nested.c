@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <ionest/ionest.h>
 
 #include "drivers/driver.h"
 #include "drivers/inflight.h"
@@ -364,6 +365,11 @@ static int nested_alloc(struct iommu_dev *dev, struct mock_domain *parent,
 	struct ionest_mock_hwpt_nested cfg;
 	struct mock_domain *dom;
 	int rc;
+
+	/* The mock nests its own way (a walk through the parent): a shadow
+	 * mode would add nothing, so it has none. */
+	if (dev->inst->nesting == IONEST_NESTING_SHADOW)
+		return -EOPNOTSUPP;
 
 	if (flags & ~(uint32_t)IOMMU_DOMAIN_F_PASID)
 		return -EOPNOTSUPP;

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <ionest/ionest.h>
 #include <ionest/uapi/iommufd.h>
 
 #include "drivers/inflight.h"
@@ -154,7 +155,10 @@ static int viommu_alloc_domain_nested(struct iommu_viommu *v,
 	struct smmu_domain *d;
 	int rc;
 
-	if (flags & ~(uint32_t)IOMMU_DOMAIN_F_PASID)
+	/* Software nesting is not done on SMMUv3 yet: a shadow-mode
+	 * instance makes no nested domains. */
+	if ((flags & ~(uint32_t)IOMMU_DOMAIN_F_PASID) ||
+	    dev->inst->nesting == IONEST_NESTING_SHADOW)
 		return -EOPNOTSUPP;
 	if (data->type != IOMMU_HWPT_DATA_ARM_SMMUV3)
 		return -EOPNOTSUPP;

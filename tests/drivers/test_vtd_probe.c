@@ -296,7 +296,10 @@ static void test_resv_and_aperture(void **state)
 
 static void test_domain_flags(void **state)
 {
+	/* Neither nesting nor a first stage (which software nesting
+	 * needs): no nest parent in any mode. */
 	struct ionest_vtd_config cfg = { .nest = IONEST_CFG(0),
+					 .fsts = IONEST_CFG(0),
 					 .ssads = IONEST_CFG(0) };
 	uint32_t ioas, hwpt;
 	struct fx f;
