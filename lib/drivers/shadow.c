@@ -153,10 +153,16 @@ static int table_record(struct shadow *s, uint64_t gpa, size_t size,
 	return 0;
 }
 
+static void tcache_clear(struct shadow *s)
+{
+	memset(s->tcache, 0, sizeof(s->tcache));
+}
+
 static void tables_clear(struct shadow *s)
 {
 	struct itree_node *n;
 
+	tcache_clear(s);
 	while ((n = itree_first(&s->tables))) {
 		itree_remove(&s->tables, n);
 		xfree(n);
@@ -205,15 +211,30 @@ static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
 {
 	struct shadow *s = ctx;
 	struct sync_ctx *c = s->iter;
+	struct shadow_tcache *e;
+	struct shadow_table *t;
 	uint64_t hpa;
 
 	if (write || !c || size > sizeof(zero_table))
 		return NULL;
+	/* A table read lately, whose node already covers the range: no
+	 * stage-2 walk, no reverse-map lookup. */
+	for (unsigned i = 0; i < SHADOW_TCACHE; i++) {
+		e = &s->tcache[i];
+		t = e->node;
+		if (t && e->gpa == gpa && t->node.last == gpa + size - 1 &&
+		    t->lo <= c->start && t->hi >= c->last)
+			return (void *)(uintptr_t)e->hpa;
+	}
 	/* Record before composing anything beneath: a parent unmap of the
 	 * table must find what came through it. */
 	if (!s2_table(s, gpa, size, &hpa) ||
 	    table_record(s, gpa, size, c->start, c->last))
 		return zero_table;
+	e = &s->tcache[s->tcache_next++ % SHADOW_TCACHE];
+	e->gpa = gpa;
+	e->hpa = hpa;
+	e->node = itree_iter_first(&s->tables, gpa, gpa);
 	return (void *)(uintptr_t)hpa;
 }
 
@@ -328,8 +349,16 @@ static void widen(const struct shadow *s, uint64_t *start, uint64_t *last)
 {
 	struct pt_walk w = { 0 };
 
-	if (!pt_walk(&s->sh, *start, 0, &w))
-		*start &= ~((1ull << w.leaf_shift) - 1);
+	if (!pt_walk(&s->sh, *start, 0, &w)) {
+		uint64_t mask = (1ull << w.leaf_shift) - 1;
+
+		*start &= ~mask;
+		/* Both ends in that leaf: one walk. */
+		if ((*last & ~mask) == *start) {
+			*last |= mask;
+			return;
+		}
+	}
 	w = (struct pt_walk){ 0 };
 	if (!pt_walk(&s->sh, *last, 0, &w))
 		*last |= (1ull << w.leaf_shift) - 1;
@@ -534,6 +563,8 @@ void shadow_drop_parent(struct shadow *s, uint64_t gstart, uint64_t glast,
 	struct itree_node *n;
 	size_t i;
 
+	/* The parent's translations of table pages are about to change. */
+	tcache_clear(s);
 	/* Entries composed through a guest table page in the range. */
 	while ((n = itree_iter_first(&s->tables, gstart, glast))) {
 		struct shadow_table *t = to_st(n);
@@ -612,6 +643,11 @@ void shadow_fini(struct shadow *s)
 size_t shadow_table_bytes(const struct shadow *s)
 {
 	return __atomic_load_n(&s->table_bytes, __ATOMIC_RELAXED);
+}
+
+size_t shadow_rmap_bytes(const struct shadow *s)
+{
+	return s->tables.count * sizeof(struct shadow_table);
 }
 
 /* ---- the nested walk for fault paths ---- */

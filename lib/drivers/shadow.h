@@ -54,6 +54,8 @@
 
 struct shadow;
 
+#define SHADOW_TCACHE 8
+
 /* Shadow PT_PROT_* for a guest leaf with stage-1 PT_PERM_* @s1 over a
  * stage-2 leaf with @s2; false: no shadow entry (the fault path decides
  * what the access gets). */
@@ -82,6 +84,14 @@ struct shadow {
 	pthread_mutex_t lock;
 	struct itree tables; /* struct shadow_table by table GPA */
 	void *iter; /* the sync in progress (its accessor's context) */
+	/* Guest table pages the syncs read lately: their host address and
+	 * reverse-map node (a parent unmap or a reverse-map change
+	 * empties it). */
+	struct shadow_tcache {
+		uint64_t gpa, hpa;
+		void *node;
+	} tcache[SHADOW_TCACHE];
+	unsigned tcache_next;
 	/* Tables emptied by updates (shadow_take_tables). */
 	uint64_t deferred; /* linked through their first word */
 	bool destroying;
@@ -151,7 +161,9 @@ struct shadow_walk {
 void shadow_walk_init(struct shadow_walk *w, const struct shadow *s,
 		      unsigned s2_flags);
 
-/* Bytes of shadow table memory in use (pool tables of sh). */
+/* Bytes of shadow table memory in use (pool tables of sh), and of the
+ * reverse map's nodes. */
 size_t shadow_table_bytes(const struct shadow *s);
+size_t shadow_rmap_bytes(const struct shadow *s);
 
 #endif
