@@ -38,8 +38,23 @@ struct calls {
 	int fd; /* what the call works on */
 };
 
+/* One mock IOMMU, one device (vfio0). */
+static const char machine_yaml[] = "version: 1\n"
+				   "iommus:\n"
+				   "  - name: iommu0\n"
+				   "    model: mock\n"
+				   "devices:\n"
+				   "  - name: dma0\n"
+				   "    bdf: \"00:01.0\"\n"
+				   "    iommu: iommu0\n";
+
+/* The temporary machine file, removed on the way out. */
+static char machine[512];
+
 static void die(const char *what)
 {
+	if (machine[0])
+		unlink(machine);
 	fprintf(stderr, "bench-preload: %s\n", what);
 	exit(1);
 }
@@ -110,12 +125,21 @@ int main(int argc, char **argv)
 	open_fn shim_open;
 	void *h;
 	double ns, base;
+	const char *tmpdir = getenv("TMPDIR"), *lib = getenv("IONEST_PRELOAD");
 	char err[256];
-	int zero, iommufd;
+	int zero, iommufd, fd;
 
 	bench_init(argc, argv, "preload");
-	setenv("IONEST_CONFIG", IONEST_EXAMPLES "/mock.yaml", 1);
-	h = dlopen(IONEST_PRELOAD_PATH, RTLD_NOW | RTLD_LOCAL);
+	snprintf(machine, sizeof(machine), "%s/ionest-bench-XXXXXX.yaml",
+		 tmpdir && *tmpdir ? tmpdir : "/tmp");
+	fd = mkstemps(machine, 5);
+	if (fd < 0 || write(fd, machine_yaml, sizeof(machine_yaml) - 1) !=
+			      (ssize_t)sizeof(machine_yaml) - 1)
+		die("cannot write a temporary machine file");
+	close(fd);
+	setenv("IONEST_CONFIG", machine, 1);
+	h = dlopen(lib && *lib ? lib : IONEST_PRELOAD_PATH,
+		   RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		die(dlerror());
 	shim.read = (read_fn)dlsym(h, "read");
@@ -138,7 +162,7 @@ int main(int argc, char **argv)
 		     "glibc read", base, 1.10, false);
 
 	/* An iommufd: the preload's copy against the linked library. */
-	m = ionest_machine_load(IONEST_EXAMPLES "/mock.yaml", err, sizeof(err));
+	m = ionest_machine_load(machine, err, sizeof(err));
 	if (!m)
 		die(err);
 	shim.fd = shim_open("/dev/iommu", O_RDWR);
@@ -164,5 +188,6 @@ int main(int argc, char **argv)
 	ionest_close(iommufd);
 	ionest_machine_free(m);
 	close(zero);
+	unlink(machine);
 	return bench_finish();
 }

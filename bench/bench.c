@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Timing, repetition, reporting (table or JSON) for the benchmarks. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,16 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* JSON has no NaN or infinity: a measurement that produced one is null. */
+static void json_num(const char *key, double v, int prec)
+{
+	printf(",\"%s\":", key);
+	if (isfinite(v))
+		printf("%.*g", prec, v);
+	else
+		printf("null");
+}
+
 int bench_finish(void)
 {
 	unsigned i, nmet = 0, ntarget = 0;
@@ -207,14 +218,15 @@ int bench_finish(void)
 			json_str(B.suite);
 			printf(",\"name\":");
 			json_str(m->name);
-			printf(",\"value\":%.6g,\"unit\":", m->value);
+			json_num("value", m->value, 6);
+			printf(",\"unit\":");
 			json_str(m->unit);
 			printf(",\"baseline\":");
 			json_str(m->baseline_name);
-			printf(",\"baseline_value\":%.6g,\"ratio\":%.4g,"
-			       "\"target\":%.4g,\"higher_is_better\":%s,"
-			       "\"met\":%s}",
-			       m->baseline, ratio(m), m->target,
+			json_num("baseline_value", m->baseline, 6);
+			json_num("ratio", ratio(m), 4);
+			json_num("target", m->target, 4);
+			printf(",\"higher_is_better\":%s,\"met\":%s}",
 			       m->higher ? "true" : "false",
 			       met(m) ? "true" : "false");
 		}

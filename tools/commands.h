@@ -15,7 +15,9 @@
 	X(run, "run a program with the machine's /dev/iommu and VFIO "   \
 	       "devices (LD_PRELOAD)")                                   \
 	X(topology, "print the machine a machine file describes (text, " \
-		    "--json, --dot)")
+		    "--json, --dot)")                                    \
+	X(bench, "run the benchmark suites against their in-run "        \
+		 "baselines (table, --json)")
 
 #define IONEST_CMD_DECL(name, summary) int cmd_##name(int argc, char **argv);
 IONEST_COMMANDS(IONEST_CMD_DECL)
