@@ -5,6 +5,7 @@
  * stderr. Exit status: 0 success, 1 failure, 2 usage error (`run`
  * returns the program's status instead).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,8 +53,30 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
-	fprintf(f, "\n`ionest COMMAND --help` describes a command; see also "
-		   "ionest(1).\n");
+	fprintf(f, "\n`ionest help COMMAND` (or `ionest COMMAND --help`) "
+		   "describes a command.\n\n"
+		   "environment:\n"
+		   "  IONEST_CONFIG    the machine file (when no FILE is "
+		   "given)\n"
+		   "  IONEST_TRACE     trace events to enable, e.g. 'uapi_*,"
+		   "smmuv3_*'\n"
+		   "  NO_COLOR         set and not empty: no colour on a "
+		   "terminal\n\n"
+		   "exit status: 0 success, 1 failure, 2 usage error (`run`: "
+		   "the program's).\n"
+		   "See ionest(1) and, for the C library, libionest(3).\n");
+}
+
+/* Data went to stdout: a write error there (a full disk, a closed pipe
+ * reader) is a failure, not a silent truncation. */
+static int finish(int rc)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		tool_error(NULL, "cannot write the output: %s",
+			   strerror(errno));
+		return rc ? rc : 1;
+	}
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -69,22 +92,22 @@ int main(int argc, char **argv)
 				if (!strcmp(argv[2], commands[i].name)) {
 					char *a[] = { argv[2], "--help", NULL };
 
-					return commands[i].fn(2, a);
+					return finish(commands[i].fn(2, a));
 				}
 			}
 			tool_error(NULL, "no command '%s'", argv[2]);
 			return 2;
 		}
 		usage(stdout);
-		return 0;
+		return finish(0);
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("ionest %s\n", IONEST_VERSION);
-		return 0;
+		return finish(0);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return finish(commands[i].fn(argc - 1, argv + 1));
 	}
 	tool_error(NULL, "no command '%s' (try ionest --help)", argv[1]);
 	return 2;
