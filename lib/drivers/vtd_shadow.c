@@ -414,11 +414,18 @@ int vtd_shadow_translate(struct iommu_dev *dev,
 		return 0;
 	}
 	pthread_mutex_unlock(&dom->sh->lock);
-	if (o.page_req && req->pri && !req->ats)
+	if (o.page_req && req->pri && !req->ats) {
 		/* The model queues the page request (or, without PRE in the
 		 * context entry, records that fault) from the shadow, which
-		 * lacks the page or its write permission as the guest does. */
-		return dev->hw_translate(dev->hw, req, res);
+		 * lacks the page or its write permission as the guest does;
+		 * the request is the same either way, the reason the one the
+		 * nested walk found (the shadow may lack a read-only page
+		 * the guest mapped without invalidating). */
+		rc = dev->hw_translate(dev->hw, req, res);
+		if (!rc && res->status == IONEST_XLATE_PAGE_REQUEST)
+			res->fault = o.reason;
+		return rc;
+	}
 	memset(res, 0, sizeof(*res));
 	res->status = IONEST_XLATE_FAULT;
 	res->fault = o.reason;

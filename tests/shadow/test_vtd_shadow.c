@@ -472,6 +472,97 @@ static void test_part_without_nest(void **state)
 	side_teardown(&s);
 }
 
+/* Page requests of a PRI device: a first-stage "not present" or write
+ * fault becomes the same page request in both modes (the shadow replays
+ * it to the model); a stage-2 fault stays a fault. */
+static void test_page_requests(void **state)
+{
+	struct iommu_fault_alloc fa[2];
+	struct iommu_hwpt_pgfault rec[2];
+	uint64_t before[2];
+	unsigned dchunk = (unsigned)((data_gpa(40) - GPA) / CHUNK);
+	struct side *sd[2];
+	struct pair p;
+
+	(void)state;
+	side_setup(&p.s[0], IONEST_NESTING_HW, NULL, true);
+	side_setup(&p.s[1], IONEST_NESTING_SHADOW, NULL, true);
+	for (int k = 0; k < 2; k++) {
+		sd[k] = &p.s[k];
+		fa[k] = (struct iommu_fault_alloc){ .size = sizeof(fa[k]) };
+		assert_int_equal(fx_ioctl(sd[k]->f.fd, IOMMU_FAULT_QUEUE_ALLOC,
+					  &fa[k]),
+				 0);
+		sd[k]->nested[0] = nested_alloc(sd[k], 0, fa[k].out_fault_id);
+		sd[k]->nested[1] = nested_alloc(sd[k], 1, 0);
+		assert_int_equal(fx_attach(&sd[k]->f, 0, &sd[k]->nested[0]), 0);
+	}
+	/* Nothing mapped: a page request, the same on both sides. */
+	(void)pair_dma(&p, 0, IONEST_NO_PASID, IOVA + 9, 1, IONEST_DMA_TO_MEM,
+		       1);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(ionest_read((int)fa[k].out_fault_fd, &rec[k],
+					     sizeof(rec[k])),
+				 sizeof(rec[k]));
+		assert_int_equal(vfx_last_fault(&sd[k]->f, 0).status,
+				 IONEST_XLATE_PAGE_REQUEST);
+	}
+	assert_int_equal(rec[0].addr, rec[1].addr);
+	assert_int_equal(rec[0].perm, rec[1].perm);
+	assert_int_equal(rec[0].flags, rec[1].flags);
+	/* The guest maps it read-only, the VMM answers: the retry is a
+	 * write fault, again a page request. */
+	pair_s1_map(&p, 0, IOVA, data_gpa(41), FX_PAGE, PT_PROT_READ);
+	for (int k = 0; k < 2; k++) {
+		struct iommu_hwpt_page_response r = {
+			.cookie = rec[k].cookie,
+			.code = IOMMUFD_PAGE_RESP_SUCCESS,
+		};
+
+		assert_int_equal(ionest_write((int)fa[k].out_fault_fd, &r,
+					      sizeof(r)),
+				 sizeof(r));
+	}
+	(void)pair_dma(&p, 0, IONEST_NO_PASID, IOVA + 9, 1, IONEST_DMA_TO_MEM,
+		       2);
+	for (int k = 0; k < 2; k++) {
+		struct iommu_hwpt_page_response r;
+
+		assert_int_equal(ionest_read((int)fa[k].out_fault_fd, &rec[k],
+					     sizeof(rec[k])),
+				 sizeof(rec[k]));
+		assert_int_equal(rec[k].perm, IOMMU_PGFAULT_PERM_WRITE);
+		r = (struct iommu_hwpt_page_response){
+			.cookie = rec[k].cookie,
+			.code = IOMMUFD_PAGE_RESP_INVALID,
+		};
+		assert_int_equal(ionest_write((int)fa[k].out_fault_fd, &r,
+					      sizeof(r)),
+				 sizeof(r));
+	}
+	(void)pair_dma(&p, 0, IONEST_NO_PASID, IOVA + 9, 1, IONEST_DMA_FROM_MEM,
+		       0);
+	/* Mapped by the guest, not by the parent: a stage-2 fault, no
+	 * page request on either side. */
+	pair_s1_map(&p, 0, IOVA + FX_PAGE, data_gpa(40), FX_PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_inv(&p, 0, IOVA + FX_PAGE, 1);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(side_unmap_chunk(sd[k], dchunk), 0);
+		before[k] = drv_ctr(sd[k], "page_request");
+	}
+	(void)pair_dma(&p, 0, IONEST_NO_PASID, IOVA + FX_PAGE, 1,
+		       IONEST_DMA_TO_MEM, 3);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(drv_ctr(sd[k], "page_request"), before[k]);
+		assert_int_equal(vfx_last_fault(&sd[k]->f, 0).code,
+				 VTD_FR_SS_PERM);
+		assert_int_equal(fx_detach(&sd[k]->f, 0), 0);
+		assert_int_equal(ionest_close((int)fa[k].out_fault_fd), 0);
+	}
+	pair_teardown(&p);
+}
+
 /* ---- the random differential run ---- */
 
 struct leaf {
@@ -618,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_fill_without_invalidation),
 		cmocka_unit_test(test_parent_unmap),
 		cmocka_unit_test(test_part_without_nest),
+		cmocka_unit_test(test_page_requests),
 		cmocka_unit_test(test_random),
 	};
 
