@@ -10,8 +10,10 @@
  * Entries live in a struct hw_tlb keyed like the IOTLB (source-id, PASID or
  * none; va = 2 MB block; shift 21), tagged with DID and PASID, flags:
  *   IONEST_ACCESS_READ/WRITE/EXEC  upper levels allow it (first stage: for
- *                                  the privilege it was filled for)
- *   IONEST_ACCESS_PRIV             filled for a supervisor request
+ *                                  the privilege it was filled for; second
+ *                                  stage alone: EXEC is ERE without SSEE)
+ *   IONEST_ACCESS_PRIV             first stage: filled for a supervisor
+ *                                  request; second stage alone: SRE
  *   HW_TLB_S1                      first-stage tables (FS or nested)
  *   HW_TLB_S2                      second stage: the output of a nested
  *                                  walk is a GPA; alone, SS-only tables
@@ -78,12 +80,18 @@ void vtd_psc_prepare_ss(const struct vtd_cfg *cfg,
 	uint64_t all = SS_R | SS_W;
 
 	o->psc_flags = 0;
-	if (nrec < 2 || rec[nrec - 1].level != 0)
+	/* Execute permission under SSEE depends on X at every level: those
+	 * streams walk. */
+	if (nrec < 2 || rec[nrec - 1].level != 0 ||
+	    (cfg->flags & (VTD_CFG_ERE | VTD_CFG_SSEE)) ==
+		    (VTD_CFG_ERE | VTD_CFG_SSEE))
 		return;
 	for (unsigned i = 0; i + 1 < nrec; i++)
 		all &= rec[i].desc;
 	o->psc_flags = HW_TLB_S2 | ((all & SS_R) ? IONEST_ACCESS_READ : 0) |
 		       ((all & SS_W) ? IONEST_ACCESS_WRITE : 0) |
+		       ((cfg->flags & VTD_CFG_SRE) ? IONEST_ACCESS_PRIV : 0) |
+		       ((cfg->flags & VTD_CFG_ERE) ? IONEST_ACCESS_EXEC : 0) |
 		       ((cfg->flags & VTD_CFG_SSADE) ? VTD_PSC_SSADE : 0);
 }
 
@@ -107,8 +115,9 @@ void vtd_psc_fill(struct vtd *v, const struct ionest_xlate_req *req,
 }
 
 /* A second-stage-only leaf read through the cache: permissions of the
- * levels above (@fl) folded with the leaf's R/W; X is left to the walk
- * (SSEE is not known here). */
+ * levels above (@fl) folded with the leaf's R/W; X as the walk grants it
+ * without SSEE (streams with SSEE and ERE are not cached): ERE's. Execute
+ * requests are left to the walk. */
 static inline bool psc_ss(const struct vtd *v, uint32_t fl, uint64_t pte,
 			  uint32_t access, uint64_t *oa, uint32_t *perm)
 {
@@ -123,7 +132,7 @@ static inline bool psc_ss(const struct vtd *v, uint32_t fl, uint64_t pte,
 	    (access & (IONEST_ACCESS_READ | IONEST_ACCESS_WRITE)) & ~p)
 		return false;
 	*oa = pte & X86_ADDR;
-	*perm = p;
+	*perm = p | (fl & IONEST_ACCESS_EXEC);
 	return true;
 }
 
@@ -206,10 +215,12 @@ psc_serve(struct vtd *v, const struct ionest_xlate_req *req, uint32_t access,
 	fl = hw_tlb_attr_flags(attr);
 	fs = fl & HW_TLB_S1;
 	nested = fs && (fl & HW_TLB_S2);
-	/* First stage filled for the other privilege, or a nested write
-	 * (the stage-2 dirty state is not cached): walk. */
+	/* First stage filled for the other privilege, a supervisor request
+	 * to a second stage alone without SRE (the walk faults it, 0x5D), or
+	 * a nested write (the stage-2 dirty state is not cached): walk. */
 	if ((fs &&
 	     (fl & IONEST_ACCESS_PRIV) != (access & IONEST_ACCESS_PRIV)) ||
+	    (!fs && (access & ~fl & IONEST_ACCESS_PRIV)) ||
 	    (nested && (access & IONEST_ACCESS_WRITE)))
 		return false;
 	p = hw_bus_map(&v->hw, tbl + 8 * ((iova >> 12) & 511), 8, false);
@@ -230,9 +241,9 @@ psc_serve(struct vtd *v, const struct ionest_xlate_req *req, uint32_t access,
 		hw_count(&v->hw, hw_s2wc_hit);
 		perm = IONEST_ACCESS_READ;
 	}
-	if (!fs)
-		access &= ~IONEST_ACCESS_PRIV;
-	perm |= access & IONEST_ACCESS_PRIV;
+	/* The privilege served: the request's (first stage), SRE's (second
+	 * stage alone), as a walk reports it. */
+	perm |= (fs ? access : fl) & IONEST_ACCESS_PRIV;
 	/* The result first, field by field (no string store): the
 	 * caller's next access depends on it, not on the fill. */
 	res->status = IONEST_XLATE_OK;

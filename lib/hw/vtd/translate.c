@@ -149,8 +149,17 @@ int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
 	if (cfg.pgtt == VTD_PGTT_PT)
 		return result_bypass(req, access, res);
 
-	if (xl.tlb_flags & HW_TLB_S1)
+	/* What the entry may serve beyond the page's permissions: a
+	 * first-stage entry the privilege it was filled for; a second-stage
+	 * one supervisor requests if SRE allows them, execute requests only
+	 * if ERE does (vtd.md §4: checked whatever the PGTT). */
+	if (xl.tlb_flags & HW_TLB_S1) {
 		prv = access & IONEST_ACCESS_PRIV;
+	} else {
+		prv = cfg.flags & VTD_CFG_SRE ? IONEST_ACCESS_PRIV : 0;
+		if (!(cfg.flags & VTD_CFG_ERE))
+			xl.perm &= ~IONEST_ACCESS_EXEC;
+	}
 	e = (struct hw_tlb_entry){
 		.va = (req->iova >> xl.shift) << xl.shift,
 		.pa = (xl.pa >> xl.shift) << xl.shift,
@@ -174,11 +183,13 @@ int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
 /*
  * What an IOTLB entry's flags need to serve a request. Index: the
  * request's IONEST_ACCESS_* bits, | 16 with a PASID; value: the R/W/X
- * flags it needs. An execute request is a read with the execute
- * attribute. Requests the full checks refuse (no read or write; execute or
- * privilege without a PASID prefix) need TLB_NEVER, a flag no IOTLB entry
- * carries, so they never hit. The privilege of first-stage entries is
- * checked beside it (tlb_serves).
+ * flags it needs, and PRIV for a supervisor request (first-stage entries
+ * filled for one, second-stage entries under SRE carry it). An execute
+ * request is a read with the execute attribute. Requests the full checks
+ * refuse (no read or write; execute or privilege without a PASID prefix)
+ * need TLB_NEVER, a flag no IOTLB entry carries, so they never hit. That a
+ * first-stage entry filled for a supervisor request serves no user request
+ * is checked beside it (tlb_serves).
  */
 #define TLB_NEVER 0x80u
 _Static_assert(!(TLB_NEVER &
@@ -191,22 +202,24 @@ _Static_assert(!(TLB_NEVER &
 		 (((a) & (IONEST_ACCESS_READ | IONEST_ACCESS_EXEC) ?         \
 			   IONEST_ACCESS_READ :                              \
 			   0) |                                              \
-		  ((a)&IONEST_ACCESS_WRITE) | ((a)&IONEST_ACCESS_EXEC)))
+		  ((a)&IONEST_ACCESS_WRITE) | ((a)&IONEST_ACCESS_EXEC) |     \
+		  ((a)&IONEST_ACCESS_PRIV)))
 #define NEED4(a, p) NEED(a, p), NEED(a + 1, p), NEED(a + 2, p), NEED(a + 3, p)
 #define NEED16(p) NEED4(0, p), NEED4(4, p), NEED4(8, p), NEED4(12, p)
 static const uint8_t tlb_need[32] = { NEED16(0), NEED16(1) };
 
 /* An IOTLB entry with @flags serves a request of @access (< 16, @pasid
- * whether it has a PASID): the permissions, and for first-stage entries
- * the privilege they were filled for. Branch-free: flags >> 1 moves
- * HW_TLB_S1 onto IONEST_ACCESS_PRIV, and need never has that bit. */
+ * whether it has a PASID): the permissions and privilege, and for
+ * first-stage entries filled for a supervisor request, that the request is
+ * one. Branch-free: flags >> 1 moves HW_TLB_S1 onto IONEST_ACCESS_PRIV, and
+ * need has PRIV only when the access has. */
 _Static_assert(HW_TLB_S1 >> 1 == IONEST_ACCESS_PRIV, "tlb_serves");
 static inline bool tlb_serves(uint32_t flags, uint32_t access, bool pasid)
 {
 	uint32_t need = tlb_need[access | (pasid ? 16 : 0)];
 
 	return ((flags & need) |
-		((flags ^ access) & (flags >> 1) & IONEST_ACCESS_PRIV)) == need;
+		(flags & ~access & (flags >> 1) & IONEST_ACCESS_PRIV)) == need;
 }
 
 /* Field by field: a compound literal may become a string store whose
