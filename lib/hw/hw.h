@@ -63,7 +63,8 @@ struct hw_ops {
 	X(hw, command)      \
 	X(hw, invalidation) \
 	X(hw, atc_inv)      \
-	X(hw, sync)
+	X(hw, sync)         \
+	X(hw, interrupt)
 enum hw_counter { HW_COUNTERS(CTR_ENUM) HW_COUNTER_COUNT };
 
 struct ionest_hw {

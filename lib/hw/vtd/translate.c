@@ -13,7 +13,9 @@
  *
  * Requests without a PASID use the context entry's RID_PASID and cannot
  * carry the privileged or execute attributes (they live in the PASID
- * prefix): such a request is malformed (-EINVAL).
+ * prefix): such a request is malformed (-EINVAL). Those to the interrupt
+ * range 0xFEExxxxx are not DMA (interrupt_request), so no IOTLB entry of
+ * theirs covers it.
  *
  * IOTLB entries are keyed by the request stream (source-id, PASID or none)
  * and tagged with DID and the effective PASID. Their permission bits are
@@ -100,6 +102,45 @@ static int result_fault(struct vtd *v, const struct ionest_xlate_req *req,
 	return 0;
 }
 
+/*
+ * A request without PASID to the interrupt range (VT-d spec 3.15): never
+ * DMA remapped, whatever the tables say or whether translation is on. A
+ * write is an interrupt request for the platform, a translation request
+ * for it is answered "untranslated only" the same way; a read is no
+ * interrupt and not DMA either (the platform refuses it, no fault record).
+ * Requests with PASID there are translated like any other.
+ */
+static int interrupt_request(struct vtd *v, const struct ionest_xlate_req *req,
+			     uint32_t access, struct ionest_xlate_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->addr = req->iova;
+	res->fault_addr = req->iova;
+	if (access != IONEST_ACCESS_WRITE) {
+		res->status = IONEST_XLATE_FAULT;
+		return 0;
+	}
+	hw_count(&v->hw, hw_interrupt);
+	res->status = IONEST_XLATE_INTERRUPT;
+	res->perm = IONEST_ACCESS_WRITE;
+	res->size = 0x1000;
+	return 0;
+}
+
+static inline bool is_interrupt(const struct ionest_xlate_req *req)
+{
+	return !req->ssid_valid && hw_x86_intr_range(req->iova);
+}
+
+/* No IOTLB entry of a stream without PASID may cover the interrupt range
+ * (a large leaf around it): the hit paths would translate a request
+ * there. */
+static inline bool covers_interrupt(const struct hw_tlb_entry *e)
+{
+	return !(e->ssid & HW_TLB_SSID_VALID) && e->va <= HW_X86_INTR_LAST &&
+	       e->va + (1ull << e->shift) - 1 >= HW_X86_INTR_START;
+}
+
 int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
 		       uint32_t access, uint64_t tgen,
 		       struct ionest_xlate_res *res)
@@ -171,7 +212,8 @@ int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
 		.asid = cfg.pasid,
 	};
 	vtd_psc_fill(v, req, key, &cfg, &xl, pgen);
-	hw_tlb_insert(&v->iotlb, &e, tgen);
+	if (!covers_interrupt(&e))
+		hw_tlb_insert(&v->iotlb, &e, tgen);
 
 	res->status = IONEST_XLATE_OK;
 	res->addr = xl.pa;
@@ -267,6 +309,8 @@ translate_other(struct vtd *v, const struct ionest_xlate_req *req,
 
 	if (!access_ok(req, &access))
 		return -EINVAL;
+	if (is_interrupt(req))
+		return interrupt_request(v, req, access, res);
 	mode = __atomic_load_n(&v->mode, __ATOMIC_ACQUIRE);
 	key = stream_key(req);
 	if (mode == VTD_MODE_ON) {
@@ -349,6 +393,9 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 				/* Missed at the only size: well-formed? */
 				if (!access_ok(req, &a))
 					return -EINVAL;
+				if (is_interrupt(req))
+					return interrupt_request(v, req, a,
+								 res);
 				return vtd_tlb_miss(v, req, a,
 						    sh == 12 ? set : NULL, res);
 			}
