@@ -233,6 +233,66 @@ IONEST_API uint64_t ionest_machine_msi_count(struct ionest_machine *m, int dev);
 IONEST_API int ionest_machine_last_msi(struct ionest_machine *m,
 				       struct ionest_msi *out);
 
+/* ---- Command queues in guest memory (an ionest extension) ---- */
+/*
+ * IOMMU_HW_QUEUE_ALLOC of type IOMMU_HW_QUEUE_TYPE_IONEST_CMDQ (rules in
+ * <ionest/uapi/iommufd.h>) makes a ring of 2^N entries in guest memory
+ * that the host consumes when the guest rings a doorbell, the way an SMMUv3
+ * consumes its command queue: no ioctl per command. The entries are the
+ * vIOMMU's invalidation entries (IOMMU_HWPT_INVALIDATE on the vIOMMU) with
+ * the same effects and errors. The registers are those of an SMMUv3 queue:
+ * PROD, written by the guest, and CONS, advanced by the host, each an entry
+ * index in bits [N-1:0] and a wrap flag in bit N that flips each time the
+ * index passes the end of the ring. Empty: PROD == CONS; full: only the
+ * wrap flags differ. Both start at 0.
+ *
+ * These calls stand for the guest's register accesses. They take the
+ * iommufd and the HW queue's ID; -1 with errno EBADF if @fd is not an
+ * ionest iommufd, ENOENT if @hw_queue_id is not a HW queue of it.
+ */
+#ifndef IOMMU_HW_QUEUE_TYPE_IONEST_CMDQ
+#define IOMMU_HW_QUEUE_TYPE_IONEST_CMDQ 0x10000u /* as in uapi/iommufd.h */
+#endif
+
+struct ionest_hw_queue_regs {
+	uint32_t prod; /* PROD: index | wrap << log2_entries */
+	uint32_t cons; /* CONS: index | wrap << log2_entries */
+	/* 0, or the (positive) errno of the entry at CONS, which halted the
+	 * queue: what IOMMU_HWPT_INVALIDATE gives for that entry. */
+	uint32_t err;
+	uint32_t log2_entries; /* N */
+};
+
+/*
+ * The guest has written the entries from CONS up to (not including) @prod
+ * and writes @prod to PROD. The host consumes them in order, in batches,
+ * and returns when the queue is idle: 0 if CONS reached PROD; -1 with errno
+ * EIO if the queue halted at an entry that failed (ERR holds its error,
+ * CONS points at it, the entries before it took effect, those after it were
+ * not looked at). A halted queue consumes nothing until
+ * ionest_hw_queue_ack(); a doorbell then only moves PROD (EIO again).
+ * EINVAL: @prod has bits above the wrap flag, or is more than a ring ahead
+ * of CONS; the write is ignored.
+ */
+IONEST_API int ionest_hw_queue_doorbell(int fd, uint32_t hw_queue_id,
+					uint32_t prod);
+/* Read the registers into @regs (EINVAL if NULL). */
+IONEST_API int ionest_hw_queue_read_regs(int fd, uint32_t hw_queue_id,
+					 struct ionest_hw_queue_regs *regs);
+
+/* Step CONS over the entry that failed (as if it had been made a no-op). */
+#define IONEST_HW_QUEUE_ACK_SKIP (1u << 0)
+/*
+ * Acknowledge the error of a halted queue (as an SMMUv3 driver acknowledges
+ * CMDQ_ERR through GERRORN): ERR is cleared and the queue resumes at CONS,
+ * so the guest rewrites the bad entry first, or passes
+ * IONEST_HW_QUEUE_ACK_SKIP to resume after it. Then the entries up to PROD
+ * are consumed and the return is the doorbell's. EINVAL: the queue is not
+ * halted; EOPNOTSUPP: unknown @flags.
+ */
+IONEST_API int ionest_hw_queue_ack(int fd, uint32_t hw_queue_id,
+				   uint32_t flags);
+
 /* ---- Page pinning accounting ---- */
 /*
  * Pages mapped into an IOAS that has a domain are accounted (pinned) as

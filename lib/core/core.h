@@ -3,9 +3,9 @@
  * The iommufd object model (internal): the context of one /dev/iommu fd, its
  * object table, and the object kinds of this layer. One file per object
  * kind implements it (object.c, ioas.c + iopt.c + pages.c, hwpt.c,
- * device.c, fault.c, viommu.c, vdevice.c, veventq.c; eventq.c has what the
- * two fd-backed queues share); ioctl handlers take a struct iommufd_ucmd
- * as in Linux.
+ * device.c, fault.c, viommu.c, vdevice.c, veventq.c, hw_queue.c; eventq.c
+ * has what the two fd-backed queues share); ioctl handlers take a struct
+ * iommufd_ucmd as in Linux.
  *
  * Locking: everything reachable from a context is protected by ctx->lock,
  * which the ioctl layer (lib/uapi) holds around every handler and the VFIO
@@ -252,6 +252,14 @@ void iopt_put_pages(struct iopt_pages_elm *elms, unsigned nelms);
 int iopt_unmap_range(struct iopt *iopt, uint64_t start, uint64_t last,
 		     uint64_t *unmapped);
 int iopt_unmap_all(struct iopt *iopt, uint64_t *unmapped);
+/* An in-library user (a HW queue) holds [start, last]: every area under it
+ * is locked (unmap and cut: -EBUSY) until iopt_unlock_range() of the same
+ * range. *host: the host address of @start. -ENOENT: not all mapped;
+ * -EPERM: an area is not readable; -EFAULT: the host memory behind it is
+ * not contiguous. Locks nothing on error. */
+int iopt_lock_range(struct iopt *iopt, uint64_t start, uint64_t last,
+		    uint64_t *host);
+void iopt_unlock_range(struct iopt *iopt, uint64_t start, uint64_t last);
 /* Split areas so that each iovas[i] is the last byte of an area. */
 int iopt_cut_iova(struct iopt *iopt, const uint64_t *iovas, unsigned n);
 
@@ -522,6 +530,39 @@ void iommufd_vdevice_unbind(struct iommufd_device *idev);
 int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
 /* read(2) on the vEVENTQ fd (iommufd-uapi.md §8). */
 long iommufd_veventq_read(struct iommufd_veventq *q, void *buf, size_t n);
+
+/* ---- HW queues (hw_queue.c) ---- */
+struct ionest_hw_queue_regs;
+
+/* Per vIOMMU, IOMMU_HW_QUEUE_TYPE_IONEST_CMDQ queues 0..7. */
+#define IOMMUFD_HW_QUEUE_MAX 8
+
+/* A command ring in guest memory (IOMMU_HW_QUEUE_TYPE_IONEST_CMDQ) that
+ * the host consumes through the vIOMMU's cache_invalidate. */
+struct iommufd_hw_queue {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	/* Index - 1, kept busy (destroyed after us). */
+	struct iommufd_hw_queue *prev;
+	uint32_t type, index;
+	uint64_t base_iova, length; /* the guest's range */
+	uint64_t lock_start, lock_last; /* the pages locked in the IOAS */
+	bool locked;
+	const uint8_t *ring; /* host address of entry 0 */
+	uint32_t data_type, entry_len; /* the driver's entry format */
+	uint32_t log2n; /* 2^log2n entries */
+	/* Registers (ctx->lock): index | wrap << log2n; errno or 0. */
+	uint32_t prod, cons, err;
+};
+
+int iommufd_hw_queue_alloc(struct iommufd_ucmd *ucmd);
+/* The guest's register accesses (ctx->lock held); see <ionest/ionest.h>.
+ * 0, -EIO (the queue is halted), -ENOENT, -EINVAL, -EOPNOTSUPP. */
+int iommufd_hw_queue_doorbell(struct iommufd_ctx *ctx, uint32_t id,
+			      uint32_t prod);
+int iommufd_hw_queue_ack(struct iommufd_ctx *ctx, uint32_t id, uint32_t flags);
+int iommufd_hw_queue_read_regs(struct iommufd_ctx *ctx, uint32_t id,
+			       struct ionest_hw_queue_regs *regs);
 
 /* ---- ioctl handlers (ctx->lock held) ---- */
 int iommufd_destroy(struct iommufd_ucmd *ucmd);

@@ -574,6 +574,61 @@ int iopt_unmap_range(struct iopt *iopt, uint64_t start, uint64_t last,
 	return 0;
 }
 
+/*
+ * Linux's internal access for HW queues (iommufd_access_pin_pages): the
+ * areas are walked while they join up, each must be readable (EPERM), the
+ * walk must cover the range (ENOENT), and then the host memory must be
+ * contiguous (EFAULT: a queue's hardware reads it by physical address).
+ * Everything is checked before anything is locked.
+ */
+int iopt_lock_range(struct iopt *iopt, uint64_t start, uint64_t last,
+		    uint64_t *host)
+{
+	struct itree_node *n;
+	uint64_t cur = start, next_host = 0;
+	bool contiguous = true, covered = false;
+
+	for (n = itree_iter_first(&iopt->areas, start, last); n;
+	     n = itree_iter_next(&iopt->areas, n, last)) {
+		struct iopt_area *a = to_area(n);
+		uint64_t h;
+
+		if (a->node.start > cur)
+			break; /* a hole */
+		if (!(a->prot & IOMMU_PROT_READ))
+			return -EPERM;
+		h = iopt_area_host(a, cur);
+		if (cur == start)
+			*host = h;
+		else if (h != next_host)
+			contiguous = false;
+		if (a->node.last >= last) {
+			covered = true;
+			break;
+		}
+		next_host = h + (a->node.last - cur + 1);
+		cur = a->node.last + 1;
+	}
+	if (!covered)
+		return -ENOENT;
+	if (!contiguous)
+		return -EFAULT;
+	for (n = itree_iter_first(&iopt->areas, start, last); n;
+	     n = itree_iter_next(&iopt->areas, n, last))
+		to_area(n)->num_locks++;
+	return 0;
+}
+
+void iopt_unlock_range(struct iopt *iopt, uint64_t start, uint64_t last)
+{
+	struct itree_node *n;
+
+	/* Locked areas cannot have gone or changed. */
+	for (n = itree_iter_first(&iopt->areas, start, last); n;
+	     n = itree_iter_next(&iopt->areas, n, last))
+		to_area(n)->num_locks--;
+}
+
 int iopt_unmap_all(struct iopt *iopt, uint64_t *unmapped)
 {
 	return iopt_unmap_range(iopt, 0, IOPT_MAX, unmapped);

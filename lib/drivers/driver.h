@@ -324,6 +324,11 @@ struct iommu_viommu_ops {
 	 * same contract as cache_invalidate_user. NULL: -EOPNOTSUPP. */
 	int (*cache_invalidate)(struct iommu_viommu *v,
 				struct iommu_user_data_array *a);
+	/* The entry cache_invalidate takes whole from a HW queue's ring in
+	 * guest memory (lib/core/hw_queue.c): its data type and its size, a
+	 * power of two. 0: no HW queues on this vIOMMU. */
+	uint32_t hw_queue_data_type;
+	uint32_t hw_queue_entry_len;
 	/* VDEVICE_ALLOC: accept @vd (vd->dev behind v->inst, vd->virt_id
 	 * unique on @v), e.g. record the vSID -> SID mapping; may set
 	 * vd->priv. NULL: nothing to do. */

@@ -493,6 +493,8 @@ static const struct iommu_viommu_ops mock_viommu_ops = {
 	.destroy = viommu_destroy,
 	.alloc_domain_nested = viommu_alloc_domain_nested,
 	.cache_invalidate = viommu_cache_invalidate,
+	.hw_queue_data_type = IONEST_MOCK_INVALIDATE_VIOMMU,
+	.hw_queue_entry_len = sizeof(struct ionest_mock_viommu_invalidate),
 	.vdevice_init = viommu_vdevice_init,
 };
 

@@ -347,6 +347,8 @@ static const struct iommu_viommu_ops smmuv3_viommu_ops = {
 	.destroy = viommu_destroy,
 	.alloc_domain_nested = viommu_alloc_domain_nested,
 	.cache_invalidate = viommu_cache_invalidate,
+	.hw_queue_data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+	.hw_queue_entry_len = sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
 	.vdevice_init = viommu_vdevice_init,
 };
 

@@ -61,6 +61,9 @@
 	  "hw=%" PRIu64 " cerror=%" PRIu64 " dw0=%#" PRIx64 " dw1=%#" PRIx64,  \
 	  hw, cerror, dw0, dw1)                                                \
 	X(smmuv3_gerror, "hw=%" PRIu64 " active=%#" PRIx64, hw, active)        \
+	X(core_hw_queue,                                                       \
+	  "id=%" PRIu64 " prod=%#" PRIx64 " cons=%#" PRIx64 " err=%" PRIu64,   \
+	  id, prod, cons, err)                                                 \
 	X(uapi_ioctl, "fd=%" PRId64 " cmd=%#" PRIx64 " ret=%" PRId64, fd, cmd, \
 	  ret)                                                                 \
 	X(dev_dma_engine,                                                      \

@@ -36,8 +36,6 @@ struct iommufd_ioctl_op {
 		.execute = fn,                              \
 	}
 
-/* HW_QUEUE_ALLOC has its size here but no handler yet: it answers ENOTTY,
- * as a kernel without it. */
 static const struct iommufd_ioctl_op ops[] = {
 	OP(DESTROY, iommufd_destroy, iommu_destroy, id),
 	OP(IOAS_ALLOC, iommufd_ioas_alloc_ioctl, iommu_ioas_alloc, out_ioas_id),
@@ -68,7 +66,8 @@ static const struct iommufd_ioctl_op ops[] = {
 	   iommu_ioas_change_process, __reserved),
 	OP(VEVENTQ_ALLOC, iommufd_veventq_alloc, iommu_veventq_alloc,
 	   out_veventq_fd),
-	OP(HW_QUEUE_ALLOC, NULL, iommu_hw_queue_alloc, length),
+	OP(HW_QUEUE_ALLOC, iommufd_hw_queue_alloc, iommu_hw_queue_alloc,
+	   length),
 };
 
 #define MAX_CMD_SIZE 64

@@ -198,6 +198,43 @@ int nest_veventq_alloc(int fd, uint32_t viommu, uint32_t type, uint32_t depth,
 	return (int)rc;
 }
 
+int nest_hw_queue_alloc(int fd, uint32_t viommu, uint32_t type, uint32_t index,
+			uint64_t iova, uint64_t length, uint32_t *out)
+{
+	struct iommu_hw_queue_alloc c = {
+		.size = sizeof(c),
+		.viommu_id = viommu,
+		.type = type,
+		.index = index,
+		.nesting_parent_iova = iova,
+		.length = length,
+	};
+	long rc = fx_ioctl(fd, IOMMU_HW_QUEUE_ALLOC, &c);
+
+	if (!rc && out)
+		*out = c.out_hw_queue_id;
+	return (int)rc;
+}
+
+int nest_doorbell(int fd, uint32_t q, uint32_t prod)
+{
+	return ionest_hw_queue_doorbell(fd, q, prod) ? -errno : 0;
+}
+
+int nest_ack(int fd, uint32_t q, uint32_t flags)
+{
+	return ionest_hw_queue_ack(fd, q, flags) ? -errno : 0;
+}
+
+struct ionest_hw_queue_regs nest_regs(int fd, uint32_t q)
+{
+	struct ionest_hw_queue_regs r;
+
+	memset(&r, 0xa5, sizeof(r));
+	assert_int_equal(ionest_hw_queue_read_regs(fd, q, &r), 0);
+	return r;
+}
+
 int nest_fault_alloc(int fd, uint32_t *out_id, int *out_fd)
 {
 	struct iommu_fault_alloc c = { .size = sizeof(c) };

@@ -66,6 +66,14 @@ int nest_vdevice_alloc(int fd, uint32_t viommu, uint32_t dev_id,
 int nest_veventq_alloc(int fd, uint32_t viommu, uint32_t type, uint32_t depth,
 		       uint32_t *out_id, int *out_fd);
 int nest_fault_alloc(int fd, uint32_t *out_id, int *out_fd);
+/* IOMMU_HW_QUEUE_ALLOC (flags 0). */
+int nest_hw_queue_alloc(int fd, uint32_t viommu, uint32_t type, uint32_t index,
+			uint64_t iova, uint64_t length, uint32_t *out);
+/* The register accesses of <ionest/ionest.h>, returning 0 or -errno. */
+int nest_doorbell(int fd, uint32_t q, uint32_t prod);
+int nest_ack(int fd, uint32_t q, uint32_t flags);
+/* The registers of queue @q, asserting the read works. */
+struct ionest_hw_queue_regs nest_regs(int fd, uint32_t q);
 
 /* poll(2) of @fd without waiting: the revents for POLLIN|POLLOUT. */
 short nest_poll(int fd);

@@ -514,6 +514,30 @@ enum iommu_hw_queue_type {
 	IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV = 1,
 };
 
+/*
+ * ionest extension, not in Linux: a command queue in guest memory that the
+ * host consumes on a doorbell (ionest_hw_queue_doorbell() in
+ * <ionest/ionest.h>), without one IOMMU_HWPT_INVALIDATE per command. The
+ * number is far from Linux's types so that it never collides with one.
+ *
+ * Entries have the format of the vIOMMU's invalidation entries and go to the
+ * same driver handler, so the command set and the error of each command are
+ * those of IOMMU_HWPT_INVALIDATE on the vIOMMU: 16-byte struct
+ * iommu_viommu_arm_smmuv3_invalidate on an ARM_SMMUV3 vIOMMU, 32-byte struct
+ * ionest_mock_viommu_invalidate on a mock one (other vIOMMUs: EOPNOTSUPP).
+ *
+ * [nesting_parent_iova, + length) is the ring, a guest physical range of
+ * the vIOMMU's nest parent IOAS: length is a power of two, a whole number of
+ * entries and at most 2^19 of them; nesting_parent_iova is aligned to
+ * length (EINVAL otherwise). index counts from 0 up to 7 per vIOMMU (above:
+ * EINVAL); queues are allocated in ascending order (EIO if index - 1 does
+ * not exist, EEXIST if index does) and destroyed in descending order
+ * (EBUSY). As for every HW queue, the range must be mapped (ENOENT), readable
+ * (EPERM) and contiguous in host memory (EFAULT), and IOMMU_IOAS_UNMAP of
+ * any area under it fails with EBUSY until the queue is destroyed.
+ */
+#define IOMMU_HW_QUEUE_TYPE_IONEST_CMDQ 0x10000u
+
 struct iommu_hw_queue_alloc {
 	uint32_t size;
 	uint32_t flags;
