@@ -525,6 +525,8 @@ enum iommu_hw_queue_type {
  * those of IOMMU_HWPT_INVALIDATE on the vIOMMU: 16-byte struct
  * iommu_viommu_arm_smmuv3_invalidate on an ARM_SMMUV3 vIOMMU, 32-byte struct
  * ionest_mock_viommu_invalidate on a mock one (other vIOMMUs: EOPNOTSUPP).
+ * The doorbell returns once the consumed commands completed, so a ring
+ * needs no CMD_SYNC (refused with EIO, as in IOMMU_HWPT_INVALIDATE).
  *
  * [nesting_parent_iova, + length) is the ring, a guest physical range of
  * the vIOMMU's nest parent IOAS: length is a power of two, a whole number of
