@@ -16,6 +16,8 @@
 	       "devices (LD_PRELOAD)")                                   \
 	X(topology, "print the machine a machine file describes (text, " \
 		    "--json, --dot)")                                    \
+	X(demo, "build the seed topology (host + 2 VMs, nested SVA) "    \
+		"and check it")                                          \
 	X(bench, "run the benchmark suites against their in-run "        \
 		 "baselines (table, --json)")
 
