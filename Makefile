@@ -6,7 +6,7 @@ REL := $(BUILD)/release
 CLANG := $(BUILD)/clang
 MESON_SETUP = meson setup --wipe --reconfigure
 
-.PHONY: all deps build test bench format format-check install clean
+.PHONY: all deps build test bench demo format format-check install clean
 
 all: build
 
@@ -32,6 +32,14 @@ test: deps
 		--check "gcc-release-build=ninja -C $(REL)" \
 		--check "clang-build-install=ninja -C $(CLANG) && ./scripts/check-install.sh $(CLANG)" \
 		--check "style=./scripts/check-style.sh"
+
+# The seed topology (ionest demo): what is missing installed (as root, else
+# the apt-get line), the release build of the command, then the demo.
+# DEMO_ARGS passes options, e.g. DEMO_ARGS="--iommu vtd".
+demo: deps $(REL)/build.ninja
+	@echo "building $(REL)/tools/ionest" >&2
+	@ninja -C $(REL) tools/ionest >/dev/null || ninja -C $(REL) tools/ionest
+	$(REL)/tools/ionest demo $(DEMO_ARGS)
 
 bench: build
 	@for b in $(REL)/bench/bench-*; do [ -x "$$b" ] && "$$b"; done
