@@ -778,7 +778,8 @@ bool check_msi(struct seed *s, struct check_result *r)
 		return result(
 			r, true,
 			"%s (%s) wrote 0x%08x at 0x%llx through its nested "
-			"STE's stage 2 (SW_MSI window): doorbell "
+			"STE's stage 2 (S1DSS bypass) to the SW_MSI "
+			"window: doorbell "
 			"offset 0x%x, no memory written",
 			s->devices[p->device].name, p->name, data,
 			(unsigned long long)addr, msi.offset);

@@ -488,7 +488,8 @@ static int build_vtd(struct build *b)
 					sizeof(data), s->fault_id[p->owner],
 					&id);
 		if (rc)
-			return fail(b, rc, "nested HWPT of %s", p->name);
+			return fail(b, rc, "nested HWPT of %s (nesting %s)",
+				    p->name, seed_nesting_name(s->nesting));
 		d = add_domain(s, SEED_DOM_NESTED, p->owner, dom[p->owner], id,
 			       p->name, "guest first stage + second stage");
 		p->domain = d;
@@ -580,7 +581,8 @@ static int smmu_nested(struct build *b, int device, const int *paths, int n,
 			IOMMU_HWPT_DATA_ARM_SMMUV3, &data, sizeof(data),
 			s->fault_id[o], &id);
 	if (rc)
-		return fail(b, rc, "nested HWPT of %s", dv->name);
+		return fail(b, rc, "nested HWPT of %s (nesting %s)", dv->name,
+			    seed_nesting_name(s->nesting));
 	{
 		char label[32];
 		int parent = -1;

@@ -507,6 +507,29 @@ static void test_verbose(void **state)
 	assert_non_null(strstr(r.o, "hwpt "));
 }
 
+/* The mode in effect is printed; a model refusing it fails the build. */
+static void test_shadow(void **state)
+{
+	struct jv v;
+
+	(void)state;
+	RUN(&r, "demo", "--iommu", "smmuv3", "--nesting", "shadow");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.o, "");
+	assert_non_null(strstr(r.e, "ionest demo: cannot build the seed "
+				    "topology on smmuv3: "));
+	assert_non_null(strstr(r.e, "(nesting shadow)"));
+	RUN(&r, "demo", "--iommu", "vtd", "--nesting", "shadow", "--json");
+	assert_int_equal(r.status, 0);
+	assert_true(jparse(r.o, &v));
+	assert_string_equal(jget(&v, "nesting", J_STR)->str, "shadow");
+	assert_true(jget(&v, "ok", J_BOOL)->b);
+	jfree(&v);
+	RUN(&r, "demo", "--iommu", "vtd", "--nesting", "hw");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.o, "nesting hw\n"));
+}
+
 static void test_help(void **state)
 {
 	(void)state;
@@ -562,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_json_dot_smmuv3),
 		cmocka_unit_test(test_json_dot_vtd),
 		cmocka_unit_test(test_verbose),
+		cmocka_unit_test(test_shadow),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_usage_errors),
 	};
