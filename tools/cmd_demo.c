@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "json.h"
 #include "scenario/checks.h"
 #include "scenario/seed.h"
 #include "term.h"
@@ -309,39 +310,23 @@ static void print_text(const struct seed *s, const struct check_result *res,
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void print_json(const struct seed *s, const struct check_result *res,
 		       int n, const struct seed_counters *c)
 {
 	bool ok = true;
 
 	printf("{\"version\":");
-	json_str(stdout, IONEST_VERSION);
+	json_put_str(stdout, IONEST_VERSION);
 	printf(",\"iommu\":");
-	json_str(stdout, s->model);
+	json_put_str(stdout, s->model);
 	printf(",\"nesting\":");
-	json_str(stdout, seed_nesting_name(s->nesting));
+	json_put_str(stdout, seed_nesting_name(s->nesting));
 	printf(",\"checks\":[");
 	for (int i = 0; i < n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, res[i].name);
+		json_put_str(stdout, res[i].name);
 		printf(",\"ok\":%s,\"detail\":", res[i].ok ? "true" : "false");
-		json_str(stdout, res[i].detail);
+		json_put_str(stdout, res[i].detail);
 		printf("}");
 		ok &= res[i].ok;
 	}

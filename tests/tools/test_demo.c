@@ -4,95 +4,22 @@
  * against golden files (counter values normalised), --json parsed by a
  * small JSON parser here and its shape and values checked, --dot against
  * golden files, usage errors with exit status 2, no colour on a pipe.
- * IONEST_BIN and IONEST_GOLDEN come from meson; IONEST_UPDATE_GOLDEN=1
- * rewrites the golden files instead of comparing.
+ * IONEST_BIN and IONEST_GOLDEN come from meson; IONEST_GOLDEN_UPDATE=1
+ * rewrites the golden files instead of comparing. The JSON reader is the
+ * command's own (tools/json.c, tested by the tools-json suite).
  */
 #include <ctype.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_util.h"
+#include "tools/cli_util.h"
+#include "../tools/json.h"
 
-struct out {
-	char o[65536], e[16384];
-	int status;
-};
-
-static struct out r;
-
-static const char *env_or(const char *name)
-{
-	const char *v = getenv(name);
-
-	assert_non_null(v);
-	return v;
-}
-
-static void drain(int fd, char *buf, size_t cap, size_t *len, bool *open_)
-{
-	ssize_t n = read(fd, buf + *len, cap - 1 - *len);
-
-	if (n <= 0) {
-		*open_ = false;
-		return;
-	}
-	*len += (size_t)n;
-	buf[*len] = '\0';
-}
-
-static void run(struct out *o, const char *const *args)
-{
-	const char *argv[16] = { env_or("IONEST_BIN") };
-	int po[2], pe[2], st;
-	size_t lo = 0, le = 0;
-	bool oo = true, eo = true;
-	pid_t pid;
-
-	for (int i = 0; args[i]; i++)
-		argv[i + 1] = args[i];
-	memset(o, 0, sizeof(*o));
-	assert_int_equal(pipe(po), 0);
-	assert_int_equal(pipe(pe), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		execv(argv[0], (char **)argv);
-		_exit(111);
-	}
-	close(po[1]);
-	close(pe[1]);
-	while (oo || eo) {
-		struct pollfd p[2] = {
-			{ .fd = oo ? po[0] : -1, .events = POLLIN },
-			{ .fd = eo ? pe[0] : -1, .events = POLLIN },
-		};
-
-		assert_true(poll(p, 2, -1) > 0);
-		if (p[0].revents)
-			drain(po[0], o->o, sizeof(o->o), &lo, &oo);
-		if (p[1].revents)
-			drain(pe[0], o->e, sizeof(o->e), &le, &eo);
-	}
-	close(po[0]);
-	close(pe[0]);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-#define RUN(o, ...)                                             \
-	do {                                                    \
-		const char *const a_[] = { __VA_ARGS__, NULL }; \
-		run(o, a_);                                     \
-	} while (0)
+static struct cli_out r;
 
 /* ---- Golden files ---- */
 
@@ -120,8 +47,9 @@ static void golden(const char *name, const char *got)
 	char path[512];
 	char *want;
 
-	snprintf(path, sizeof(path), "%s/%s", env_or("IONEST_GOLDEN"), name);
-	if (getenv("IONEST_UPDATE_GOLDEN")) {
+	snprintf(path, sizeof(path), "%s/%s", cli_env("IONEST_GOLDEN"), name);
+	if (getenv("IONEST_GOLDEN_UPDATE") &&
+	    !strcmp(getenv("IONEST_GOLDEN_UPDATE"), "1")) {
 		FILE *f = fopen(path, "w");
 
 		assert_non_null(f);
@@ -170,229 +98,26 @@ static void normalise(char *t)
 	memmove(w, end, strlen(end) + 1);
 }
 
-/* ---- A small JSON parser ---- */
-
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jv {
-	enum jtype t;
-	bool b;
-	double num;
-	char *str; /* J_STR, or the key of an object member */
-	struct jv *kids; /* J_ARR / J_OBJ members */
-	int n;
-	char *key;
-};
-
-struct jp {
-	const char *p;
-	bool bad;
-};
-
-static void jws(struct jp *j)
+/* Member @key of @o, of type @t (failing the test otherwise). */
+static const struct json *jget(const struct json *o, const char *key,
+			       enum json_type t)
 {
-	while (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')
-		j->p++;
+	const struct json *v = json_get(o, key);
+
+	if (!v)
+		fail_msg("no member \"%s\"", key);
+	assert_int_equal(v->type, t);
+	return v;
 }
 
-/* Consume @ch or mark the document bad (never past its end). */
-static void jexpect(struct jp *j, char ch)
+static struct json *jparse(const char *text)
 {
-	if (*j->p == ch)
-		j->p++;
-	else
-		j->bad = true;
-}
+	struct json *v = NULL;
+	char err[128];
 
-static char *jstring(struct jp *j)
-{
-	size_t cap = 16, n = 0;
-	char *s = malloc(cap);
-
-	assert_non_null(s);
-	if (*j->p != '"') {
-		j->bad = true;
-		s[0] = 0;
-		return s;
-	}
-	j->p++;
-	while (*j->p && *j->p != '"') {
-		char ch = *j->p++;
-
-		if ((unsigned char)ch < 0x20)
-			j->bad = true;
-		if (ch == '\\') {
-			if (!*j->p) {
-				j->bad = true;
-				break;
-			}
-			ch = *j->p++;
-			switch (ch) {
-			case '"':
-			case '\\':
-			case '/':
-				break;
-			case 'n':
-				ch = '\n';
-				break;
-			case 't':
-				ch = '\t';
-				break;
-			case 'u': {
-				unsigned v = 0;
-
-				for (int i = 0; i < 4; i++, j->p++) {
-					if (!isxdigit((unsigned char)*j->p)) {
-						j->bad = true;
-						break;
-					}
-					v = v * 16 +
-					    (unsigned)(isdigit((unsigned char)*j
-								       ->p) ?
-							       *j->p - '0' :
-							       (tolower(*j->p) -
-								'a' + 10));
-				}
-				ch = v < 0x80 ? (char)v : '?';
-				break;
-			}
-			default:
-				j->bad = true;
-			}
-		}
-		if (n + 2 > cap) {
-			cap *= 2;
-			s = realloc(s, cap);
-			assert_non_null(s);
-		}
-		s[n++] = ch;
-	}
-	if (*j->p != '"')
-		j->bad = true;
-	else
-		j->p++;
-	s[n] = 0;
-	return s;
-}
-
-static void jvalue(struct jp *j, struct jv *v);
-
-static void jadd(struct jp *j, struct jv *v, char *key)
-{
-	v->kids = realloc(v->kids, sizeof(*v->kids) * (size_t)(v->n + 1));
-	assert_non_null(v->kids);
-	memset(&v->kids[v->n], 0, sizeof(*v->kids));
-	v->kids[v->n].key = key;
-	jvalue(j, &v->kids[v->n]);
-	v->n++;
-}
-
-static void jvalue(struct jp *j, struct jv *v)
-{
-	jws(j);
-	if (*j->p == '{' || *j->p == '[') {
-		bool obj = *j->p == '{';
-
-		v->t = obj ? J_OBJ : J_ARR;
-		j->p++;
-		jws(j);
-		if (*j->p == (obj ? '}' : ']')) {
-			j->p++;
-			return;
-		}
-		while (!j->bad) {
-			char *key = NULL;
-
-			jws(j);
-			if (obj) {
-				key = jstring(j);
-				jws(j);
-				jexpect(j, ':');
-			}
-			jadd(j, v, key);
-			jws(j);
-			if (*j->p == ',') {
-				j->p++;
-				continue;
-			}
-			jexpect(j, obj ? '}' : ']');
-			break;
-		}
-	} else if (*j->p == '"') {
-		v->t = J_STR;
-		v->str = jstring(j);
-	} else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "false", 5)) {
-		v->t = J_BOOL;
-		v->b = *j->p == 't';
-		j->p += v->b ? 4 : 5;
-	} else if (!strncmp(j->p, "null", 4)) {
-		v->t = J_NULL;
-		j->p += 4;
-	} else if (*j->p == '-' || isdigit((unsigned char)*j->p)) {
-		char *end;
-
-		v->t = J_NUM;
-		v->num = strtod(j->p, &end);
-		j->p = end;
-	} else {
-		j->bad = true;
-	}
-}
-
-static void jfree(struct jv *v)
-{
-	for (int i = 0; i < v->n; i++)
-		jfree(&v->kids[i]);
-	free(v->kids);
-	free(v->str);
-	free(v->key);
-}
-
-/* Parse all of @text (one value, nothing after it but white space). */
-static bool jparse(const char *text, struct jv *v)
-{
-	struct jp j = { .p = text };
-
-	memset(v, 0, sizeof(*v));
-	jvalue(&j, v);
-	jws(&j);
-	return !j.bad && !*j.p;
-}
-
-static const struct jv *jget(const struct jv *o, const char *key, enum jtype t)
-{
-	assert_int_equal(o->t, J_OBJ);
-	for (int i = 0; i < o->n; i++)
-		if (!strcmp(o->kids[i].key, key)) {
-			assert_int_equal(o->kids[i].t, t);
-			return &o->kids[i];
-		}
-	fail_msg("no member \"%s\"", key);
-	return NULL;
-}
-
-static void test_json_parser(void **state)
-{
-	struct jv v;
-
-	(void)state;
-	assert_true(jparse(" {\"a\":[1,-2.5e1,true,null,\"x\\\"\\u0041\"],"
-			   "\"b\":{}} ",
-			   &v));
-	assert_int_equal(jget(&v, "a", J_ARR)->n, 5);
-	assert_true(jget(&v, "a", J_ARR)->kids[1].num == -25.0);
-	assert_string_equal(jget(&v, "a", J_ARR)->kids[4].str, "x\"A");
-	assert_int_equal(jget(&v, "b", J_OBJ)->n, 0);
-	jfree(&v);
-	/* Broken documents are refused. */
-	static const char *const bad[] = {
-		"{",	 "{\"a\":}", "[1,]",	   "{\"a\" 1}", "\"\\q\"",
-		"[1] x", "tru",	     "{\"a\":1,}", "\"a\nb\"",
-	};
-	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_false(jparse(bad[i], &v));
-		jfree(&v);
-	}
+	if (json_parse(text, &v, err, sizeof(err)))
+		fail_msg("not JSON: %s", err);
+	return v;
 }
 
 /* ---- The command ---- */
@@ -410,7 +135,7 @@ static void text_model(const char *model)
 {
 	char name[64];
 
-	RUN(&r, "demo", "--iommu", model);
+	CLI(&r, "demo", "--iommu", model);
 	if (r.status)
 		print_message("# %s%s", r.o, r.e);
 	assert_int_equal(r.status, 0);
@@ -428,7 +153,7 @@ static void test_text_smmuv3(void **state)
 	(void)state;
 	text_model("smmuv3");
 	/* The default model. */
-	RUN(&r, "demo");
+	CLI(&r, "demo");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.o, "seed topology on smmuv3 (smmu0), "
 				    "nesting hw\n"));
@@ -443,38 +168,40 @@ static void test_text_vtd(void **state)
 static void json_model(const char *model)
 {
 	char dot[] = "/tmp/ionest-demo-dotXXXXXX", name[64];
-	const struct jv *checks, *ctr;
-	struct jv v;
+	const struct json *checks, *ctr;
+	struct json *v;
 	char *got;
 	int fd = mkstemp(dot);
 
 	assert_true(fd >= 0);
 	close(fd);
-	RUN(&r, "demo", "--iommu", model, "--json", "--dot", dot);
+	CLI(&r, "demo", "--iommu", model, "--json", "--dot", dot);
 	assert_int_equal(r.status, 0);
-	assert_true(jparse(r.o, &v));
-	assert_string_equal(jget(&v, "version", J_STR)->str, "0.1.0");
-	assert_string_equal(jget(&v, "iommu", J_STR)->str, model);
-	assert_string_equal(jget(&v, "nesting", J_STR)->str, "hw");
-	assert_true(jget(&v, "ok", J_BOOL)->b);
-	checks = jget(&v, "checks", J_ARR);
+	v = jparse(r.o);
+	assert_string_equal(jget(v, "version", JSON_STRING)->string, "0.1.0");
+	assert_string_equal(jget(v, "iommu", JSON_STRING)->string, model);
+	assert_string_equal(jget(v, "nesting", JSON_STRING)->string, "hw");
+	assert_true(jget(v, "ok", JSON_BOOL)->boolean);
+	checks = jget(v, "checks", JSON_ARRAY);
 	assert_int_equal(checks->n, sizeof(names) / sizeof(names[0]));
-	for (int i = 0; i < checks->n; i++) {
-		const struct jv *c = &checks->kids[i];
+	for (size_t i = 0; i < checks->n; i++) {
+		const struct json *c = &checks->items[i];
 
-		assert_string_equal(jget(c, "name", J_STR)->str, names[i]);
-		assert_true(jget(c, "ok", J_BOOL)->b);
-		assert_true(strlen(jget(c, "detail", J_STR)->str) > 10);
+		assert_string_equal(jget(c, "name", JSON_STRING)->string,
+				    names[i]);
+		assert_true(jget(c, "ok", JSON_BOOL)->boolean);
+		assert_true(strlen(jget(c, "detail", JSON_STRING)->string) >
+			    10);
 	}
-	ctr = jget(&v, "counters", J_OBJ);
+	ctr = jget(v, "counters", JSON_OBJECT);
 	assert_int_equal(ctr->n, 9);
-	assert_true(jget(ctr, "translate", J_NUM)->num > 0);
-	assert_true(jget(ctr, "tlb_hit", J_NUM)->num > 0);
-	assert_true(jget(ctr, "walk_read", J_NUM)->num >=
-		    jget(ctr, "walk", J_NUM)->num);
-	assert_true(jget(ctr, "page_request", J_NUM)->num >= 2);
-	assert_true(jget(ctr, "invalidation", J_NUM)->num > 0);
-	jfree(&v);
+	assert_true(jget(ctr, "translate", JSON_NUMBER)->number > 0);
+	assert_true(jget(ctr, "tlb_hit", JSON_NUMBER)->number > 0);
+	assert_true(jget(ctr, "walk_read", JSON_NUMBER)->number >=
+		    jget(ctr, "walk", JSON_NUMBER)->number);
+	assert_true(jget(ctr, "page_request", JSON_NUMBER)->number >= 2);
+	assert_true(jget(ctr, "invalidation", JSON_NUMBER)->number > 0);
+	json_free(v);
 	/* The graph. */
 	got = slurp(dot);
 	assert_non_null(got);
@@ -499,7 +226,7 @@ static void test_json_dot_vtd(void **state)
 static void test_verbose(void **state)
 {
 	(void)state;
-	RUN(&r, "demo", "--iommu", "vtd", "-v");
+	CLI(&r, "demo", "--iommu", "vtd", "-v");
 	assert_int_equal(r.status, 0);
 	/* Build steps are diagnostics; HWPT ids join the tree. */
 	assert_non_null(strstr(r.e, "seed: vtd0: vtd model, nesting hw\n"));
@@ -510,22 +237,22 @@ static void test_verbose(void **state)
 /* The mode in effect is printed; a model refusing it fails the build. */
 static void test_shadow(void **state)
 {
-	struct jv v;
+	struct json *v;
 
 	(void)state;
-	RUN(&r, "demo", "--iommu", "smmuv3", "--nesting", "shadow");
+	CLI(&r, "demo", "--iommu", "smmuv3", "--nesting", "shadow");
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.o, "");
 	assert_non_null(strstr(r.e, "ionest demo: cannot build the seed "
 				    "topology on smmuv3: "));
 	assert_non_null(strstr(r.e, "(nesting shadow)"));
-	RUN(&r, "demo", "--iommu", "vtd", "--nesting", "shadow", "--json");
+	CLI(&r, "demo", "--iommu", "vtd", "--nesting", "shadow", "--json");
 	assert_int_equal(r.status, 0);
-	assert_true(jparse(r.o, &v));
-	assert_string_equal(jget(&v, "nesting", J_STR)->str, "shadow");
-	assert_true(jget(&v, "ok", J_BOOL)->b);
-	jfree(&v);
-	RUN(&r, "demo", "--iommu", "vtd", "--nesting", "hw");
+	v = jparse(r.o);
+	assert_string_equal(jget(v, "nesting", JSON_STRING)->string, "shadow");
+	assert_true(jget(v, "ok", JSON_BOOL)->boolean);
+	json_free(v);
+	CLI(&r, "demo", "--iommu", "vtd", "--nesting", "hw");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.o, "nesting hw\n"));
 }
@@ -533,17 +260,17 @@ static void test_shadow(void **state)
 static void test_help(void **state)
 {
 	(void)state;
-	RUN(&r, "demo", "--help");
+	CLI(&r, "demo", "--help");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.o, "usage: ionest demo"));
 	assert_non_null(strstr(r.o, "--iommu"));
 	assert_non_null(strstr(r.o, "--nesting"));
 	assert_non_null(strstr(r.o, "--dot FILE"));
 	assert_string_equal(r.e, "");
-	RUN(&r, "help", "demo");
+	CLI(&r, "help", "demo");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.o, "usage: ionest demo"));
-	RUN(&r, "--help");
+	CLI(&r, "--help");
 	assert_non_null(strstr(r.o, "\n  demo "));
 }
 
@@ -562,16 +289,16 @@ static void test_usage_errors(void **state)
 	(void)state;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (bad[i][1])
-			RUN(&r, "demo", bad[i][0], bad[i][1]);
+			CLI(&r, "demo", bad[i][0], bad[i][1]);
 		else
-			RUN(&r, "demo", bad[i][0]);
+			CLI(&r, "demo", bad[i][0]);
 		assert_int_equal(r.status, 2);
 		assert_string_equal(r.o, "");
 		assert_non_null(strstr(r.e, "ionest demo: "));
 		assert_non_null(strstr(r.e, bad[i][2]));
 	}
 	/* A --dot file that cannot be written: exit 1, named. */
-	RUN(&r, "demo", "--dot", "/nonexistent/dir/x.dot");
+	CLI(&r, "demo", "--dot", "/nonexistent/dir/x.dot");
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.e, "/nonexistent/dir/x.dot"));
 }
@@ -579,7 +306,6 @@ static void test_usage_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_parser),
 		cmocka_unit_test(test_text_smmuv3),
 		cmocka_unit_test(test_text_vtd),
 		cmocka_unit_test(test_json_dot_smmuv3),
