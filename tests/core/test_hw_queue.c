@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -692,6 +694,91 @@ static void test_ring_in_memfd(void **state)
 	close(mfd);
 }
 
+/* Each doorbell's outcome is traced. */
+static void test_trace(void **state)
+{
+	struct env *e = *state;
+	uint64_t gpa = guest_alloc(&e->g, P);
+	ent_t *ring = guest_va(&e->g, gpa);
+	FILE *f = tmpfile();
+	char line[2][256] = { "", "" };
+	char want[128];
+	uint32_t q;
+
+	assert_non_null(f);
+	assert_int_equal(q_alloc(e, 0, gpa, 4 * sizeof(ent_t), &q), 0);
+	ring[0] = (ent_t){ .virt_id = 0x99 };
+	ionest_trace_set_output(f, IONEST_TRACE_TEXT);
+	assert_int_equal(ionest_trace_enable("core_hw_queue"), 1);
+	assert_int_equal(nest_doorbell(e->fd, q, 1), -EIO);
+	ring[0] = (ent_t){ .virt_id = 0x99, .flags = 2 };
+	assert_int_equal(nest_ack(e->fd, q, 0), -EIO);
+	ionest_trace_enable(NULL);
+	ionest_trace_set_output(NULL, IONEST_TRACE_TEXT);
+	rewind(f);
+	assert_non_null(fgets(line[0], sizeof(line[0]), f));
+	assert_non_null(fgets(line[1], sizeof(line[1]), f));
+	snprintf(want, sizeof(want),
+		 "core_hw_queue: id=%u prod=0x1 cons=0 err=%d", q, EINVAL);
+	assert_non_null(strstr(line[0], want));
+	snprintf(want, sizeof(want),
+		 "core_hw_queue: id=%u prod=0x1 cons=0 err=%d", q, EOPNOTSUPP);
+	assert_non_null(strstr(line[1], want));
+	fclose(f);
+}
+
+/* Doorbells from one thread while another maps, unmaps and does DMA: the
+ * doorbell takes the context lock as an ioctl does; nothing is lost. */
+struct racer {
+	struct env *e;
+	int stop;
+};
+
+static void *race_ioctls(void *arg)
+{
+	struct racer *r = arg;
+	uint8_t *mem = fx_alloc(P, P);
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		uint8_t b;
+
+		if (fx_map_fixed(r->e->fd, r->e->ioas, mem, P, GPA_Y) ||
+		    fx_unmap(r->e->fd, r->e->ioas, GPA_Y, P, NULL) ||
+		    fx_dma_read(&r->e->f, 0, IONEST_NO_PASID, IOVA, &b, 1))
+			abort();
+	}
+	fx_free(mem, P);
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct env *e = *state;
+	uint64_t gpa = guest_alloc(&e->g, P);
+	ent_t *ring = guest_va(&e->g, gpa);
+	struct racer r = { .e = e };
+	uint32_t q, prod = 0;
+	pthread_t t;
+
+	nested_stale(e);
+	assert_int_equal(q_alloc(e, 0, gpa, 16 * sizeof(ent_t), &q), 0);
+	assert_int_equal(pthread_create(&t, NULL, race_ioctls, &r), 0);
+	for (int i = 0; i < 2000; i++) {
+		unsigned k = 1 + i % 16;
+
+		for (unsigned j = 0; j < k; j++)
+			ring[(prod + j) & 15] =
+				inv_page((int)((i + j) % NPAGES));
+		prod = (prod + k) & 31;
+		assert_int_equal(nest_doorbell(e->fd, q, prod), 0);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(nest_regs(e->fd, q).cons, prod);
+	assert_int_equal(fresh(e), (1u << NPAGES) - 1);
+	assert_int_equal(fx_detach(&e->f, 0), 0);
+}
+
 /* ---- Lifetime ---- */
 
 static void test_close_with_queues(void **state)
@@ -746,7 +833,8 @@ int main(void)
 		T(test_unmap_busy),	      T(test_ring_wraps),
 		T(test_same_as_invalidate),   T(test_bad_entry_halts),
 		T(test_doorbell_errors),      T(test_garbage),
-		T(test_ring_in_memfd),	      T(test_close_with_queues),
+		T(test_ring_in_memfd),	      T(test_trace),
+		T(test_concurrent),	      T(test_close_with_queues),
 		T(test_alloc_failures),
 #undef T
 	};
