@@ -41,8 +41,9 @@ demo: deps $(REL)/build.ninja
 	@ninja -C $(REL) tools/ionest >/dev/null || ninja -C $(REL) tools/ionest
 	$(REL)/tools/ionest demo $(DEMO_ARGS)
 
+# Every benchmark suite in one table (BENCH_ARGS: --quick, --json, suites).
 bench: build
-	@for b in $(REL)/bench/bench-*; do [ -x "$$b" ] && "$$b"; done
+	@$(REL)/tools/ionest bench $(BENCH_ARGS)
 
 format:
 	@git ls-files -co --exclude-standard '*.c' '*.h' | xargs clang-format -i

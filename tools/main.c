@@ -59,7 +59,7 @@ static void usage(FILE *f)
 		   "  IONEST_CONFIG    the machine file (when no FILE is "
 		   "given)\n"
 		   "  IONEST_TRACE     trace events to enable, e.g. 'uapi_*,"
-		   "smmuv3_*'\n"
+		   "smmu_*'\n"
 		   "  NO_COLOR         set and not empty: no colour on a "
 		   "terminal\n\n"
 		   "exit status: 0 success, 1 failure, 2 usage error (`run`: "
