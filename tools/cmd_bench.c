@@ -133,9 +133,10 @@ static bool suite_name_ok(const char *s)
 /* Bottom of the stack first; suites not listed follow by name. */
 static int rank(const char *name)
 {
-	static const char *const order[] = { "pt",	"smmuv3",  "vtd",
-					     "iommufd", "nesting", "shadow",
-					     "preload" };
+	static const char *const order[] = {
+		"pt",	   "smmuv3", "vtd",	"iommufd",
+		"nesting", "shadow", "hwqueue", "preload",
+	};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (!strcmp(name, order[i]))
