@@ -162,6 +162,7 @@ static void smmuv3_free_state(struct smmu_drv *s)
 	pthread_mutex_destroy(&s->cmdq_lock);
 	pthread_mutex_destroy(&s->evtq_lock);
 	pthread_mutex_destroy(&s->priq_lock);
+	pthread_mutex_destroy(&s->sh_lock);
 	xfree(s);
 }
 
@@ -248,6 +249,7 @@ static int smmuv3_init(struct iommu_inst *inst)
 	pthread_mutexattr_destroy(&a);
 	pthread_mutex_init(&s->evtq_lock, NULL);
 	pthread_mutex_init(&s->priq_lock, NULL);
+	pthread_mutex_init(&s->sh_lock, NULL);
 	rc = probe_idr(s);
 	if (rc)
 		goto fail;

@@ -13,6 +13,9 @@
  *                    invalidations towards devices
  *   smmuv3_nested.c  nesting: vIOMMU, vDEVICE, nested domains (the
  *                    guest's STE words), vIOMMU invalidation, vEVENTs
+ *   smmuv3_shadow.c  software nesting: nested domains of a "shadow"-mode
+ *                    instance as stage-1 STEs over host CDs and shadow
+ *                    tables (lib/drivers/shadow.h)
  *
  * The driver programs the model only through its interface: MMIO
  * registers, structures in host memory (physical == virtual address) and
@@ -26,6 +29,10 @@
  *   evtq_lock, priq_lock  draining of the output queues; never held while
  *                taking cmdq_lock.
  *   dom->lock    a domain's list of attachments.
+ *   sh_lock      the shadow state of every nested domain (smmuv3_shadow.c)
+ *                and the nest parents' lists of them; taken before
+ *                cmdq_lock and a domain's lock; the DMA path only
+ *                try-locks it.
  *   Masters and domains are otherwise serialised by the core (one
  *   iommufd context per device/domain). DMA (the model's translate) runs
  *   concurrently with everything; the event interrupt handler runs on DMA
@@ -45,22 +52,27 @@
 #include "trace/counters.h"
 
 /* Statistics of one instance ("smmuv3:<name>" in the counter API). */
-#define SMMUV3_COUNTERS(X)    \
-	X(drv, cmd)           \
-	X(drv, sync)          \
-	X(drv, cmdq_error)    \
-	X(drv, cmdq_timeout)  \
-	X(drv, ste_write)     \
-	X(drv, cd_write)      \
-	X(drv, tlbi)          \
-	X(drv, atc_inv)       \
-	X(drv, event)         \
-	X(drv, evtq_overflow) \
-	X(drv, stall)         \
-	X(drv, pri_request)   \
-	X(drv, page_resp)     \
-	X(drv, gerror)        \
-	X(drv, unmap_fallback)
+#define SMMUV3_COUNTERS(X)     \
+	X(drv, cmd)            \
+	X(drv, sync)           \
+	X(drv, cmdq_error)     \
+	X(drv, cmdq_timeout)   \
+	X(drv, ste_write)      \
+	X(drv, cd_write)       \
+	X(drv, tlbi)           \
+	X(drv, atc_inv)        \
+	X(drv, event)          \
+	X(drv, evtq_overflow)  \
+	X(drv, stall)          \
+	X(drv, pri_request)    \
+	X(drv, page_resp)      \
+	X(drv, gerror)         \
+	X(drv, unmap_fallback) \
+	X(drv, shadow_sync)    \
+	X(drv, shadow_miss)    \
+	X(drv, shadow_fill)    \
+	X(drv, shadow_fault)   \
+	X(drv, shadow_drop)
 enum smmuv3_counter { SMMUV3_COUNTERS(CTR_ENUM) SMMUV3_COUNTER_COUNT };
 
 #define SMMUV3_EVRING 64 /* events kept for the vEVENTQ of nesting */
@@ -116,6 +128,9 @@ struct smmu_drv {
 	/* The last SMMUV3_EVRING events drained (ring, oldest first). */
 	uint64_t evring[SMMUV3_EVRING][4];
 	unsigned ev_head, ev_count;
+
+	/* Software nesting (smmuv3_shadow.c). */
+	pthread_mutex_t sh_lock;
 
 	/* ASID / VMID allocators (bitmaps; 0 is never handed out). */
 	uint64_t *asid_map, *vmid_map;
@@ -193,6 +208,11 @@ struct smmu_domain {
 	uint64_t gste[2]; /* the guest's STE DW0-1, validated */
 	struct smmu_domain *parent;
 	struct smmu_viommu *viommu;
+	/* Software nesting (smmuv3_shadow.c, under sh_lock): the shadow
+	 * state of a nested domain; on a nest parent, its shadow nested
+	 * domains (linked through sh_sibling). */
+	struct smmu_shnest *sh;
+	struct smmu_domain *sh_children, *sh_sibling;
 };
 
 /* A vIOMMU: the parent's VMID, shared by its nested domains. */
@@ -249,6 +269,9 @@ void smmuv3_cmd_atc_inv(struct smmu_drv *s, struct smmu_cmdbuf *b, uint32_t sid,
  * VMID (tables were freed, or the range is too large). */
 void smmuv3_tlbi_domain(struct smmu_domain *d, struct smmu_cmdbuf *b,
 			uint64_t start, uint64_t last, bool all);
+/* The same for stage-1 entries of @asid (VMID 0). */
+void smmuv3_tlbi_asid(struct smmu_drv *s, struct smmu_cmdbuf *b, uint16_t asid,
+		      uint64_t start, uint64_t last, bool all);
 
 /* ---- smmuv3_ste.c ---- */
 int smmuv3_strtab_init(struct smmu_drv *s);
@@ -272,6 +295,11 @@ void smmuv3_ste_used(const struct smmu_drv *s, const uint64_t e[4],
 /* ---- smmuv3_cd.c ---- */
 /* Allocate the master's CD table (sized by its PASIDs) if it has none. */
 int smmuv3_cdtab_alloc(struct smmu_master *m);
+/* A CD table of 2^@cdmax CDs, not yet in use (linear up to 1024 CDs or
+ * without CD2L, else 2-level); smmuv3_cdtab_put fills it before use. */
+int smmuv3_cdtab_init(struct smmu_drv *s, struct smmu_cdtab *c, unsigned cdmax);
+void smmuv3_cdtab_fini(struct smmu_cdtab *c);
+int smmuv3_cdtab_put(struct smmu_cdtab *c, uint32_t ssid, const uint64_t cd[4]);
 void smmuv3_cdtab_free(struct smmu_master *m);
 /* Bus address of the table the STE points at, and its S1Fmt. */
 uint64_t smmuv3_cdtab_ptr(const struct smmu_master *m, unsigned *s1fmt);
@@ -326,6 +354,34 @@ void smmuv3_nested_ste(const struct smmu_master *m, const struct smmu_domain *d,
  * stage-1 fault of a nested domain goes to its vIOMMU as a vEVENT.
  * Returns true if it went there. */
 bool smmuv3_nested_event(struct smmu_drv *s, const uint64_t ev[4]);
+
+/* smmuv3_irq.c: an event record the driver made (software nesting), handled
+ * as if drained from the event queue. */
+void smmuv3_event_inject(struct smmu_drv *s, const uint64_t ev[4]);
+
+/* smmuv3_shadow.c (software nesting) */
+struct smmu_viommu;
+/* A nested domain of a shadow-mode instance: its shadow state. */
+int smmuv3_shadow_init(struct smmu_domain *d);
+void smmuv3_shadow_fini(struct smmu_domain *d);
+/* Prepare @m's CD table for @d (the host CDs of every guest CD); the
+ * caller installs it. */
+int smmuv3_shadow_cdtab(struct smmu_domain *d, struct smmu_master *m,
+			struct smmu_cdtab *out);
+/* The physical STE of a master on a shadow nested domain. */
+void smmuv3_shadow_ste(const struct smmu_master *m, const struct smmu_domain *d,
+		       uint64_t t[4]);
+/* A checked guest command (made physical) of a vIOMMU in shadow mode. */
+void smmuv3_shadow_cmd(struct smmu_viommu *sv, const uint64_t c[2]);
+/* A nest parent's unmap of [start, last]: begin before its tables
+ * change, end after (sh_lock held in between by the caller). */
+void smmuv3_shadow_parent_begin(struct smmu_domain *par, uint64_t start,
+				uint64_t last);
+void smmuv3_shadow_parent_end(struct smmu_domain *par);
+/* The device's translate hook while on a shadow nested domain. */
+int smmuv3_shadow_translate(struct iommu_dev *dev,
+			    const struct ionest_xlate_req *req,
+			    struct ionest_xlate_res *res);
 
 /* ---- for tests and the nesting issue ---- */
 /* Move up to @max of the events drained so far (oldest first) to @out;

@@ -35,18 +35,11 @@ static uint64_t pa_of(const void *p)
 	return (uint64_t)(uintptr_t)p;
 }
 
-int smmuv3_cdtab_alloc(struct smmu_master *m)
+int smmuv3_cdtab_init(struct smmu_drv *s, struct smmu_cdtab *c, unsigned cdmax)
 {
-	struct smmu_cdtab *c = &m->cdt;
-	unsigned cdmax = 0;
-
-	if (m->cd_ready)
-		return 0;
 	memset(c, 0, sizeof(*c));
-	if (m->dev->max_pasids)
-		cdmax = 31 - (unsigned)__builtin_clz(m->dev->max_pasids);
 	c->cdmax = cdmax;
-	if (m->s->cd2l && cdmax > SMMUV3_CD_L2_LOG2) {
+	if (s->cd2l && cdmax > SMMUV3_CD_L2_LOG2) {
 		c->two_level = true;
 		c->nl1 = 1u << (cdmax - SMMUV3_CD_L2_LOG2);
 		c->leaves = xcalloc(c->nl1, sizeof(*c->leaves));
@@ -63,22 +56,39 @@ int smmuv3_cdtab_alloc(struct smmu_master *m)
 		if (!c->linear)
 			return -ENOMEM;
 	}
-	m->cd_ready = true;
 	return 0;
 }
 
-void smmuv3_cdtab_free(struct smmu_master *m)
+void smmuv3_cdtab_fini(struct smmu_cdtab *c)
 {
-	struct smmu_cdtab *c = &m->cdt;
-
-	if (!m->cd_ready)
-		return;
 	for (unsigned i = 0; c->leaves && i < c->nl1; i++)
 		xfree(c->leaves[i]);
 	xfree(c->leaves);
 	xfree(c->l1);
 	xfree(c->linear);
 	memset(c, 0, sizeof(*c));
+}
+
+int smmuv3_cdtab_alloc(struct smmu_master *m)
+{
+	unsigned cdmax = 0;
+	int rc;
+
+	if (m->cd_ready)
+		return 0;
+	if (m->dev->max_pasids)
+		cdmax = 31 - (unsigned)__builtin_clz(m->dev->max_pasids);
+	rc = smmuv3_cdtab_init(m->s, &m->cdt, cdmax);
+	if (!rc)
+		m->cd_ready = true;
+	return rc;
+}
+
+void smmuv3_cdtab_free(struct smmu_master *m)
+{
+	if (!m->cd_ready)
+		return;
+	smmuv3_cdtab_fini(&m->cdt);
 	m->cd_ready = false;
 }
 
@@ -137,6 +147,27 @@ static void cd_store(uint64_t *slot, const uint64_t cd[4])
 	for (unsigned i = 1; i < 4; i++)
 		hw_write64(&slot[i], cd[i]);
 	__atomic_store_n(&slot[0], cd[0], __ATOMIC_RELEASE);
+}
+
+int smmuv3_cdtab_put(struct smmu_cdtab *c, uint32_t ssid, const uint64_t cd[4])
+{
+	uint64_t *slot;
+
+	if ((uint64_t)ssid >> c->cdmax)
+		return -EINVAL;
+	slot = cd_slot(c, ssid);
+	if (!slot) {
+		unsigned i = ssid >> SMMUV3_CD_L2_LOG2;
+		uint64_t *leaf = smmuv3_table_alloc(L2_BYTES);
+
+		if (!leaf)
+			return -ENOMEM;
+		c->leaves[i] = leaf;
+		c->l1[i] = pa_of(leaf) | 1;
+		slot = cd_slot(c, ssid);
+	}
+	cd_store(slot, cd);
+	return 0;
 }
 
 static void cfgi_cd(struct smmu_master *m, uint32_t ssid)

@@ -246,21 +246,32 @@ static bool tlbi_range(struct smmu_drv *s, struct smmu_cmdbuf *b, uint64_t dw0,
 	return true;
 }
 
+void smmuv3_tlbi_asid(struct smmu_drv *s, struct smmu_cmdbuf *b, uint16_t asid,
+		      uint64_t start, uint64_t last, bool all)
+{
+	/* Stage 1: tagged (VMID 0, ASID). */
+	uint64_t dw0 = (uint64_t)asid << 48;
+
+	smmuv3_count(s, drv_tlbi);
+	if (all ||
+	    !tlbi_range(s, b, CMD_TLBI_NH_VA | dw0, start, last, CMD1_ADDR))
+		smmuv3_cmd_add(s, b, CMD_TLBI_NH_ASID | dw0, 0);
+}
+
 void smmuv3_tlbi_domain(struct smmu_domain *d, struct smmu_cmdbuf *b,
 			uint64_t start, uint64_t last, bool all)
 {
 	struct smmu_drv *s = d->s;
 
-	smmuv3_count(s, drv_tlbi);
 	if (!d->s2) {
-		/* Stage 1: tagged (VMID 0, ASID). */
-		uint64_t dw0 = (uint64_t)d->asid << 48;
-
-		if (all || !tlbi_range(s, b, CMD_TLBI_NH_VA | dw0, start, last,
-				       CMD1_ADDR))
-			smmuv3_cmd_add(s, b, CMD_TLBI_NH_ASID | dw0, 0);
+		smmuv3_tlbi_asid(s, b, d->asid, start, last, all);
 		return;
 	}
+	/* A software-only nest parent (a part without stage 2, software
+	 * nesting): no SMMU ever walked it. */
+	if (!s->s2p)
+		return;
+	smmuv3_count(s, drv_tlbi);
 	if (all || !tlbi_range(s, b, CMD_TLBI_S2_IPA | (uint64_t)d->vmid << 32,
 			       start, last, CMD1_IPA)) {
 		/* Every entry of the VMID, combined ones included. */

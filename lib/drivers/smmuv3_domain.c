@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <ionest/ionest.h>
 
 #include "drivers/inflight.h"
 #include "drivers/smmuv3.h"
@@ -190,6 +191,19 @@ static int check_dev(struct smmu_domain *d, struct iommu_dev *dev)
 	return 0;
 }
 
+/* Take the RID off its domain (STE abort: no PASIDs are left when this
+ * is used) before a switch that cannot be made hitless. */
+static void detach_rid(struct smmu_master *m)
+{
+	struct smmu_domain *old = m->rid_dom;
+
+	__atomic_store_n(&m->rid_dom, NULL, __ATOMIC_RELEASE);
+	smmuv3_master_update_ste(m);
+	att_del(old, m, IOMMU_NO_PASID);
+	atc_inv_one(m, IOMMU_NO_PASID);
+	inflight_wait();
+}
+
 int smmuv3_attach_dev(struct iommu_domain *dom, struct iommu_dev *dev)
 {
 	struct smmu_domain *d = to_smmu_dom(dom), *old;
@@ -202,12 +216,39 @@ int smmuv3_attach_dev(struct iommu_domain *dom, struct iommu_dev *dev)
 	/* PASIDs need the STE in stage-1 (CD table) form. */
 	if (d->s2 && m->npasids)
 		return -EINVAL;
+	/* A software-only stage 2 (software nesting on a part without
+	 * stage 2) never goes in an STE. */
+	if (d->nest_parent && !d->s->s2p)
+		return -EINVAL;
 	old = m->rid_dom;
 	if (old == d)
 		return 0;
 	rc = att_reserve(d);
 	if (rc)
 		return rc;
+	if (d->sh) {
+		/* Software nesting: the master's CD table becomes one of
+		 * host CDs sized by the guest's (smmuv3_shadow.c), switched
+		 * in through an abort STE. */
+		struct smmu_cdtab c;
+
+		rc = smmuv3_shadow_cdtab(d, m, &c);
+		if (rc)
+			return rc;
+		if (old)
+			detach_rid(m);
+		smmuv3_cdtab_free(m);
+		m->cdt = c;
+		m->cd_ready = true;
+		__atomic_store_n(&dev->drv_translate, smmuv3_shadow_translate,
+				 __ATOMIC_RELEASE);
+		old = NULL;
+	} else if (old && old->sh) {
+		/* The CD table holds the shadow's CDs: it goes. */
+		detach_rid(m);
+		smmuv3_cdtab_free(m);
+		old = NULL;
+	}
 	if (!d->s2) {
 		rc = smmuv3_cdtab_alloc(m);
 		if (rc)
@@ -221,7 +262,7 @@ int smmuv3_attach_dev(struct iommu_domain *dom, struct iommu_dev *dev)
 	__atomic_store_n(&m->rid_dom, d, __ATOMIC_RELEASE);
 	smmuv3_master_update_ste(m);
 	/* CD 0 is no longer reachable through the STE. */
-	if (d->s2 && m->cd_ready)
+	if (d->s2 && !d->sh && m->cd_ready)
 		smmuv3_cd_set(m, 0, NULL);
 	if (old)
 		att_del(old, m, IOMMU_NO_PASID);
@@ -249,6 +290,9 @@ int smmuv3_attach_blocked(struct iommu_dev *dev)
 	att_del(old, m, IOMMU_NO_PASID);
 	atc_inv_one(m, IOMMU_NO_PASID);
 	inflight_wait();
+	/* A shadow domain's host CDs. */
+	if (old->sh)
+		smmuv3_cdtab_free(m);
 	return 0;
 }
 
@@ -412,9 +456,19 @@ static int smmuv3_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size,
 
 	if (!size || iova + (size - 1) < iova)
 		return -EINVAL;
+	/* Shadows of nested domains over this one first: nothing composed
+	 * from the range survives the unmap (smmuv3_shadow.c). */
+	if (d->nest_parent) {
+		pthread_mutex_lock(&d->s->sh_lock);
+		smmuv3_shadow_parent_begin(d, iova, iova + (size - 1));
+	}
 	rc = pt_unmap(&d->pt, iova, size, 0, &g->pt, unmapped);
 	if (rc == -ENOMEM)
 		rc = unmap_fallback(d, iova, size, unmapped);
+	if (d->nest_parent) {
+		smmuv3_shadow_parent_end(d);
+		pthread_mutex_unlock(&d->s->sh_lock);
+	}
 	if (rc)
 		return rc;
 	iommu_gather_add_range(g, iova, size);
@@ -465,9 +519,9 @@ static void smmuv3_domain_free(struct iommu_domain *dom)
 	inv_domain(d, 0, UINT64_MAX, true);
 	inflight_wait();
 	pt_destroy(&d->pt);
-	if (d->s2)
+	if (d->s2 && d->vmid)
 		smmuv3_id_free(s, s->vmid_map, d->vmid);
-	else
+	else if (!d->s2)
 		smmuv3_id_free(s, s->asid_map, d->asid);
 	pt_gather_release(&d->pt, &d->spare);
 	pthread_mutex_destroy(&d->lock);
@@ -536,7 +590,10 @@ int smmuv3_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 		dirty = true;
 		break;
 	case IOMMU_DOMAIN_F_NEST_PARENT:
-		if (!s->s1p || !s->s2p)
+		/* Without stage 2, only for software nesting: a stage 2
+		 * the driver alone reads (smmuv3_shadow.c). */
+		if (!s->s1p ||
+		    (!s->s2p && dev->inst->nesting != IONEST_NESTING_SHADOW))
 			return -EOPNOTSUPP;
 		s2 = true;
 		break;
@@ -565,8 +622,9 @@ int smmuv3_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
 		rc = -ENOMEM;
 		goto free_pt;
 	}
-	rc = s2 ? smmuv3_id_alloc(s, s->vmid_map, s->vmid_bits, &d->vmid) :
-		  smmuv3_id_alloc(s, s->asid_map, s->asid_bits, &d->asid);
+	rc = !s2    ? smmuv3_id_alloc(s, s->asid_map, s->asid_bits, &d->asid) :
+	     s->s2p ? smmuv3_id_alloc(s, s->vmid_map, s->vmid_bits, &d->vmid) :
+		      0;
 	if (rc)
 		goto free_pt;
 	pthread_mutex_init(&d->lock, NULL);

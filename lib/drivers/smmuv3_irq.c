@@ -191,6 +191,16 @@ void smmuv3_drain_evtq(struct smmu_drv *s)
 	}
 }
 
+void smmuv3_event_inject(struct smmu_drv *s, const uint64_t ev[4])
+{
+	pthread_mutex_lock(&s->evtq_lock);
+	if (smmuv3_nested_event(s, ev))
+		count_event(s, ev);
+	else
+		keep_event(s, ev);
+	pthread_mutex_unlock(&s->evtq_lock);
+}
+
 void smmuv3_drain_priq(struct smmu_drv *s)
 {
 	unsigned log2 = s->priq.log2;

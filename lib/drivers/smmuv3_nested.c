@@ -55,6 +55,10 @@ void smmuv3_nested_ste(const struct smmu_master *m, const struct smmu_domain *d,
 {
 	unsigned cfg = gste_config(d);
 
+	if (d->sh) {
+		smmuv3_shadow_ste(m, d, t);
+		return;
+	}
 	memset(t, 0, 4 * sizeof(t[0]));
 	if (cfg == STE_CFG_ABORT) {
 		t[0] = 1ull; /* V=1, Config = abort */
@@ -114,6 +118,7 @@ static void nested_free(struct iommu_domain *dom)
 	inflight_wait();
 	pthread_mutex_lock(&s->evtq_lock);
 	pthread_mutex_unlock(&s->evtq_lock);
+	smmuv3_shadow_fini(d);
 	pthread_mutex_destroy(&d->lock);
 	xfree(d->att);
 	xfree(d);
@@ -155,10 +160,7 @@ static int viommu_alloc_domain_nested(struct iommu_viommu *v,
 	struct smmu_domain *d;
 	int rc;
 
-	/* Software nesting is not done on SMMUv3 yet: a shadow-mode
-	 * instance makes no nested domains. */
-	if ((flags & ~(uint32_t)IOMMU_DOMAIN_F_PASID) ||
-	    dev->inst->nesting == IONEST_NESTING_SHADOW)
+	if (flags & ~(uint32_t)IOMMU_DOMAIN_F_PASID)
 		return -EOPNOTSUPP;
 	if (data->type != IOMMU_HWPT_DATA_ARM_SMMUV3)
 		return -EOPNOTSUPP;
@@ -192,6 +194,15 @@ static int viommu_alloc_domain_nested(struct iommu_viommu *v,
 	d->base.aperture_start = 0;
 	d->base.aperture_last = UINT64_MAX;
 	d->base.enforce_cache_coherency = true;
+	/* Software nesting: the guest's stage 1 is shadowed. */
+	if (dev->inst->nesting == IONEST_NESTING_SHADOW) {
+		rc = smmuv3_shadow_init(d);
+		if (rc) {
+			pthread_mutex_destroy(&d->lock);
+			xfree(d);
+			return rc;
+		}
+	}
 	*out = &d->base;
 	return 0;
 }
@@ -316,6 +327,13 @@ static int viommu_cache_invalidate(struct iommu_viommu *v,
 		rc = guest_cmd(sv, c);
 		if (rc)
 			break;
+		/* Software nesting: the shadows follow the guest's
+		 * configuration and TLB invalidations. */
+		if (v->inst->nesting == IONEST_NESTING_SHADOW &&
+		    CMD_OP(c[0]) != CMD_ATC_INV) {
+			smmuv3_shadow_cmd(sv, c);
+			continue;
+		}
 		smmuv3_count(sv->s, CMD_OP(c[0]) == CMD_ATC_INV ? drv_atc_inv :
 				    CMD_OP(c[0]) >= CMD_TLBI_NH_ALL ? drv_tlbi :
 								      drv_cmd);
@@ -356,7 +374,9 @@ bool smmuv3_viommu_supported(struct iommu_dev *dev, uint32_t type)
 {
 	struct smmu_drv *s = dev->inst->priv;
 
-	return type == IOMMU_VIOMMU_TYPE_ARM_SMMUV3 && s->s1p && s->s2p;
+	/* Without stage 2 through software nesting only. */
+	return type == IOMMU_VIOMMU_TYPE_ARM_SMMUV3 && s->s1p &&
+	       (s->s2p || dev->inst->nesting == IONEST_NESTING_SHADOW);
 }
 
 int smmuv3_viommu_alloc(struct iommu_dev *dev, struct iommu_domain *parent,

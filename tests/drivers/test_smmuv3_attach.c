@@ -282,9 +282,15 @@ static void test_nest_parent_needs_nesting(void **state)
 	sx_setup(&x, &no_s2, 1);
 	ioas = fx_ioas(x.f.fd);
 	assert_int_equal(fx_bind(&x.f, 0), 0);
+	/* Without stage 2 the instance nests in software (AUTO): a nest
+	 * parent is a stage 2 only the driver reads, never in an STE. */
+	assert_int_equal(ionest_machine_nesting(x.f.m, "smmu0"),
+			 IONEST_NESTING_SHADOW);
 	assert_int_equal(fx_hwpt_alloc(x.f.fd, x.f.devid[0], ioas,
 				       IOMMU_HWPT_ALLOC_NEST_PARENT, &id),
-			 -EOPNOTSUPP);
+			 0);
+	assert_int_equal(fx_attach(&x.f, 0, &id), -EINVAL);
+	assert_int_equal(fx_destroy(x.f.fd, id), 0);
 	/* Plain and PASID-capable paging still work (stage 1). */
 	assert_int_equal(fx_hwpt_alloc(x.f.fd, x.f.devid[0], ioas,
 				       IOMMU_HWPT_ALLOC_PASID, &id),

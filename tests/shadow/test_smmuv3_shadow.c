@@ -1,0 +1,844 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Software nesting on SMMUv3, held against hardware nesting: two machines
+ * built the same way, one whose SMMUv3 nests in hardware and one in
+ * "shadow" mode, driven with the same operations through the uAPI (guest
+ * CD tables with two SubstreamIDs and S1DSS, stage-1 maps and unmaps with
+ * 4K and 2M leaves, read-only, writable and privileged pages, TLBI_NH_*,
+ * CFGI_CD after CD changes, parent unmaps and remaps of data and table
+ * pages under live nested mappings). After every correct invalidation
+ * every DMA must give the same bytes, error and last fault, and the
+ * vEVENTQ records and the host's kept events must be identical.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ionest/ionest.h>
+#include <ionest/uapi/iommufd.h>
+
+#include "../drivers/smmu_fixture.h"
+#include "core/nest_util.h"
+#include "scenario/guest.h"
+
+#define GPA 0x40000000ull
+#define RAM (8ull << 20) /* tables in the first 2M, data above */
+#define CHUNK (64ull << 10) /* parent IOAS areas */
+#define DATA (GPA + (2ull << 20))
+#define IOVA 0x7f0000000000ull
+#define WIN (8ull << 20) /* guest IOVA window */
+#define NS 2 /* guest address spaces */
+#define PASID 5u
+#define SZ_2M (2ull << 20)
+#define PAGE 4096ull
+#define VSID0 0x42ull
+
+struct side {
+	struct sx x;
+	struct vm vm;
+	uint8_t *mem;
+	uint32_t ioas, parent, viommu, vdev[2], nested[2], qid;
+	int qfd;
+	struct pt s1[NS];
+	struct vm_cdtab cdt[2]; /* device 0: 8 CDs, device 1: one */
+	bool mapped[RAM / CHUNK];
+};
+
+struct pair {
+	struct side s[2]; /* [0] hardware nesting, [1] shadow */
+};
+
+/* Guest ASIDs (well above what the host hands out first). */
+static const uint16_t gasid[NS] = { 0x71, 0x72 };
+
+static bool chunk_is_big(unsigned c)
+{
+	uint64_t off = (uint64_t)c * CHUNK;
+
+	return off >= 2 * SZ_2M && off < 3 * SZ_2M;
+}
+
+static void side_map_chunk(struct side *s, unsigned c)
+{
+	uint64_t off = (uint64_t)c * CHUNK, len = CHUNK, iova;
+	bool ro = off >= DATA - GPA && !chunk_is_big(c) && c % 5 == 3;
+
+	if (chunk_is_big(c)) {
+		off = 2 * SZ_2M;
+		len = SZ_2M;
+	}
+	iova = GPA + off;
+	assert_int_equal(fx_map(s->x.f.fd, s->ioas, s->mem + off, len, &iova,
+				IOMMU_IOAS_MAP_FIXED_IOVA |
+					IOMMU_IOAS_MAP_READABLE |
+					(ro ? 0 : IOMMU_IOAS_MAP_WRITEABLE)),
+			 0);
+	for (uint64_t o = off; o < off + len; o += CHUNK)
+		s->mapped[o / CHUNK] = true;
+}
+
+static int side_unmap_chunk(struct side *s, unsigned c)
+{
+	uint64_t off = (uint64_t)c * CHUNK, len = CHUNK, unmapped = 0;
+	int rc;
+
+	if (chunk_is_big(c)) {
+		off = 2 * SZ_2M;
+		len = SZ_2M;
+	}
+	rc = fx_unmap(s->x.f.fd, s->ioas, GPA + off, len, &unmapped);
+	if (!rc)
+		for (uint64_t o = off; o < off + len; o += CHUNK)
+			s->mapped[o / CHUNK] = false;
+	return rc;
+}
+
+static uint32_t nested_alloc(struct side *s, int dev, uint32_t fault_id)
+{
+	struct iommu_hwpt_arm_smmuv3 d;
+	uint32_t id;
+
+	vm_cdtab_ste(&s->cdt[dev], dev ? VM_S1DSS_TERMINATE : VM_S1DSS_SSID0,
+		     d.ste);
+	assert_int_equal(nest_hwpt_alloc(s->x.f.fd, s->x.f.devid[dev],
+					 s->viommu, 0,
+					 IOMMU_HWPT_DATA_ARM_SMMUV3, &d,
+					 sizeof(d), fault_id, &id),
+			 0);
+	return id;
+}
+
+static void side_setup(struct side *s, int mode,
+		       const struct ionest_smmuv3_config *cfg, bool pri)
+{
+	struct ionest_device_config dc[2];
+
+	memset(s, 0, sizeof(*s));
+	memset(dc, 0, sizeof(dc));
+	for (int i = 0; i < 2; i++) {
+		dc[i].rid = 0x100 + (uint32_t)i;
+		dc[i].pasid_bits = 8;
+	}
+	dc[0].pri = pri;
+	sx_setup_devs(&s->x, cfg, dc, 2);
+	assert_int_equal(ionest_machine_set_nesting(s->x.f.m, "smmu0", mode),
+			 0);
+	s->mem = fx_alloc(RAM, SZ_2M);
+	memset(s->mem, 0, RAM);
+	s->vm = (struct vm){
+		.mem = s->mem, .gpa = GPA, .len = RAM, .borrowed = true
+	};
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(fx_bind(&s->x.f, i), 0);
+	s->ioas = fx_ioas(s->x.f.fd);
+	assert_int_equal(fx_hwpt_alloc(s->x.f.fd, s->x.f.devid[0], s->ioas,
+				       IOMMU_HWPT_ALLOC_NEST_PARENT,
+				       &s->parent),
+			 0);
+	for (unsigned c = 0; c < RAM / CHUNK; c++)
+		if (!s->mapped[c])
+			side_map_chunk(s, c);
+	assert_int_equal(
+		nest_viommu_alloc(s->x.f.fd, s->x.f.devid[0], s->parent,
+				  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &s->viommu),
+		0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(nest_vdevice_alloc(s->x.f.fd, s->viommu,
+						    s->x.f.devid[i], VSID0 + i,
+						    &s->vdev[i]),
+				 0);
+	assert_int_equal(nest_veventq_alloc(s->x.f.fd, s->viommu,
+					    IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 64,
+					    &s->qid, &s->qfd),
+			 0);
+	/* The CD tables first: chunk 0, never unmapped. */
+	assert_int_equal(vm_cdtab_init(&s->cdt[0], &s->vm, 3), 0);
+	assert_int_equal(vm_cdtab_init(&s->cdt[1], &s->vm, 0), 0);
+	{
+		uint64_t pad;
+
+		assert_int_equal(vm_alloc(&s->vm, CHUNK - s->vm.used, &pad), 0);
+	}
+	for (int i = 0; i < NS; i++) {
+		assert_int_equal(vm_s1_init(&s->s1[i], &s->vm, VM_S1_ARM64_4K),
+				 0);
+		s->s1[i].cfg.pgsize_bitmap |= SZ_2M;
+	}
+	/* Device 0: CD 0 (no PASID) space 0, CD 5 space 1; device 1: its
+	 * only CD on space 1 (the same guest ASID). */
+	assert_int_equal(vm_cd_write(&s->cdt[0], 0, &s->s1[0], gasid[0]), 0);
+	assert_int_equal(vm_cd_write(&s->cdt[0], PASID, &s->s1[1], gasid[1]),
+			 0);
+	assert_int_equal(vm_cd_write(&s->cdt[1], 0, &s->s1[1], gasid[1]), 0);
+}
+
+static void side_attach(struct side *s)
+{
+	for (int i = 0; i < 2; i++) {
+		s->nested[i] = nested_alloc(s, i, 0);
+		assert_int_equal(fx_attach(&s->x.f, i, &s->nested[i]), 0);
+	}
+}
+
+static void side_teardown(struct side *s)
+{
+	uint64_t ev[4];
+
+	for (int i = 0; i < 2; i++)
+		(void)fx_detach(&s->x.f, i);
+	while (sx_event(&s->x, ev))
+		;
+	assert_int_equal(ionest_close(s->qfd), 0);
+	for (int i = 0; i < NS; i++)
+		vm_s1_fini(&s->s1[i]);
+	sx_teardown(&s->x);
+	fx_free(s->mem, RAM);
+}
+
+static void pair_setup(struct pair *p, const struct ionest_smmuv3_config *cfg)
+{
+	side_setup(&p->s[0], IONEST_NESTING_HW, cfg, false);
+	side_setup(&p->s[1], IONEST_NESTING_SHADOW, cfg, false);
+	for (int k = 0; k < 2; k++)
+		side_attach(&p->s[k]);
+}
+
+static void pair_teardown(struct pair *p)
+{
+	for (int k = 0; k < 2; k++)
+		side_teardown(&p->s[k]);
+}
+
+/* ---- guest commands ---- */
+
+static int cmd(struct side *s, uint64_t c0, uint64_t c1)
+{
+	const uint64_t c[1][2] = { { c0, c1 } };
+	uint32_t n = 1;
+
+	return nest_invalidate(s->x.f.fd, s->viommu,
+			       IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, c, 16,
+			       &n);
+}
+
+static void pair_cmd(struct pair *p, uint64_t c0, uint64_t c1)
+{
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(cmd(&p->s[k], c0, c1), 0);
+}
+
+/* TLBI by VA of [iova, iova + size): one page, or a range (RIL). */
+static void pair_tlbi_va(struct pair *p, int sp, uint64_t iova, uint64_t size)
+{
+	uint64_t c0 = CMD_TLBI_NH_VA | (uint64_t)gasid[sp] << 48;
+
+	if (size == PAGE) {
+		pair_cmd(p, c0, iova);
+		return;
+	}
+	/* NUM = 15, SCALE = 4: 16 * 2^21 bytes of 4K pages from iova,
+	 * more than asked, as a guest may. */
+	pair_cmd(p, c0 | 15ull << 12 | 4ull << 20, iova | 1ull << 10);
+}
+
+static void pair_tlbi_asid(struct pair *p, int sp)
+{
+	pair_cmd(p, CMD_TLBI_NH_ASID | (uint64_t)gasid[sp] << 48, 0);
+}
+
+static void pair_s1_map(struct pair *p, int i, uint64_t iova, uint64_t gpa,
+			uint64_t size, uint32_t prot)
+{
+	int rc0 = pt_map(&p->s[0].s1[i], iova, gpa, size, prot, size);
+
+	assert_int_equal(pt_map(&p->s[1].s1[i], iova, gpa, size, prot, size),
+			 rc0);
+}
+
+static void pair_s1_unmap(struct pair *p, int i, uint64_t iova, uint64_t size)
+{
+	for (int k = 0; k < 2; k++) {
+		uint64_t u = 0;
+
+		(void)pt_unmap(&p->s[k].s1[i], iova, size, PT_UNMAP_SPLIT, NULL,
+			       &u);
+	}
+}
+
+/* ---- comparisons ---- */
+
+struct vrec {
+	struct iommufd_vevent_header h;
+	struct iommu_vevent_arm_smmuv3 ev;
+};
+
+/* The vEVENTQ records and the host's kept events of both sides. */
+static unsigned pair_events(struct pair *p)
+{
+	struct vrec r[2][16];
+	uint64_t ev[2][4];
+	ssize_t n[2];
+	unsigned total = 0;
+	bool more[2];
+
+	for (;;) {
+		for (int k = 0; k < 2; k++)
+			n[k] = ionest_read(p->s[k].qfd, r[k], sizeof(r[k]));
+		assert_int_equal(n[0], n[1]);
+		if (n[0] <= 0)
+			break;
+		for (size_t i = 0; i < (size_t)n[0] / sizeof(r[0][0]); i++) {
+			assert_int_equal(r[0][i].h.flags, r[1][i].h.flags);
+			if (memcmp(r[0][i].ev.evt, r[1][i].ev.evt,
+				   sizeof(r[0][i].ev.evt)))
+				fprintf(stderr,
+					"vevent hw %#" PRIx64 " %#" PRIx64
+					" %#" PRIx64 " %#" PRIx64
+					" shadow %#" PRIx64 " %#" PRIx64
+					" %#" PRIx64 " %#" PRIx64 "\n",
+					(uint64_t)r[0][i].ev.evt[0],
+					(uint64_t)r[0][i].ev.evt[1],
+					(uint64_t)r[0][i].ev.evt[2],
+					(uint64_t)r[0][i].ev.evt[3],
+					(uint64_t)r[1][i].ev.evt[0],
+					(uint64_t)r[1][i].ev.evt[1],
+					(uint64_t)r[1][i].ev.evt[2],
+					(uint64_t)r[1][i].ev.evt[3]);
+			assert_memory_equal(r[0][i].ev.evt, r[1][i].ev.evt,
+					    sizeof(r[0][i].ev.evt));
+			total++;
+		}
+	}
+	for (;;) {
+		for (int k = 0; k < 2; k++)
+			more[k] = sx_event(&p->s[k].x, ev[k]);
+		assert_int_equal(more[0], more[1]);
+		if (!more[0])
+			break;
+		assert_memory_equal(ev[0], ev[1], sizeof(ev[0]));
+		total++;
+	}
+	return total;
+}
+
+static bool pair_dma(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
+		     size_t len, int dir, uint8_t fill)
+{
+	uint8_t buf[2][64];
+	struct ionest_dma_fault f[2];
+	int rc[2], frc[2];
+
+	assert_true(len <= sizeof(buf[0]));
+	for (int k = 0; k < 2; k++) {
+		memset(buf[k], fill, sizeof(buf[k]));
+		rc[k] = ionest_device_dma(p->s[k].x.f.m, p->s[k].x.f.dev[dev],
+					  pasid, iova, buf[k], len, dir);
+		frc[k] = ionest_device_last_fault(p->s[k].x.f.m,
+						  p->s[k].x.f.dev[dev], &f[k]);
+	}
+	if (rc[0] != rc[1] || (!frc[0] && f[0].code != f[1].code))
+		fprintf(stderr,
+			"dma dev %d pasid %#x iova %#" PRIx64
+			" dir %d: hw %d shadow %d (codes %#x %#x, s2 %d %d)\n",
+			dev, pasid, iova, dir, rc[0], rc[1], f[0].code,
+			f[1].code, f[0].stage2, f[1].stage2);
+	assert_int_equal(rc[0], rc[1]);
+	assert_memory_equal(buf[0], buf[1], len);
+	assert_int_equal(frc[0], frc[1]);
+	if (!frc[0]) {
+		assert_int_equal(f[0].count, f[1].count);
+		assert_int_equal(f[0].iova, f[1].iova);
+		assert_int_equal(f[0].fault_addr, f[1].fault_addr);
+		assert_int_equal(f[0].pasid, f[1].pasid);
+		assert_int_equal(f[0].access, f[1].access);
+		assert_int_equal(f[0].status, f[1].status);
+		assert_int_equal(f[0].code, f[1].code);
+		assert_int_equal(f[0].recorded, f[1].recorded);
+		assert_int_equal(f[0].stage2, f[1].stage2);
+	}
+	(void)pair_events(p);
+	return rc[0] == 0;
+}
+
+static void pair_rw(struct pair *p, int dev, uint32_t pasid, uint64_t iova)
+{
+	(void)pair_dma(p, dev, pasid, iova, 8, IONEST_DMA_TO_MEM, 0x5a);
+	(void)pair_dma(p, dev, pasid, iova, 8, IONEST_DMA_FROM_MEM, 0);
+}
+
+static uint64_t data_gpa(unsigned page)
+{
+	return DATA + (uint64_t)page * PAGE;
+}
+
+static struct ionest_dma_fault last_fault(struct side *s, int dev)
+{
+	struct ionest_dma_fault f = { 0 };
+
+	assert_int_equal(
+		ionest_device_last_fault(s->x.f.m, s->x.f.dev[dev], &f), 0);
+	return f;
+}
+
+/* ---- directed cases ---- */
+
+/* The shadow side's STE is stage-1 only over host CDs with ASIDs of the
+ * driver's; the hardware side's is nested over the guest's CD table. */
+static void test_mode_ste_cd(void **state)
+{
+	struct pair p;
+	struct smmu_master *m0, *m1;
+	const uint64_t *cd;
+
+	(void)state;
+	pair_setup(&p, NULL);
+	assert_int_equal(ionest_machine_nesting(p.s[1].x.f.m, "smmu0"),
+			 IONEST_NESTING_SHADOW);
+	m0 = sx_master(&p.s[0].x, 0);
+	m1 = sx_master(&p.s[1].x, 0);
+	assert_int_equal(STE0_CONFIG(m0->ste[0]), STE_CFG_NESTED);
+	assert_int_equal(STE0_CONFIG(m1->ste[0]), STE_CFG_S1);
+	/* The guest's S1CDMax and S1DSS, the host's table. */
+	assert_int_equal(STE0_S1CDMAX(m1->ste[0]), 3);
+	assert_int_equal(STE1_S1DSS(m1->ste[1]), S1DSS_SSID0);
+	assert_int_equal(m0->ste[0] & STE0_CTXPTR, p.s[0].cdt[0].gpa);
+	assert_int_not_equal(m1->ste[0] & STE0_CTXPTR, p.s[1].cdt[0].gpa);
+	assert_int_equal(m1->cdt.cdmax, 3);
+	/* Host CD 5: valid, not the guest's TTB0 nor its ASID, R=0. */
+	cd = m1->cdt.linear + PASID * 8;
+	assert_true(CD0_V(cd[0]));
+	assert_false(CD0_R(cd[0]));
+	assert_int_not_equal(cd[1] & CD_TTB, p.s[1].s1[1].root);
+	assert_int_not_equal(CD0_ASID(cd[0]), gasid[1]);
+	assert_false(CD0_V(m1->cdt.linear[1 * 8]));
+	/* Mode is fixed while nested HWPTs exist. */
+	assert_int_equal(ionest_machine_set_nesting(p.s[1].x.f.m, "smmu0",
+						    IONEST_NESTING_HW),
+			 -EBUSY);
+	pair_teardown(&p);
+}
+
+/* Map, invalidate, DMA by RID and SubstreamID; unmap, invalidate, fault
+ * (the same vEVENTQ records). */
+static void test_map_dma_unmap(void **state)
+{
+	struct pair p;
+	uint64_t before;
+
+	(void)state;
+	pair_setup(&p, NULL);
+	pair_s1_map(&p, 0, IOVA, data_gpa(1), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_s1_map(&p, 1, IOVA + PAGE, data_gpa(2), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	before = sx_ctr(&p.s[1].x, drv_shadow_sync);
+	pair_tlbi_va(&p, 0, IOVA, PAGE);
+	pair_tlbi_va(&p, 1, IOVA + PAGE, PAGE);
+	/* One shadow of ASID 1, two of ASID 2 (device 1 shares it). */
+	assert_int_equal(sx_ctr(&p.s[1].x, drv_shadow_sync), before + 3);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	pair_rw(&p, 0, PASID, IOVA + PAGE);
+	pair_rw(&p, 1, IONEST_NO_PASID, IOVA + PAGE);
+	assert_int_equal(p.s[1].mem[data_gpa(1) - GPA], 0x5a);
+	/* Not mapped in that space: a stage-1 translation fault, the
+	 * guest's. */
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA + PAGE);
+	assert_int_equal(last_fault(&p.s[1], 0).code, EVT_F_TRANSLATION);
+	assert_true(last_fault(&p.s[1], 0).recorded);
+	pair_s1_unmap(&p, 0, IOVA, PAGE);
+	pair_tlbi_va(&p, 0, IOVA, PAGE);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	assert_int_equal(last_fault(&p.s[1], 0).code, EVT_F_TRANSLATION);
+	assert_true(sx_ctr(&p.s[1].x, drv_shadow_fault) > 0);
+	/* A SubstreamID without a CD: C_BAD_CD from the model, both. */
+	(void)pair_dma(&p, 0, 3, IOVA, 4, IONEST_DMA_FROM_MEM, 0);
+	assert_int_equal(last_fault(&p.s[1], 0).code, EVT_C_BAD_CD);
+	pair_teardown(&p);
+}
+
+/* Read-only and privileged pages; a mapping added without invalidation
+ * is used at once (filled by the fault path). */
+static void test_perms_and_fill(void **state)
+{
+	struct pair p;
+
+	(void)state;
+	pair_setup(&p, NULL);
+	pair_s1_map(&p, 0, IOVA, data_gpa(3), PAGE, PT_PROT_READ);
+	pair_s1_map(&p, 0, IOVA + PAGE, data_gpa(4), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE | PT_PROT_PRIV);
+	pair_tlbi_asid(&p, 0);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	assert_int_equal(last_fault(&p.s[1], 0).code, EVT_F_PERMISSION);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA + PAGE);
+	assert_int_equal(last_fault(&p.s[1], 0).code, EVT_F_PERMISSION);
+	pair_s1_map(&p, 0, IOVA + 5 * PAGE, data_gpa(5), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA + 5 * PAGE);
+	assert_true(sx_ctr(&p.s[1].x, drv_shadow_fill) > 0);
+	/* A 2M leaf over a parent 2M area. */
+	pair_s1_map(&p, 1, IOVA + SZ_2M, DATA + SZ_2M, SZ_2M,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_va(&p, 1, IOVA + SZ_2M, SZ_2M);
+	pair_rw(&p, 1, IONEST_NO_PASID, IOVA + SZ_2M + 0x12345);
+	pair_rw(&p, 0, PASID, IOVA + SZ_2M + 0x1f0000);
+	pair_teardown(&p);
+}
+
+/* Parent unmaps under live nested mappings: a data page (stage-2 fault,
+ * the host's event), the guest's leaf table (a stage-2 fault on the
+ * table walk), then remapped. */
+static void test_parent_unmap(void **state)
+{
+	struct pair p;
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
+	unsigned dchunk = (unsigned)((data_gpa(16) - GPA) / CHUNK), tchunk;
+
+	(void)state;
+	pair_setup(&p, NULL);
+	pair_s1_map(&p, 0, IOVA, data_gpa(16), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_va(&p, 0, IOVA, PAGE);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(side_unmap_chunk(&p.s[k], dchunk), 0);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	assert_int_equal(last_fault(&p.s[1], 0).code, EVT_F_TRANSLATION);
+	assert_true(last_fault(&p.s[1], 0).stage2);
+	assert_int_equal(last_fault(&p.s[1], 0).fault_addr, data_gpa(16));
+	assert_true(sx_ctr(&p.s[1].x, drv_shadow_drop) > 0);
+	for (int k = 0; k < 2; k++)
+		side_map_chunk(&p.s[k], dchunk);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	assert_int_equal(pt_walk(&p.s[1].s1[0], IOVA, 0, &w), 0);
+	tchunk = (unsigned)((rec[w.nrec - 1].table - GPA) / CHUNK);
+	assert_int_not_equal(tchunk, 0);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(side_unmap_chunk(&p.s[k], tchunk), 0);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	assert_true(last_fault(&p.s[1], 0).stage2);
+	for (int k = 0; k < 2; k++)
+		side_map_chunk(&p.s[k], tchunk);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	pair_teardown(&p);
+}
+
+/* A guest CD changed, then CFGI_CD: the new tree; an illegal CD is
+ * C_BAD_CD in both modes (the guest's event). */
+static void test_cfgi_cd_and_bad_cd(void **state)
+{
+	struct pair p;
+	uint64_t *cd;
+
+	(void)state;
+	pair_setup(&p, NULL);
+	pair_s1_map(&p, 0, IOVA, data_gpa(36), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_s1_map(&p, 1, IOVA, data_gpa(37), PAGE, PT_PROT_READ);
+	pair_tlbi_asid(&p, 0);
+	pair_tlbi_asid(&p, 1);
+	pair_rw(&p, 0, PASID, IOVA);
+	/* CD 5 moves to space 0. */
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(vm_cd_write(&p.s[k].cdt[0], PASID,
+					     &p.s[k].s1[0], 0x73),
+				 0);
+	pair_cmd(&p, CMD_CFGI_CD | VSID0 << 32 | (uint64_t)PASID << 12, 0);
+	pair_cmd(&p, CMD_TLBI_NH_ALL, 0);
+	pair_rw(&p, 0, PASID, IOVA);
+	assert_int_equal(p.s[1].mem[data_gpa(36) - GPA], 0x5a);
+	/* An illegal CD (T0SZ 10). */
+	for (int k = 0; k < 2; k++) {
+		cd = vm_ptr(&p.s[k].vm, vm_cd_gpa(&p.s[k].cdt[0], PASID), 64);
+		cd[0] = (cd[0] & ~0x3full) | 10;
+	}
+	pair_cmd(&p, CMD_CFGI_CD_ALL | VSID0 << 32, 0);
+	pair_rw(&p, 0, PASID, IOVA);
+	assert_int_equal(last_fault(&p.s[1], 0).code, EVT_C_BAD_CD);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	pair_teardown(&p);
+}
+
+/* Two VMs (vIOMMUs) with the same guest ASID get different host ASIDs:
+ * one's invalidation never reaches the other's translations. */
+static void test_asid_isolation(void **state)
+{
+	struct side a;
+	struct smmu_master *m0, *m1;
+	uint32_t par2, vi2, vd2, n2;
+	struct iommu_hwpt_arm_smmuv3 d;
+	uint8_t b = 0;
+
+	(void)state;
+	side_setup(&a, IONEST_NESTING_SHADOW, NULL, false);
+	a.nested[0] = nested_alloc(&a, 0, 0);
+	assert_int_equal(fx_attach(&a.x.f, 0, &a.nested[0]), 0);
+	/* A second VM on the same RAM (its own parent and vIOMMU), device
+	 * 1 with a CD of the same guest ASID as device 0's CD 0. */
+	assert_int_equal(fx_destroy(a.x.f.fd, a.vdev[1]), 0);
+	assert_int_equal(fx_hwpt_alloc(a.x.f.fd, a.x.f.devid[1], a.ioas,
+				       IOMMU_HWPT_ALLOC_NEST_PARENT, &par2),
+			 0);
+	assert_int_equal(nest_viommu_alloc(a.x.f.fd, a.x.f.devid[1], par2,
+					   IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &vi2),
+			 0);
+	assert_int_equal(nest_vdevice_alloc(a.x.f.fd, vi2, a.x.f.devid[1],
+					    VSID0, &vd2),
+			 0);
+	assert_int_equal(vm_cd_write(&a.cdt[1], 0, &a.s1[1], gasid[0]), 0);
+	vm_cdtab_ste(&a.cdt[1], VM_S1DSS_TERMINATE, d.ste);
+	assert_int_equal(nest_hwpt_alloc(a.x.f.fd, a.x.f.devid[1], vi2, 0,
+					 IOMMU_HWPT_DATA_ARM_SMMUV3, &d,
+					 sizeof(d), 0, &n2),
+			 0);
+	assert_int_equal(fx_attach(&a.x.f, 1, &n2), 0);
+	m0 = sx_master(&a.x, 0);
+	m1 = sx_master(&a.x, 1);
+	assert_int_not_equal(CD0_ASID(m0->cdt.linear[0]),
+			     CD0_ASID(m1->cdt.linear[0]));
+	/* Both VMs map IOVA, to different pages. */
+	assert_int_equal(pt_map(&a.s1[0], IOVA, data_gpa(30), PAGE,
+				PT_PROT_READ | PT_PROT_WRITE, PAGE),
+			 0);
+	assert_int_equal(pt_map(&a.s1[1], IOVA, data_gpa(31), PAGE,
+				PT_PROT_READ | PT_PROT_WRITE, PAGE),
+			 0);
+	a.mem[data_gpa(30) - GPA] = 0x30;
+	a.mem[data_gpa(31) - GPA] = 0x31;
+	assert_int_equal(
+		cmd(&a, CMD_TLBI_NH_ASID | (uint64_t)gasid[0] << 48, 0), 0);
+	assert_int_equal(fx_dma_read(&a.x.f, 0, IONEST_NO_PASID, IOVA, &b, 1),
+			 0);
+	assert_int_equal(b, 0x30);
+	/* VM 2 never invalidated: its mapping is filled on the miss. */
+	assert_int_equal(fx_dma_read(&a.x.f, 1, IONEST_NO_PASID, IOVA, &b, 1),
+			 0);
+	assert_int_equal(b, 0x31);
+	/* VM 1 retargets and invalidates its ASID: VM 2 is untouched. */
+	{
+		uint64_t u = 0;
+
+		assert_int_equal(pt_unmap(&a.s1[0], IOVA, PAGE, 0, NULL, &u),
+				 0);
+	}
+	assert_int_equal(
+		cmd(&a, CMD_TLBI_NH_ASID | (uint64_t)gasid[0] << 48, 0), 0);
+	assert_int_not_equal(
+		fx_dma_read(&a.x.f, 0, IONEST_NO_PASID, IOVA, &b, 1), 0);
+	assert_int_equal(fx_dma_read(&a.x.f, 1, IONEST_NO_PASID, IOVA, &b, 1),
+			 0);
+	assert_int_equal(b, 0x31);
+	assert_int_equal(fx_detach(&a.x.f, 1), 0);
+	assert_int_equal(fx_destroy(a.x.f.fd, n2), 0);
+	assert_int_equal(fx_destroy(a.x.f.fd, vd2), 0);
+	assert_int_equal(fx_destroy(a.x.f.fd, vi2), 0);
+	assert_int_equal(fx_destroy(a.x.f.fd, par2), 0);
+	side_teardown(&a);
+}
+
+/* A part with stage 1 only: AUTO is shadow, HW refused, nesting works
+ * over a software-only parent. */
+static void test_s1_only_part(void **state)
+{
+	struct ionest_smmuv3_config cfg = { .s2p = IONEST_CFG(0) };
+	struct side s;
+	uint8_t v = 0x77, r = 0;
+
+	(void)state;
+	side_setup(&s, IONEST_NESTING_AUTO, &cfg, false);
+	assert_int_equal(ionest_machine_nesting(s.x.f.m, "smmu0"),
+			 IONEST_NESTING_SHADOW);
+	assert_int_equal(ionest_machine_set_nesting(s.x.f.m, "smmu0",
+						    IONEST_NESTING_HW),
+			 -EOPNOTSUPP);
+	side_attach(&s);
+	assert_int_equal(pt_map(&s.s1[0], IOVA, data_gpa(7), PAGE,
+				PT_PROT_READ | PT_PROT_WRITE, PAGE),
+			 0);
+	assert_int_equal(cmd(&s, CMD_TLBI_NH_ALL, 0), 0);
+	assert_int_equal(fx_dma_write(&s.x.f, 0, IONEST_NO_PASID, IOVA, &v, 1),
+			 0);
+	assert_int_equal(fx_dma_read(&s.x.f, 0, IONEST_NO_PASID, IOVA, &r, 1),
+			 0);
+	assert_int_equal(r, 0x77);
+	assert_int_equal(s.mem[data_gpa(7) - GPA], 0x77);
+	/* Unmapped in the parent: the stage-2 fault, the host's event. */
+	assert_int_equal(
+		side_unmap_chunk(&s, (unsigned)((data_gpa(7) - GPA) / CHUNK)),
+		0);
+	assert_int_not_equal(
+		fx_dma_read(&s.x.f, 0, IONEST_NO_PASID, IOVA, &r, 1), 0);
+	assert_true(last_fault(&s, 0).stage2);
+	assert_int_equal(last_fault(&s, 0).fault_addr, data_gpa(7));
+	side_teardown(&s);
+}
+
+/* ---- the random differential run ---- */
+
+struct leaf {
+	uint64_t iova, size;
+	bool used;
+};
+
+#define NLEAF 48
+
+static void test_random(void **state)
+{
+	struct test_rng rng;
+	uint64_t seed = 0x5eed5eedull;
+	const char *env = getenv("IONEST_SHADOW_SEED");
+	struct leaf leaves[NS][NLEAF];
+	unsigned ops = 3000, dmas = 0, ok = 0, evs = 0;
+	struct pair p;
+
+	(void)state;
+	if (env)
+		seed = strtoull(env, NULL, 0);
+	fprintf(stderr, "# smmuv3 shadow differential seed %#" PRIx64 "\n",
+		seed);
+	test_rng_seed(&rng, seed);
+	memset(leaves, 0, sizeof(leaves));
+	pair_setup(&p, NULL);
+	for (unsigned op = 0; op < ops; op++) {
+		unsigned kind = (unsigned)test_rng_below(&rng, 100);
+		int sp = (int)test_rng_below(&rng, NS);
+		struct leaf *l = &leaves[sp][test_rng_below(&rng, NLEAF)];
+
+		if (kind < 25 && !l->used) {
+			bool big = test_rng_below(&rng, 8) == 0;
+			uint64_t size = big ? SZ_2M : PAGE;
+			uint64_t iova =
+				IOVA + test_rng_below(&rng, WIN / size) * size;
+			uint64_t gpa =
+				big ? DATA + test_rng_below(&rng, 3) * SZ_2M :
+				      DATA + test_rng_below(&rng, 1536) * PAGE;
+			uint32_t prot = PT_PROT_READ;
+			int rc;
+
+			if (test_rng_below(&rng, 4))
+				prot |= PT_PROT_WRITE;
+			if (!test_rng_below(&rng, 6))
+				prot |= PT_PROT_PRIV;
+			rc = pt_map(&p.s[0].s1[sp], iova, gpa, size, prot,
+				    size);
+			assert_int_equal(pt_map(&p.s[1].s1[sp], iova, gpa, size,
+						prot, size),
+					 rc);
+			if (!rc) {
+				l->used = true;
+				l->iova = iova;
+				l->size = size;
+			}
+			pair_tlbi_va(&p, sp, iova, size);
+		} else if (kind < 25) {
+			continue;
+		} else if (kind < 38) {
+			if (!l->used)
+				continue;
+			pair_s1_unmap(&p, sp, l->iova, l->size);
+			l->used = false;
+			switch (test_rng_below(&rng, 3)) {
+			case 0:
+				pair_tlbi_va(&p, sp, l->iova, l->size);
+				break;
+			case 1:
+				pair_tlbi_asid(&p, sp);
+				break;
+			default:
+				pair_cmd(&p, CMD_TLBI_NSNH_ALL, 0);
+				break;
+			}
+		} else if (kind < 40) {
+			/* CD 5 of device 0 moves between the spaces. */
+			int to = (int)test_rng_below(&rng, NS);
+
+			for (int k = 0; k < 2; k++)
+				assert_int_equal(
+					vm_cd_write(&p.s[k].cdt[0], PASID,
+						    &p.s[k].s1[to], gasid[to]),
+					0);
+			pair_cmd(&p,
+				 CMD_CFGI_CD | VSID0 << 32 |
+					 (uint64_t)PASID << 12,
+				 0);
+			pair_cmd(&p, CMD_TLBI_NH_ALL, 0);
+		} else if (kind < 46) {
+			/* Parent unmap of an area (data, or the guest's
+			 * stage-1 tables; chunk 0 holds the CD tables), or
+			 * a remap. */
+			unsigned c = 1 + (unsigned)test_rng_below(
+						 &rng, RAM / CHUNK - 1);
+			bool remap = kind >= 42;
+
+			for (unsigned j = 0;
+			     j < RAM / CHUNK && p.s[0].mapped[c] == remap; j++)
+				c = 1 + c % (unsigned)(RAM / CHUNK - 1);
+			if (p.s[0].mapped[c] == remap)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				if (remap)
+					side_map_chunk(&p.s[k], c);
+				else
+					assert_int_equal(
+						side_unmap_chunk(&p.s[k], c),
+						0);
+			}
+		} else {
+			uint64_t iova;
+			int dev = (int)test_rng_below(&rng, 2);
+			uint32_t pasid = IONEST_NO_PASID;
+			size_t len = 1 + test_rng_below(&rng, 16);
+
+			if (dev == 0 && test_rng_below(&rng, 2))
+				pasid = PASID;
+			sp = (dev == 0 && pasid == IONEST_NO_PASID) ? 0 : 1;
+			l = &leaves[sp][test_rng_below(&rng, NLEAF)];
+			for (unsigned j = 0; j < NLEAF && !l->used; j++)
+				l = &leaves[sp][(l - leaves[sp] + 1) % NLEAF];
+			if (l->used && test_rng_below(&rng, 4))
+				iova = l->iova + test_rng_below(&rng, l->size);
+			else
+				iova = IOVA + test_rng_below(&rng, WIN);
+			ok += pair_dma(&p, dev, pasid, iova, len,
+				       test_rng_below(&rng, 2) ?
+					       IONEST_DMA_TO_MEM :
+					       IONEST_DMA_FROM_MEM,
+				       (uint8_t)op);
+			dmas++;
+		}
+		evs += pair_events(&p);
+	}
+	assert_memory_equal(p.s[0].mem + (DATA - GPA),
+			    p.s[1].mem + (DATA - GPA), RAM - (DATA - GPA));
+	fprintf(stderr,
+		"# %u operations, %u DMAs compared (%u succeeded); shadow: %" PRIu64
+		" syncs, %" PRIu64 " misses, %" PRIu64 " fills, %" PRIu64
+		" faults, %" PRIu64 " drops\n",
+		ops, dmas, ok, sx_ctr(&p.s[1].x, drv_shadow_sync),
+		sx_ctr(&p.s[1].x, drv_shadow_miss),
+		sx_ctr(&p.s[1].x, drv_shadow_fill),
+		sx_ctr(&p.s[1].x, drv_shadow_fault),
+		sx_ctr(&p.s[1].x, drv_shadow_drop));
+	assert_true(sx_ctr(&p.s[1].x, drv_shadow_fill) > 0);
+	assert_true(sx_ctr(&p.s[1].x, drv_shadow_fault) > 0);
+	assert_true(sx_ctr(&p.s[1].x, drv_shadow_drop) > 0);
+	pair_teardown(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mode_ste_cd),
+		cmocka_unit_test(test_map_dma_unmap),
+		cmocka_unit_test(test_perms_and_fill),
+		cmocka_unit_test(test_parent_unmap),
+		cmocka_unit_test(test_cfgi_cd_and_bad_cd),
+		cmocka_unit_test(test_asid_isolation),
+		cmocka_unit_test(test_s1_only_part),
+		cmocka_unit_test(test_random),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
