@@ -101,11 +101,12 @@ static uint32_t nested_alloc(struct side *s, int dev, uint32_t fault_id)
 
 	vm_cdtab_ste(&s->cdt[dev], dev ? VM_S1DSS_TERMINATE : VM_S1DSS_SSID0,
 		     d.ste);
-	assert_int_equal(nest_hwpt_alloc(s->x.f.fd, s->x.f.devid[dev],
-					 s->viommu, 0,
-					 IOMMU_HWPT_DATA_ARM_SMMUV3, &d,
-					 sizeof(d), fault_id, &id),
-			 0);
+	assert_int_equal(
+		nest_hwpt_alloc(s->x.f.fd, s->x.f.devid[dev], s->viommu,
+				fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0,
+				IOMMU_HWPT_DATA_ARM_SMMUV3, &d, sizeof(d),
+				fault_id, &id),
+		0);
 	return id;
 }
 
@@ -121,6 +122,7 @@ static void side_setup(struct side *s, int mode,
 		dc[i].pasid_bits = 8;
 	}
 	dc[0].pri = pri;
+	dc[0].ats = pri; /* PRI goes with ATS */
 	sx_setup_devs(&s->x, cfg, dc, 2);
 	assert_int_equal(ionest_machine_set_nesting(s->x.f.m, "smmu0", mode),
 			 0);
@@ -679,6 +681,66 @@ static void test_s1_only_part(void **state)
 	side_teardown(&s);
 }
 
+/* Page requests of a PRI device: a stage-1 translation fault becomes the
+ * same page request in both modes (the shadow side replays it with PRI);
+ * a stage-2 fault stays a fault. */
+static void test_page_requests(void **state)
+{
+	struct iommu_hwpt_pgfault rec[2];
+	uint32_t fid[2];
+	int ffd[2];
+	unsigned dchunk = (unsigned)((data_gpa(40) - GPA) / CHUNK);
+	struct pair p;
+
+	(void)state;
+	side_setup(&p.s[0], IONEST_NESTING_HW, NULL, true);
+	side_setup(&p.s[1], IONEST_NESTING_SHADOW, NULL, true);
+	for (int k = 0; k < 2; k++) {
+		struct side *sd = &p.s[k];
+
+		assert_int_equal(nest_fault_alloc(sd->x.f.fd, &fid[k], &ffd[k]),
+				 0);
+		sd->nested[0] = nested_alloc(sd, 0, fid[k]);
+		assert_int_equal(fx_attach(&sd->x.f, 0, &sd->nested[0]), 0);
+		sd->nested[1] = nested_alloc(sd, 1, 0);
+		assert_int_equal(fx_attach(&sd->x.f, 1, &sd->nested[1]), 0);
+	}
+	(void)pair_dma(&p, 0, IONEST_NO_PASID, IOVA + 9, 1, IONEST_DMA_TO_MEM,
+		       1);
+	for (int k = 0; k < 2; k++) {
+		struct iommu_hwpt_page_response r;
+
+		assert_int_equal(ionest_read(ffd[k], &rec[k], sizeof(rec[k])),
+				 sizeof(rec[k]));
+		assert_int_equal(last_fault(&p.s[k], 0).status,
+				 IONEST_XLATE_PAGE_REQUEST);
+		r = (struct iommu_hwpt_page_response){
+			.cookie = rec[k].cookie,
+			.code = IOMMUFD_PAGE_RESP_INVALID,
+		};
+		assert_int_equal(ionest_write(ffd[k], &r, sizeof(r)),
+				 sizeof(r));
+	}
+	assert_int_equal(rec[0].addr, rec[1].addr);
+	assert_int_equal(rec[0].perm, rec[1].perm);
+	assert_int_equal(rec[0].flags, rec[1].flags);
+	/* Mapped by the guest, not by the parent: a stage-2 fault. */
+	pair_s1_map(&p, 0, IOVA + PAGE, data_gpa(40), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_va(&p, 0, IOVA + PAGE, PAGE);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(side_unmap_chunk(&p.s[k], dchunk), 0);
+	(void)pair_dma(&p, 0, IONEST_NO_PASID, IOVA + PAGE, 1,
+		       IONEST_DMA_TO_MEM, 3);
+	assert_true(last_fault(&p.s[1], 0).stage2);
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(fx_detach(&p.s[k].x.f, i), 0);
+		assert_int_equal(ionest_close(ffd[k]), 0);
+	}
+	pair_teardown(&p);
+}
+
 /* ---- the random differential run ---- */
 
 struct leaf {
@@ -844,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_cfgi_cd_and_bad_cd),
 		cmocka_unit_test(test_asid_isolation),
 		cmocka_unit_test(test_s1_only_part),
+		cmocka_unit_test(test_page_requests),
 		cmocka_unit_test(test_random),
 	};
 
