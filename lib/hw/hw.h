@@ -14,6 +14,8 @@
 #include "trace/counters.h"
 #include "trace/trace.h"
 
+struct hw_explain;
+
 struct hw_ops {
 	const char *model; /* "smmuv3", "vtd" */
 	int (*mmio_read)(struct ionest_hw *hw, uint64_t off, unsigned size,
@@ -41,6 +43,10 @@ struct hw_ops {
 			uint64_t iova, uint32_t access, uint64_t *host,
 			uint64_t *block_size);
 	void (*flush_caches)(struct ionest_hw *hw);
+	/* Optional: re-derive translate's answer step by step without
+	 * changing any state (hw/explain.h); 0 or -ENOMEM. */
+	int (*explain)(struct ionest_hw *hw, const struct ionest_xlate_req *req,
+		       struct hw_explain *x);
 	bool (*can_nest)(const struct ionest_hw *hw);
 	void (*free)(struct ionest_hw *hw);
 };

@@ -31,7 +31,7 @@ static bool bad_sid(struct smmu_xctx *x)
 }
 
 /* Bus address of the STE of x->req->sid. §3 */
-static bool ste_locate(struct smmu_xctx *x, uint64_t *pa)
+bool smmu_ste_locate(struct smmu_xctx *x, uint64_t *pa, struct smmu_l1std *l1d)
 {
 	struct smmu *s = x->s;
 	uint32_t cfg = smmu_ld32(&s->strtab_cfg);
@@ -61,6 +61,10 @@ static bool ste_locate(struct smmu_xctx *x, uint64_t *pa)
 	l1pa = base + (sid >> split) * 8;
 	if (!hw_bus_read(&s->hw, l1pa, &l1, 1))
 		return cfg_fault(x, EVT_F_STE_FETCH, SMMU_GATE_ALWAYS, l1pa);
+	if (l1d)
+		*l1d = (struct smmu_l1std){ .pa = l1pa,
+					    .desc = l1,
+					    .read = true };
 	/* Span 0: no level-2 table; Span n: 2^(n-1) STEs (at most SPLIT+1). */
 	span = (unsigned)L1STD_SPAN(l1);
 	if (!span || span > split + 1 ||
@@ -166,7 +170,7 @@ static bool ste_s2(struct smmu_xctx *x, const uint64_t *ste)
 	return true;
 }
 
-static bool ste_decode(struct smmu_xctx *x, const uint64_t *ste)
+bool smmu_ste_decode(struct smmu_xctx *x, const uint64_t *ste)
 {
 	struct smmu *s = x->s;
 	struct smmu_cfg *c = &x->cfg;
@@ -257,7 +261,7 @@ static uint64_t s1_root_size(unsigned ias, unsigned gran)
 	return 8ull << (ias - gran - (levels - 1) * stride);
 }
 
-static bool cd_decode(struct smmu_xctx *x, const uint64_t *cd)
+bool smmu_cd_decode(struct smmu_xctx *x, const uint64_t *cd)
 {
 	struct smmu *s = x->s;
 	struct smmu_cfg *c = &x->cfg;
@@ -319,36 +323,53 @@ static bool bad_ssid(struct smmu_xctx *x)
 	return cfg_fault(x, EVT_C_BAD_SUBSTREAMID, SMMU_GATE_ALWAYS, 0);
 }
 
-/* Select and fetch the CD of the transaction (§5). */
-static bool cd_fetch(struct smmu_xctx *x)
+int smmu_cd_select(struct smmu_xctx *x, uint64_t *idx)
 {
 	struct smmu_cfg *c = &x->cfg;
 	const struct ionest_xlate_req *r = x->req;
-	uint64_t idx = 0, addr, cd[4];
 
+	*idx = 0;
 	if (!c->s1cdmax) {
-		if (r->ssid_valid)
-			return bad_ssid(x);
+		if (r->ssid_valid) {
+			bad_ssid(x);
+			return -1;
+		}
 	} else if (!r->ssid_valid) {
-		if (c->s1dss == S1DSS_TERMINATE)
-			return cfg_fault(x, EVT_F_STREAM_DISABLED,
-					 SMMU_GATE_ALWAYS, 0);
+		if (c->s1dss == S1DSS_TERMINATE) {
+			cfg_fault(x, EVT_F_STREAM_DISABLED, SMMU_GATE_ALWAYS,
+				  0);
+			return -1;
+		}
 		if (c->s1dss == S1DSS_BYPASS) {
 			c->s1 = 0;
-			return true;
+			return 0;
 		}
 	} else {
 		/* With S1DSS=0b10, SubstreamID 0 is reserved for
 		 * transactions without one. */
 		if (r->ssid >> c->s1cdmax ||
-		    (c->s1dss == S1DSS_SSID0 && r->ssid == 0))
-			return bad_ssid(x);
-		idx = r->ssid;
+		    (c->s1dss == S1DSS_SSID0 && r->ssid == 0)) {
+			bad_ssid(x);
+			return -1;
+		}
+		*idx = r->ssid;
 	}
+	return 1;
+}
+
+/* Select and fetch the CD of the transaction (§5). */
+static bool cd_fetch(struct smmu_xctx *x)
+{
+	struct smmu_cfg *c = &x->cfg;
+	uint64_t idx, addr, cd[4];
+	int sel = smmu_cd_select(x, &idx);
+
+	if (sel <= 0)
+		return sel == 0;
 	if (c->s1fmt == S1FMT_LINEAR) {
 		addr = c->s1ctxptr + idx * CD_SIZE;
 	} else {
-		unsigned leaf = c->s1fmt == S1FMT_4K ? 6 : 10;
+		unsigned leaf = smmu_cd_leaf_bits(c->s1fmt);
 		uint64_t l1;
 
 		if (!cd_read(x, c->s1ctxptr + (idx >> leaf) * 8, &l1, 1))
@@ -360,7 +381,7 @@ static bool cd_fetch(struct smmu_xctx *x)
 	}
 	if (!cd_read(x, addr, cd, 4))
 		return false;
-	return cd_decode(x, cd);
+	return smmu_cd_decode(x, cd);
 }
 
 bool smmu_config_fetch(struct smmu_xctx *x)
@@ -368,11 +389,11 @@ bool smmu_config_fetch(struct smmu_xctx *x)
 	uint64_t pa, ste[4];
 
 	x->cfg = (struct smmu_cfg){ 0 };
-	if (!ste_locate(x, &pa))
+	if (!smmu_ste_locate(x, &pa, NULL))
 		return false;
 	if (!hw_bus_read(&x->s->hw, pa, ste, 4))
 		return cfg_fault(x, EVT_F_STE_FETCH, SMMU_GATE_ALWAYS, pa);
-	if (!ste_decode(x, ste))
+	if (!smmu_ste_decode(x, ste))
 		return false;
 	if (!x->cfg.s1)
 		return true;

@@ -432,6 +432,7 @@ static const struct hw_ops smmu_ops = {
 	.translate = smmu_translate,
 	.dma_hit = smmu_dma_hit,
 	.flush_caches = smmu_flush_caches,
+	.explain = smmu_explain,
 	.can_nest = smmu_can_nest,
 	.free = smmu_free,
 };

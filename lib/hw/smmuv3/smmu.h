@@ -239,6 +239,25 @@ void smmu_cmdq_consume(struct smmu *s);
 /* config.c: fetch and decode the configuration of transaction x->req.
  * Returns true with x->cfg, or false with x->f describing the fault. */
 bool smmu_config_fetch(struct smmu_xctx *x);
+/* Its pieces, for explain.c (same returns; faults in x->f). */
+struct smmu_l1std {
+	uint64_t pa, desc; /* the level-1 descriptor read, if @read */
+	bool read;
+};
+/* Bus address of the STE; @l1 (may be NULL) gets the L1STD of a 2-level
+ * table. */
+bool smmu_ste_locate(struct smmu_xctx *x, uint64_t *pa, struct smmu_l1std *l1);
+/* Decode the STE words into x->cfg (zeroed by the caller). */
+bool smmu_ste_decode(struct smmu_xctx *x, const uint64_t *ste);
+/* Which CD serves x->req: 1 with *idx, 0 none (S1DSS bypasses stage 1:
+ * x->cfg.s1 cleared), -1 a fault. */
+int smmu_cd_select(struct smmu_xctx *x, uint64_t *idx);
+bool smmu_cd_decode(struct smmu_xctx *x, const uint64_t *cd);
+/* Index bits of a level-2 CD table for STE.S1Fmt 2-level formats. */
+static inline unsigned smmu_cd_leaf_bits(unsigned s1fmt)
+{
+	return s1fmt == S1FMT_4K ? 6 : 10;
+}
 
 /* cfgc.c */
 int smmu_cfgc_init(struct smmu_cfgc *c, unsigned entries);
@@ -264,6 +283,10 @@ int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 bool smmu_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
 		  uint64_t iova, uint32_t access, uint64_t *host,
 		  uint64_t *block_size);
+
+/* explain.c: the hw_ops explain (hw/explain.h). */
+int smmu_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,
+		 struct hw_explain *x);
 
 /* xlate.c */
 /* Point x->nest at the stage 2 of x->cfg (for nested fetches). */
