@@ -159,7 +159,7 @@ void *hw_x_map_read(struct ionest_hw *hw, struct hw_x_overlay *ov, uint64_t pa,
 }
 
 uint64_t *hw_x_map_write(struct ionest_hw *hw, struct hw_x_overlay *ov,
-			 uint64_t pa)
+			 uint64_t pa, uint8_t tag)
 {
 	int i = ov_find(ov, pa);
 	const uint64_t *p;
@@ -174,16 +174,18 @@ uint64_t *hw_x_map_write(struct ionest_hw *hw, struct hw_x_overlay *ov,
 	ov->slot[i].host = pa;
 	ov->slot[i].old = ov->slot[i].val = hw_read64(p);
 	ov->slot[i].shown = false;
+	ov->slot[i].tag = tag;
 	return &ov->slot[i].val;
 }
 
-void hw_x_updates(struct hw_explain *x, struct hw_x_overlay *ov,
+void hw_x_updates(struct hw_explain *x, struct hw_x_overlay *ov, uint8_t tag,
 		  hw_x_update_fn what, const void *ctx)
 {
 	for (unsigned i = 0; i < ov->n; i++) {
 		struct hw_xstep *s;
 
-		if (ov->slot[i].shown || ov->slot[i].old == ov->slot[i].val)
+		if (ov->slot[i].shown || ov->slot[i].tag != tag ||
+		    ov->slot[i].old == ov->slot[i].val)
 			continue;
 		ov->slot[i].shown = true;
 		s = hw_x_add(x, HW_XS_UPDATE, "update");
@@ -215,7 +217,7 @@ static void *xmem_table(void *ctx, uint64_t addr, size_t size, bool write)
 		m->x->depth--;
 	}
 	if (write)
-		return hw_x_map_write(m->hw, m->ov, pa);
+		return hw_x_map_write(m->hw, m->ov, pa, m->kind);
 	p = hw_x_map_read(m->hw, m->ov, pa, size);
 	s = hw_x_add(m->x, (enum hw_xs_kind)m->kind,
 		     m->kind == HW_XS_S1 ? "S1" : "S2");

@@ -118,6 +118,7 @@ struct hw_x_overlay {
 		uint64_t host; /* the word's host address */
 		uint64_t old; /* its value in memory */
 		uint64_t val; /* after the updates */
+		uint8_t tag; /* who wrote it (HW_XS_S1 / HW_XS_S2) */
 		bool shown; /* reported by hw_x_updates */
 	} slot[HW_X_OVERLAY];
 	unsigned n;
@@ -129,9 +130,10 @@ struct hw_x_overlay {
 void *hw_x_map_read(struct ionest_hw *hw, struct hw_x_overlay *ov, uint64_t pa,
 		    uint64_t size);
 /* Pointer to the overlay copy of the word at host address @pa, which the
- * bus must allow writing (NULL: it does not, or the overlay is full). */
+ * bus must allow writing (NULL: it does not, or the overlay is full);
+ * @tag says whose walk writes it. */
 uint64_t *hw_x_map_write(struct ionest_hw *hw, struct hw_x_overlay *ov,
-			 uint64_t pa);
+			 uint64_t pa, uint8_t tag);
 
 /*
  * A recording accessor for pt_walk: each descriptor read (and update) is
@@ -164,11 +166,12 @@ typedef void (*hw_x_decode_fn)(struct hw_xstep *s, unsigned level,
 void hw_x_walk_done(struct hw_x_mem *m, const struct pt *pt,
 		    const struct pt_walk *w, const char *prefix,
 		    hw_x_decode_fn decode, const void *ctx);
-/* One HW_XS_UPDATE step per overlay word changed since the last call,
- * its text from @what (old, new value; may be NULL). */
+/* One HW_XS_UPDATE step per overlay word written by @tag and changed
+ * since the last call, its text from @what (old, new value; may be
+ * NULL). */
 typedef void (*hw_x_update_fn)(struct hw_xstep *s, uint64_t old, uint64_t val,
 			       const void *ctx);
-void hw_x_updates(struct hw_explain *x, struct hw_x_overlay *ov,
+void hw_x_updates(struct hw_explain *x, struct hw_x_overlay *ov, uint8_t tag,
 		  hw_x_update_fn what, const void *ctx);
 
 #endif

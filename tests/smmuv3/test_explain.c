@@ -535,17 +535,19 @@ static void test_random_agree(void **state)
 		uint64_t va;
 		struct ionest_xlate_req r;
 
+		/* Few pages, so that the caches serve many accesses. */
 		switch (test_rng_below(&rng, 4)) {
 		case 0:
-			va = 0x40000000 + test_rng_below(&rng, 4u << 20);
+			va = 0x40000000 + test_rng_below(&rng, 48) * 0x1000;
 			break;
 		case 1:
-			va = GIPA + test_rng_below(&rng, GSIZE + 0x100000);
+			va = GIPA + test_rng_below(&rng, 17) * 0x100000;
 			break;
 		default:
-			va = 0x100000 + test_rng_below(&rng, 0x48000);
+			va = 0x100000 + test_rng_below(&rng, 72) * 0x1000;
 			break;
 		}
+		va += test_rng_below(&rng, 0x1000);
 		r = req(sid, va,
 			accesses[test_rng_below(
 				&rng, sizeof(accesses) / sizeof(accesses[0]))]);

@@ -313,7 +313,7 @@ static bool s2_walk(struct sx *c, uint64_t ipa, uint32_t access, uint8_t class,
 		}
 	}
 	hw_x_walk_done(&m, &pt, &w, "S2", desc_text, &dc);
-	hw_x_updates(c->e, &c->ov, update_text, &dc);
+	hw_x_updates(c->e, &c->ov, HW_XS_S2, update_text, &dc);
 	*level = pt_arch_level(&pt, w.level);
 	if (!(w.perm & PT_PERM_AF) && !cf->s2affd)
 		return check_fail(c, f, EVT_F_ACCESS, true, class, ipa,
@@ -371,6 +371,9 @@ static bool s2_table(struct sx *c, uint64_t ipa, bool write, uint64_t *pa)
 		st = hw_x_cache(c->e, "S2 walk cache", false);
 		hw_x_text(st, "IPA 0x%llx: walk stage 2 (VMID %u)", ull(ipa),
 			  c->x.cfg.vmid);
+	} else {
+		hw_x_note(c->e, "IPA 0x%llx: stage 2 for the descriptor update",
+			  ull(ipa));
 	}
 	if (!s2_walk(c, ipa, ACC_P | ACC_R | (write ? ACC_W : 0), c->s2class,
 		     &o, &f, &level)) {
@@ -688,7 +691,7 @@ static bool s1_full_walk(struct sx *c, uint64_t va, unsigned half,
 		}
 	}
 	hw_x_walk_done(&m, &pt, &w, "S1", desc_text, &dc);
-	hw_x_updates(c->e, &c->ov, update_text, &dc);
+	hw_x_updates(c->e, &c->ov, HW_XS_S1, update_text, &dc);
 	c->level = pt_arch_level(&pt, w.level);
 	if (!(w.perm & PT_PERM_AF) && !cf->affd)
 		return check_fail(c, f, EVT_F_ACCESS, false, EVT_CLASS_IN, 0,

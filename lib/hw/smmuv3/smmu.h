@@ -10,6 +10,7 @@
  *   xlate.c   the full path: config, stage-1/stage-2/nested walks, faults
  *   walkc.c   the stage-1 walk cache
  *   stall.c   stalled transactions (stall model)
+ *   explain.c one transaction re-derived step by step, changing nothing
  *
  * Locking: registers are single words read lock-free by the translate path;
  * register writes and command consumption hold @lock (recursive: platform

@@ -174,6 +174,7 @@ static const struct hw_ops vtd_ops = {
 	.translate = vtd_translate,
 	.dma_hit = vtd_dma_hit,
 	.flush_caches = vtd_flush_caches,
+	.explain = vtd_explain,
 	.can_nest = vtd_can_nest,
 	.free = vtd_free,
 };

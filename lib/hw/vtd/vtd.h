@@ -13,6 +13,7 @@
  *               one-read path
  *   translate.c requests: the IOTLB hit path, walks, ATS, faults, page
  *               requests
+ *   explain.c   one request re-derived step by step, changing nothing
  *   inval.c     invalidation queue, descriptors, register invalidation
  *   fault.c     fault recording registers (FRCD, FRI, PPF, PFO)
  *   prq.c       page request queue and page group responses
@@ -275,6 +276,11 @@ int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
 bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
 		 uint64_t iova, uint32_t access, uint64_t *host,
 		 uint64_t *block_size);
+
+/* ---- explain.c ---- */
+/* The hw_ops explain (hw/explain.h). */
+int vtd_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,
+		struct hw_explain *x);
 
 /* ---- inval.c ---- */
 /* Run the invalidation queue from IQH to IQT (lock held). */
