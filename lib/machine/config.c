@@ -42,6 +42,26 @@ const struct mcfg_device *machine_config_vfio(const struct machine_config *c,
 	return NULL;
 }
 
+const struct mcfg_device *machine_config_device(const struct machine_config *c,
+						const char *name)
+{
+	unsigned long n;
+	char *end;
+
+	if (!c || !name || !*name)
+		return NULL;
+	for (unsigned i = 0; i < c->ndevices; i++) {
+		if (!strcmp(c->devices[i].name, name))
+			return &c->devices[i];
+	}
+	if (strncmp(name, "vfio", 4) || name[4] < '0' || name[4] > '9')
+		return NULL;
+	n = strtoul(name + 4, &end, 10);
+	if (*end || n >= c->ndevices)
+		return NULL;
+	return machine_config_vfio(c, (int)n);
+}
+
 static struct ionest_hw *new_hw(const struct mcfg_iommu *io)
 {
 	switch (io->model) {

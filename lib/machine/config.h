@@ -82,12 +82,56 @@ struct mcfg_device {
 	int line, rid_line, vfio_line, iommu_line;
 };
 
+/*
+ * The optional scenario: state to set up on the machine (through the
+ * iommufd ABI, scenario/file.h) so that accesses have something to
+ * translate. Host domains: an IOAS with host buffers mapped, its devices
+ * attached by RID. VMs: RAM at a GPA (the VM's IOAS, a nest-parent stage
+ * 2), and per (device, PASID) a guest stage 1 in that RAM with its maps.
+ */
+#define MCFG_PERM_R (1u << 0)
+#define MCFG_PERM_W (1u << 1)
+#define MCFG_PERM_X (1u << 2)
+#define MCFG_PERM_P (1u << 3) /* privileged only */
+
+struct mcfg_smap {
+	uint64_t iova, gpa, size; /* gpa: VM maps only */
+	uint32_t perm; /* MCFG_PERM_* */
+	int line;
+};
+
+/* A device (RID, or a PASID of it) in a domain. */
+struct mcfg_sdev {
+	unsigned device; /* index in machine_config.devices */
+	uint32_t pasid; /* IONEST_NO_PASID: the RID */
+	unsigned map0, nmap; /* VM: its stage-1 maps in mcfg_scenario.map */
+	int line;
+};
+
+struct mcfg_sdomain {
+	bool vm; /* a VM, else a host domain */
+	char name[16];
+	uint64_t ram, gpa; /* VM: bytes of RAM and its GPA */
+	unsigned map0, nmap; /* host: the IOAS maps */
+	unsigned dev0, ndev; /* in mcfg_scenario.dev */
+	int line;
+};
+
+struct mcfg_scenario {
+	struct mcfg_sdomain *dom;
+	struct mcfg_sdev *dev;
+	struct mcfg_smap *map;
+	unsigned ndom, ndev, nmap;
+	int line;
+};
+
 struct machine_config {
 	char *file; /* as named in messages */
 	int version;
 	unsigned niommus, ndevices;
 	struct mcfg_iommu *iommus;
 	struct mcfg_device *devices; /* in file order */
+	struct mcfg_scenario *scenario; /* NULL: none */
 };
 
 /* ---- Models and their register fields (config_fields.c) ---- */
@@ -114,6 +158,9 @@ int machine_config_parse(const char *file, const char *buf, size_t len,
 int machine_config_load(const char *path, struct machine_config **out,
 			char *err, size_t errlen);
 void machine_config_free(struct machine_config *c);
+/* The device named @name, or "vfioN"; NULL if none. */
+const struct mcfg_device *machine_config_device(const struct machine_config *c,
+						const char *name);
 
 /* ---- Building (config.c) ---- */
 /*

@@ -17,28 +17,21 @@
 #include <yaml.h>
 
 #include "machine/config.h"
+#include "machine/config_yaml.h"
 #include "util/alloc.h"
 
 #define MCFG_MAX_FILE (16u << 20) /* a machine file is small */
 #define MCFG_MAX_ITEMS 16384 /* the machine's device limit */
-
-struct ctx {
-	yaml_document_t *doc;
-	const char *file;
-	char *err;
-	size_t errlen;
-	struct machine_config *c;
-};
 
 static int line_of(const yaml_node_t *n)
 {
 	return n ? (int)n->start_mark.line + 1 : 0;
 }
 
-static int fail(struct ctx *x, const yaml_node_t *n, const char *path,
+static int fail(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int fail(struct ctx *x, const yaml_node_t *n, const char *path,
+static int fail(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
 		const char *fmt, ...)
 {
 	char msg[256];
@@ -122,7 +115,7 @@ static bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
-static int get_uint(struct ctx *x, const yaml_node_t *n, const char *path,
+static int get_uint(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
 		    uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *s = scalar(n);
@@ -138,7 +131,7 @@ static int get_uint(struct ctx *x, const yaml_node_t *n, const char *path,
 }
 
 /* true/false, or 0/1 where @numeric. */
-static int get_bool(struct ctx *x, const yaml_node_t *n, const char *path,
+static int get_bool(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
 		    bool *out)
 {
 	const char *s = scalar(n);
@@ -155,7 +148,7 @@ static int get_bool(struct ctx *x, const yaml_node_t *n, const char *path,
 }
 
 /* A name: 1..@max-1 characters of [A-Za-z0-9_.-]. */
-static int get_name(struct ctx *x, const yaml_node_t *n, const char *path,
+static int get_name(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
 		    char *out, size_t max)
 {
 	const char *s = scalar(n);
@@ -234,24 +227,16 @@ static bool parse_bdf(const char *s, uint32_t *rid)
 
 /* ---- Mappings ---- */
 
-struct key {
-	const char *name;
-	const yaml_node_t *node; /* the value */
-	const yaml_node_t *knode;
-};
-#define K(n)                \
-	{                   \
-		.name = (n) \
-	}
+#define K(n) MCFG_YKEY(n)
 
 /*
  * Collect the values of @n's keys into @keys (NULL-name terminated, node
  * pointers cleared first): unknown keys and repeated keys are errors.
  */
-static int get_keys(struct ctx *x, const yaml_node_t *n, const char *path,
-		    struct key *keys)
+static int get_keys(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
+		    struct mcfg_ykey *keys)
 {
-	for (struct key *k = keys; k->name; k++)
+	for (struct mcfg_ykey *k = keys; k->name; k++)
 		k->node = k->knode = NULL;
 	if (!n || n->type != YAML_MAPPING_NODE)
 		return fail(x, n, path, "expected a mapping");
@@ -260,7 +245,7 @@ static int get_keys(struct ctx *x, const yaml_node_t *n, const char *path,
 		yaml_node_t *kn = yaml_document_get_node(x->doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(x->doc, p->value);
 		const char *ks = scalar(kn);
-		struct key *k;
+		struct mcfg_ykey *k;
 
 		if (!ks)
 			return fail(x, kn, path, "keys must be plain names");
@@ -285,7 +270,7 @@ static bool is_null(const yaml_node_t *n)
 	return s && plain(n) && (!*s || !strcmp(s, "~") || !strcmp(s, "null"));
 }
 
-static int get_seq(struct ctx *x, const yaml_node_t *n, const char *path,
+static int get_seq(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
 		   unsigned *count)
 {
 	if (!n || n->type != YAML_SEQUENCE_NODE)
@@ -297,14 +282,15 @@ static int get_seq(struct ctx *x, const yaml_node_t *n, const char *path,
 	return 0;
 }
 
-static yaml_node_t *seq_item(struct ctx *x, const yaml_node_t *n, unsigned i)
+static yaml_node_t *seq_item(struct mcfg_yctx *x, const yaml_node_t *n,
+			     unsigned i)
 {
 	return yaml_document_get_node(x->doc, n->data.sequence.items.start[i]);
 }
 
 /* ---- IOMMUs ---- */
 
-static int parse_overrides(struct ctx *x, struct mcfg_iommu *io,
+static int parse_overrides(struct mcfg_yctx *x, struct mcfg_iommu *io,
 			   const yaml_node_t *n, const char *ipath)
 {
 	char path[128];
@@ -358,10 +344,10 @@ static int parse_overrides(struct ctx *x, struct mcfg_iommu *io,
 	return 0;
 }
 
-static int parse_iommu(struct ctx *x, const yaml_node_t *n, unsigned idx)
+static int parse_iommu(struct mcfg_yctx *x, const yaml_node_t *n, unsigned idx)
 {
 	struct mcfg_iommu *io = &x->c->iommus[idx];
-	struct key keys[] = {
+	struct mcfg_ykey keys[] = {
 		K("name"), K("model"), K("nesting"), K("config"), K(NULL),
 	};
 	char path[64], sub[96];
@@ -416,10 +402,10 @@ static int parse_iommu(struct ctx *x, const yaml_node_t *n, unsigned idx)
 
 /* ---- Devices ---- */
 
-static int parse_device(struct ctx *x, const yaml_node_t *n, unsigned idx)
+static int parse_device(struct mcfg_yctx *x, const yaml_node_t *n, unsigned idx)
 {
 	struct mcfg_device *d = &x->c->devices[idx];
-	struct key keys[] = {
+	struct mcfg_ykey keys[] = {
 		K("name"),	 K("bdf"),  K("rid"), K("iommu"),
 		K("pasid"),	 K("ats"),  K("pri"), K("pasid_exec"),
 		K("pasid_priv"), K("vfio"), K(NULL),
@@ -527,7 +513,7 @@ static int parse_device(struct ctx *x, const yaml_node_t *n, unsigned idx)
 
 /* Unique RIDs per IOMMU; VFIO numbers: the given ones unique, the others
  * the lowest free in file order, all together exactly 0..n-1. */
-static int check_devices(struct ctx *x)
+static int check_devices(struct mcfg_yctx *x)
 {
 	struct machine_config *c = x->c;
 	unsigned n = c->ndevices;
@@ -598,10 +584,10 @@ static int check_devices(struct ctx *x)
 
 /* ---- The document ---- */
 
-static int parse_root(struct ctx *x, const yaml_node_t *root)
+static int parse_root(struct mcfg_yctx *x, const yaml_node_t *root)
 {
-	struct key keys[] = { K("version"), K("iommus"), K("devices"),
-			      K(NULL) };
+	struct mcfg_ykey keys[] = { K("version"), K("iommus"), K("devices"),
+				    K("scenario"), K(NULL) };
 	struct machine_config *c = x->c;
 	unsigned n = 0;
 	uint64_t v;
@@ -633,26 +619,32 @@ static int parse_root(struct ctx *x, const yaml_node_t *root)
 			return rc;
 		c->niommus = i + 1;
 	}
-	if (!keys[2].node || is_null(keys[2].node))
-		return 0;
-	rc = get_seq(x, keys[2].node, "devices", &n);
-	if (rc)
-		return rc;
-	if (!n)
-		return 0;
-	c->devices = xcalloc(n, sizeof(*c->devices));
-	if (!c->devices)
-		return -ENOMEM;
-	for (unsigned i = 0; i < n; i++) {
-		rc = parse_device(x, seq_item(x, keys[2].node, i), i);
+	if (keys[2].node && !is_null(keys[2].node)) {
+		rc = get_seq(x, keys[2].node, "devices", &n);
 		if (rc)
 			return rc;
-		c->ndevices = i + 1;
+		if (n) {
+			c->devices = xcalloc(n, sizeof(*c->devices));
+			if (!c->devices)
+				return -ENOMEM;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			rc = parse_device(x, seq_item(x, keys[2].node, i), i);
+			if (rc)
+				return rc;
+			c->ndevices = i + 1;
+		}
+		rc = check_devices(x);
+		if (rc)
+			return rc;
 	}
-	return check_devices(x);
+	/* After the devices: the scenario names them. */
+	if (keys[3].node && !is_null(keys[3].node))
+		return mcfg_scenario_parse(x, keys[3].node);
+	return 0;
 }
 
-static int yaml_fail(struct ctx *x, const yaml_parser_t *p)
+static int yaml_fail(struct mcfg_yctx *x, const yaml_parser_t *p)
 {
 	if (p->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
@@ -671,9 +663,9 @@ int machine_config_parse(const char *file, const char *buf, size_t len,
 	struct machine_config *c;
 	yaml_document_t doc, extra;
 	yaml_parser_t parser;
-	struct ctx x = { .file = file ? file : "<machine>",
-			 .err = err,
-			 .errlen = errlen };
+	struct mcfg_yctx x = { .file = file ? file : "<machine>",
+			       .err = err,
+			       .errlen = errlen };
 	yaml_node_t *root;
 	int rc;
 
@@ -783,8 +775,67 @@ void machine_config_free(struct machine_config *c)
 {
 	if (!c)
 		return;
+	mcfg_scenario_free(c->scenario);
 	xfree(c->iommus);
 	xfree(c->devices);
 	xfree(c->file);
 	xfree(c);
+}
+
+/* ---- For the file's other parsers (machine/config_yaml.h) ---- */
+
+int mcfg_y_line(const yaml_node_t *n)
+{
+	return line_of(n);
+}
+
+int mcfg_y_fail(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
+		const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(x, n, path, "%s", msg);
+}
+
+const char *mcfg_y_scalar(const yaml_node_t *n)
+{
+	return scalar(n);
+}
+
+bool mcfg_y_null(const yaml_node_t *n)
+{
+	return is_null(n);
+}
+
+int mcfg_y_uint(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
+		uint64_t min, uint64_t max, uint64_t *out)
+{
+	return get_uint(x, n, path, min, max, out);
+}
+
+int mcfg_y_name(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
+		char *out, size_t max)
+{
+	return get_name(x, n, path, out, max);
+}
+
+int mcfg_y_keys(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
+		struct mcfg_ykey *keys)
+{
+	return get_keys(x, n, path, keys);
+}
+
+int mcfg_y_seq(struct mcfg_yctx *x, const yaml_node_t *n, const char *path,
+	       unsigned *count)
+{
+	return get_seq(x, n, path, count);
+}
+
+yaml_node_t *mcfg_y_item(struct mcfg_yctx *x, const yaml_node_t *n, unsigned i)
+{
+	return seq_item(x, n, i);
 }
