@@ -49,9 +49,28 @@ static int fail(struct build *b, int line, int rc, const char *what,
 			  what, why ? why : strerror(-rc));
 }
 
+/* The same for a failed operation @op: "@what: @op: strerror". */
+static int fail_op(struct build *b, int line, int rc, const char *what,
+		   const char *op)
+{
+	return mcfg_error(b->err, b->errlen, b->c->file, line, rc, "%s: %s: %s",
+			  what, op, strerror(-rc));
+}
+
 static bool is_model(const struct build *b, unsigned device, enum mcfg_model m)
 {
 	return b->c->iommus[b->c->devices[device].iommu_index].model == m;
+}
+
+/* Whether the scenario attaches PASIDs of @device: then every HWPT of it
+ * must be PASID-compatible (IOMMU_HWPT_ALLOC_PASID), the RID's too. */
+static bool uses_pasids(const struct build *b, unsigned device)
+{
+	for (unsigned i = 0; i < b->sc->ndev; i++)
+		if (b->sc->dev[i].device == device &&
+		    b->sc->dev[i].pasid != IONEST_NO_PASID)
+			return true;
+	return false;
 }
 
 /* Open and bind machine device @device's cdev (once). */
@@ -73,7 +92,7 @@ static int bind(struct build *b, unsigned device, int line, const char *what)
 	bd.iommufd = s->fd;
 	rc = xioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bd);
 	if (rc)
-		return fail(b, line, rc, what, NULL);
+		return fail_op(b, line, rc, what, "VFIO_DEVICE_BIND_IOMMUFD");
 	s->dev_id[device] = bd.out_devid;
 	return 0;
 }
@@ -90,7 +109,9 @@ static int attach(struct build *b, unsigned device, uint32_t pasid,
 	};
 	int rc = xioctl(b->s->cdev[device], VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
 
-	return rc ? fail(b, line, rc, what, NULL) : 0;
+	return rc ? fail_op(b, line, rc, what,
+			    "VFIO_DEVICE_ATTACH_IOMMUFD_PT") :
+		    0;
 }
 
 static int ioas_alloc(struct build *b, uint32_t *id, int line, const char *what)
@@ -99,7 +120,7 @@ static int ioas_alloc(struct build *b, uint32_t *id, int line, const char *what)
 	int rc = xioctl(b->s->fd, IOMMU_IOAS_ALLOC, &a);
 
 	if (rc)
-		return fail(b, line, rc, what, NULL);
+		return fail_op(b, line, rc, what, "IOMMU_IOAS_ALLOC");
 	*id = a.out_ioas_id;
 	return 0;
 }
@@ -120,7 +141,7 @@ static int hwpt_alloc(struct build *b, uint32_t dev_id, uint32_t pt_id,
 	int rc = xioctl(b->s->fd, IOMMU_HWPT_ALLOC, &a);
 
 	if (rc)
-		return fail(b, line, rc, what, NULL);
+		return fail_op(b, line, rc, what, "IOMMU_HWPT_ALLOC");
 	*id = a.out_hwpt_id;
 	return 0;
 }
@@ -142,10 +163,18 @@ static int build_host(struct build *b, unsigned di)
 	for (unsigned i = 0; i < dom->ndev; i++) {
 		const struct mcfg_sdev *d = &b->sc->dev[dom->dev0 + i];
 
+		uint32_t pt = ioas;
+
 		rc = bind(b, d->device, d->line, what);
+		/* The automatic domain is not PASID-compatible. */
+		if (!rc && uses_pasids(b, d->device))
+			rc = hwpt_alloc(b, s->dev_id[d->device], ioas,
+					IOMMU_HWPT_ALLOC_PASID,
+					IOMMU_HWPT_DATA_NONE, NULL, 0, &pt,
+					d->line, what);
 		if (!rc)
-			rc = attach(b, d->device, IONEST_NO_PASID, ioas,
-				    d->line, what);
+			rc = attach(b, d->device, IONEST_NO_PASID, pt, d->line,
+				    what);
 		if (rc)
 			return rc;
 	}
@@ -170,7 +199,7 @@ static int build_host(struct build *b, unsigned di)
 		map.user_va = (uint64_t)(uintptr_t)s->buf[mi];
 		rc = xioctl(s->fd, IOMMU_IOAS_MAP, &map);
 		if (rc)
-			return fail(b, mp->line, rc, what, NULL);
+			return fail_op(b, mp->line, rc, what, "IOMMU_IOAS_MAP");
 	}
 	return 0;
 }
@@ -260,10 +289,10 @@ static int build_smmu_dev(struct build *b, unsigned di, uint32_t viommu,
 			    "the guest CD table holds PASIDs below 1024");
 	rc = xioctl(s->fd, IOMMU_VDEVICE_ALLOC, &vd);
 	if (rc)
-		return fail(b, line, rc, what, NULL);
+		return fail_op(b, line, rc, what, "IOMMU_VDEVICE_ALLOC");
 	rc = vm_cdtab_init(&cdt, &s->vm[di], max ? bits : 0);
 	if (rc)
-		return fail(b, line, rc, what, NULL);
+		return fail_op(b, line, rc, what, "the guest CD table");
 	for (unsigned i = 0; i < dom->ndev; i++) {
 		unsigned k = dom->dev0 + i;
 		const struct mcfg_sdev *d = &b->sc->dev[k];
@@ -277,7 +306,7 @@ static int build_smmu_dev(struct build *b, unsigned di, uint32_t viommu,
 				 d->pasid == IONEST_NO_PASID ? 0 : d->pasid,
 				 &s->s1[k], (uint16_t)++n);
 		if (rc)
-			return fail(b, d->line, rc, what, NULL);
+			return fail_op(b, d->line, rc, what, "the guest CD");
 	}
 	vm_cdtab_ste(&cdt,
 		     !max ? VM_S1DSS_TERMINATE :
@@ -306,12 +335,12 @@ static int build_vtd_dev(struct build *b, unsigned di, unsigned k,
 		return rc;
 	rc = vm_vtd_s1_data(&s->s1[k], &data);
 	if (rc)
-		return fail(b, d->line, rc, what, NULL);
+		return fail_op(b, d->line, rc, what,
+			       "the guest first-stage data");
 	if (priv)
 		data.flags |= IOMMU_VTD_S1_SRE;
 	rc = hwpt_alloc(b, s->dev_id[d->device], parent,
-			d->pasid != IONEST_NO_PASID ? IOMMU_HWPT_ALLOC_PASID :
-						      0,
+			uses_pasids(b, d->device) ? IOMMU_HWPT_ALLOC_PASID : 0,
 			IOMMU_HWPT_DATA_VTD_S1, &data, sizeof(data), &hwpt,
 			d->line, what);
 	if (!rc)
@@ -353,13 +382,14 @@ static int build_vm(struct build *b, unsigned di)
 	}
 	rc = vm_init(&s->vm[di], dom->name, dom->gpa, dom->ram);
 	if (rc)
-		return fail(b, dom->line, rc, what, NULL);
+		return fail_op(b, dom->line, rc, what, "the VM RAM");
 	rc = ioas_alloc(b, &ioas, dom->line, what);
 	if (rc)
 		return rc;
 	rc = vm_ioas_map(&s->vm[di], s->fd, ioas);
 	if (rc)
-		return fail(b, dom->line, rc, what, NULL);
+		return fail_op(b, dom->line, rc, what,
+			       "IOMMU_IOAS_MAP of the RAM");
 	rc = hwpt_alloc(b, s->dev_id[first->device], ioas,
 			IOMMU_HWPT_ALLOC_NEST_PARENT |
 				(!smmu && pasid ? IOMMU_HWPT_ALLOC_PASID : 0),
@@ -377,7 +407,8 @@ static int build_vm(struct build *b, unsigned di)
 
 		rc = xioctl(s->fd, IOMMU_VIOMMU_ALLOC, &va);
 		if (rc)
-			return fail(b, dom->line, rc, what, NULL);
+			return fail_op(b, dom->line, rc, what,
+				       "IOMMU_VIOMMU_ALLOC");
 		viommu = va.out_viommu_id;
 	}
 	for (unsigned i = 0; i < dom->ndev; i++) {

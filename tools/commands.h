@@ -18,6 +18,8 @@
 		    "--json, --dot)")                                    \
 	X(demo, "build the seed topology (host + 2 VMs, nested SVA) "    \
 		"and check it")                                          \
+	X(explain, "translate one access and print every step the "      \
+		   "IOMMU takes (text, --json)")                         \
 	X(bench, "run the benchmark suites against their in-run "        \
 		 "baselines (table, --json)")
 

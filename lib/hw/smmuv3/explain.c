@@ -119,9 +119,11 @@ static bool check_fail(struct sx *c, struct smmu_fault *f, uint8_t type,
 /* SMMU_P_* as text. */
 static void perm_text(struct hw_xstep *st, uint32_t p)
 {
+	/* Read, write, unprivileged access, privileged and unprivileged
+	 * execute. */
 	hw_x_text(st, "%s%s%s%s%s", (p & SMMU_P_R) ? "R" : "-",
-		  (p & SMMU_P_W) ? "W" : "-", (p & SMMU_P_U) ? "U" : "-",
-		  (p & SMMU_P_PX) ? "PX" : "", (p & SMMU_P_UX) ? "UX" : "");
+		  (p & SMMU_P_W) ? " W" : " -", (p & SMMU_P_U) ? " U" : "",
+		  (p & SMMU_P_PX) ? " PX" : "", (p & SMMU_P_UX) ? " UX" : "");
 }
 
 /* ---- descriptors as text ---- */
