@@ -476,7 +476,7 @@ void scen_file_free(struct scen_file *s)
 			ionest_close(s->cdev[i]);
 	if (s->fd >= 0)
 		ionest_close(s->fd);
-	for (unsigned i = 0; s->s1 && i < s->ndev; i++)
+	for (unsigned i = 0; s->s1 && s->s1_live && i < s->ndev; i++)
 		if (s->s1_live[i])
 			vm_s1_fini(&s->s1[i]);
 	for (unsigned i = 0; s->vm && i < s->ndom; i++)
@@ -521,6 +521,8 @@ int scen_file_build(const struct machine_config *c, struct ionest_machine *m,
 	s->nmap = b.sc->nmap;
 	n = c->ndevices ? c->ndevices : 1;
 	s->cdev = xcalloc(n, sizeof(*s->cdev));
+	for (unsigned i = 0; s->cdev && i < n; i++)
+		s->cdev[i] = -1;
 	s->dev_id = xcalloc(n, sizeof(*s->dev_id));
 	s->vm = xcalloc(s->ndom ? s->ndom : 1, sizeof(*s->vm));
 	s->s1 = xcalloc(s->ndev ? s->ndev : 1, sizeof(*s->s1));
@@ -531,8 +533,6 @@ int scen_file_build(const struct machine_config *c, struct ionest_machine *m,
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (unsigned i = 0; i < c->ndevices; i++)
-		s->cdev[i] = -1;
 	rc = check(&b);
 	if (rc)
 		goto out;
