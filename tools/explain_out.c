@@ -5,6 +5,7 @@
 #include <ionest/ionest.h>
 
 #include "explain_out.h"
+#include "json.h"
 #include "term.h"
 
 #define NAME_COL 20
@@ -179,20 +180,10 @@ void explain_print_text(FILE *f, const struct explain_who *who,
 
 /* ---- JSON ---- */
 
+/* A string (NULL as ""). */
 static void jstr(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	json_put_str(f, s ? s : "");
 }
 
 static void jhex(FILE *f, const char *key, uint64_t v)
