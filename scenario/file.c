@@ -153,7 +153,7 @@ static int build_host(struct build *b, unsigned di)
 	const struct mcfg_sdomain *dom = &b->sc->dom[di];
 	struct scen_file *s = b->s;
 	char what[64];
-	uint32_t ioas;
+	uint32_t ioas = 0;
 	int rc;
 
 	snprintf(what, sizeof(what), "host domain %s", dom->name);
@@ -257,7 +257,7 @@ static int build_smmu_dev(struct build *b, unsigned di, uint32_t viommu,
 	};
 	struct iommu_hwpt_arm_smmuv3 data;
 	struct vm_cdtab cdt;
-	uint32_t max = 0, hwpt;
+	uint32_t max = 0, hwpt = 0;
 	unsigned bits = 0, n = 0;
 	bool rid = false, priv;
 	int rc, line = 0;
@@ -327,7 +327,7 @@ static int build_vtd_dev(struct build *b, unsigned di, unsigned k,
 	const struct mcfg_sdev *d = &b->sc->dev[k];
 	struct scen_file *s = b->s;
 	struct iommu_hwpt_vtd_s1 data;
-	uint32_t hwpt;
+	uint32_t hwpt = 0;
 	bool priv;
 	int rc = build_s1(b, di, k, VM_S1_X86_64_4L, &priv, what);
 
@@ -354,7 +354,7 @@ static int build_vm(struct build *b, unsigned di)
 	const struct mcfg_sdev *first = &b->sc->dev[dom->dev0];
 	struct scen_file *s = b->s;
 	bool smmu, pasid = false;
-	uint32_t ioas, parent, viommu = 0;
+	uint32_t ioas = 0, parent = 0, viommu = 0;
 	char what[64];
 	int rc;
 

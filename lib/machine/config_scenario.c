@@ -267,7 +267,7 @@ static int parse_host(struct mcfg_yctx *x, const yaml_node_t *n, unsigned idx)
 	for (unsigned i = 0; i < cnt; i++) {
 		yaml_node_t *item = mcfg_y_item(x, keys[1].node, i);
 		struct mcfg_sdev *d;
-		unsigned device;
+		unsigned device = 0;
 
 		subpath(sub, sizeof(sub), "%s.devices[%u]", path, i);
 		rc = find_device(x, item, sub, &device);
@@ -298,7 +298,7 @@ static int parse_vm_dev(struct mcfg_yctx *x, const yaml_node_t *n,
 	uint32_t pasid = IONEST_NO_PASID;
 	struct mcfg_sdev *d;
 	char sub[128];
-	unsigned device, map0 = 0, nmap = 0;
+	unsigned device = 0, map0 = 0, nmap = 0;
 	uint64_t v;
 	int rc;
 

@@ -146,13 +146,24 @@ static void explain(struct env *e, const struct ionest_xlate_req *r,
 }
 
 /* The step named @name (the @nth one), or NULL. */
-static const struct hw_xstep *step(const struct hw_explain *x, const char *name,
-				   unsigned nth)
+static const struct hw_xstep *find_step(const struct hw_explain *x,
+					const char *name, unsigned nth)
 {
 	for (unsigned i = 0; i < x->nsteps; i++)
 		if (!strcmp(x->steps[i].name, name) && !nth--)
 			return &x->steps[i];
 	return NULL;
+}
+
+/* The same, which must exist. */
+static const struct hw_xstep *step(const struct hw_explain *x, const char *name,
+				   unsigned nth)
+{
+	const struct hw_xstep *s = find_step(x, name, nth);
+
+	if (!s)
+		fail_msg("no step '%s' #%u", name, nth);
+	return s ? s : &x->steps[0];
 }
 
 static unsigned count_kind(const struct hw_explain *x, enum hw_xs_kind k,

@@ -168,13 +168,25 @@ static void explain(struct env *e, const struct ionest_xlate_req *r,
 	assert_string_equal(x->model, "vtd");
 }
 
-static const struct hw_xstep *step(const struct hw_explain *x, const char *name,
-				   unsigned nth)
+/* The step named @name (the @nth one), or NULL. */
+static const struct hw_xstep *find_step(const struct hw_explain *x,
+					const char *name, unsigned nth)
 {
 	for (unsigned i = 0; i < x->nsteps; i++)
 		if (!strcmp(x->steps[i].name, name) && !nth--)
 			return &x->steps[i];
 	return NULL;
+}
+
+/* The same, which must exist. */
+static const struct hw_xstep *step(const struct hw_explain *x, const char *name,
+				   unsigned nth)
+{
+	const struct hw_xstep *s = find_step(x, name, nth);
+
+	if (!s)
+		fail_msg("no step '%s' #%u", name, nth);
+	return s ? s : &x->steps[0];
 }
 
 /* The steps, when something went wrong. */
@@ -442,7 +454,7 @@ static void test_entry_controls(void **state)
 	r = req(SID_SS, -1, 0x100000, R);
 	explain(&e, &r, &x);
 	assert_int_equal(x.res.perm, R | W | X);
-	assert_null(step(&x, "update", 0));
+	assert_null(find_step(&x, "update", 0));
 	hw_explain_fini(&x);
 	agree(&e, &r);
 	env_fini(&e);
