@@ -42,12 +42,7 @@ struct env {
 	uint64_t data_gpa; /* 4 MiB of guest data */
 };
 
-/*
- * SID_NEST: nested, PASID 0 (RID_PASID), second stage mapping the guest
- * window in 4K leaves (the last 2M read-only), SRE and ERE; SID_FS: first stage
- * in host memory, PASID 0 and PASID 5 (SRE, ERE); SID_SS: second stage only
- * (the same tables); SID_PT: pass-through; SID_NONE: no context entry.
- */
+/* PASID-entry bits of SID_FS's PASIDs. */
 static uint64_t fs_q2(uint32_t pasid)
 {
 	if (pasid == 5)
@@ -57,6 +52,14 @@ static uint64_t fs_q2(uint32_t pasid)
 	return 0;
 }
 
+/*
+ * SID_NEST: nested, PASID 0 (RID_PASID), second stage mapping the guest
+ * window in 4K leaves (the last 2M read-only), SRE and ERE; SID_FS: first
+ * stage in host memory, PASIDs 0 to 7 (5: SRE, ERE; 7: SRE, ERE, WPE,
+ * EAFE); SID_SS: second stage only (the same tables), SID_SSAD the same
+ * with SSADE, SSEE, SRE and ERE; SID_PT: pass-through; SID_NONE: no
+ * context entry.
+ */
 static void env_init(struct env *e)
 {
 	static const struct ionest_vtd_config cfg = { .ers = IONEST_CFG(1) };
@@ -99,7 +102,8 @@ static void env_init(struct env *e)
 					 .did = 9,
 					 .ssptptr = e->ss.root,
 					 .aw = 2,
-					 .q0 = VTD_PE_SSADE | VTD_PE_SSEE });
+					 .q0 = VTD_PE_SSADE | VTD_PE_SSEE,
+					 .q2 = VTD_PE_SRE | VTD_PE_ERE });
 	vtd_h_attach(&e->h, SID_PT, 0,
 		     &(struct vtd_h_pe){ .pgtt = VTD_PGTT_PT, .did = 8 });
 }
@@ -444,17 +448,50 @@ static void test_entry_controls(void **state)
 	hw_explain_fini(&x);
 	agree(&e, &r);
 
-	/* Clean (no W) and SSEE without X on the leaf (no X). */
+	/* Clean (no W), SSEE without X on the leaf (no X), SRE: the
+	 * result serves supervisor requests too. */
 	r = req(SID_SSAD, -1, 0x100000, R);
 	explain(&e, &r, &x);
-	assert_int_equal(x.res.perm, R);
+	assert_int_equal(x.res.perm, R | P);
 	assert_non_null(step(&x, "update", 0));
 	hw_explain_fini(&x);
 	agree(&e, &r);
+	/* No SSADE: no update, W at once; no ERE: no X. */
 	r = req(SID_SS, -1, 0x100000, R);
 	explain(&e, &r, &x);
-	assert_int_equal(x.res.perm, R | W | X);
+	assert_int_equal(x.res.perm, R | W);
 	assert_null(find_step(&x, "update", 0));
+	hw_explain_fini(&x);
+	agree(&e, &r);
+	env_fini(&e);
+}
+
+/* Without PASID the interrupt range is not DMA: a write is an interrupt
+ * request, a read fails unrecorded; with a PASID it is translated. */
+static void test_interrupt_range(void **state)
+{
+	struct env e;
+	struct hw_explain x;
+	struct ionest_xlate_req r = req(SID_FS, -1, 0xfee00040, W);
+
+	env_init(&e);
+	assert_int_equal(
+		pt_map(&e.hfs, 0xfee00000, vtd_h_pa(e.hdata), SZ_4K, RW, 0), 0);
+	explain(&e, &r, &x);
+	assert_int_equal(x.res.status, IONEST_XLATE_INTERRUPT);
+	assert_int_equal(x.res.addr, 0xfee00040);
+	hw_explain_fini(&x);
+	agree(&e, &r);
+	r = req(SID_FS, -1, 0xfee00040, R);
+	explain(&e, &r, &x);
+	assert_int_equal(x.res.status, IONEST_XLATE_FAULT);
+	assert_false(x.would_record);
+	hw_explain_fini(&x);
+	agree(&e, &r);
+	r = req(SID_FS, 0, 0xfee00040, W);
+	explain(&e, &r, &x);
+	assert_int_equal(x.res.status, IONEST_XLATE_OK);
+	assert_int_equal(x.res.addr, vtd_h_pa(e.hdata) + 0x40);
 	hw_explain_fini(&x);
 	agree(&e, &r);
 	env_fini(&e);
@@ -545,8 +582,12 @@ static void test_random_agree(void **state)
 			pasid = fs_pasids[test_rng_below(&rng, 4)];
 		else if (test_rng_below(&rng, 4))
 			pasid = 0;
-		/* Few pages, so that the caches serve many accesses. */
-		switch (test_rng_below(&rng, 4)) {
+		/* Few pages, so that the caches serve many accesses; the
+		 * interrupt range now and then. */
+		switch (test_rng_below(&rng, 5)) {
+		case 4:
+			va = 0xfee00000 + test_rng_below(&rng, 4) * SZ_4K;
+			break;
 		case 0:
 			va = 0x40000000 + test_rng_below(&rng, 16) * SZ_4K;
 			break;
@@ -588,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_ad_updates),
 		cmocka_unit_test(test_entry_controls),
+		cmocka_unit_test(test_interrupt_range),
 		cmocka_unit_test(test_stale_caches),
 		cmocka_unit_test(test_random_agree),
 	};

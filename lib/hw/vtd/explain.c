@@ -825,6 +825,40 @@ static bool ats_no_access(uint8_t reason)
 	}
 }
 
+/* A request without PASID to the interrupt range (VT-d 3.15): not DMA,
+ * whatever the tables say or whether translation is on. A write is an
+ * interrupt request; anything else fails, unrecorded. */
+static void interrupt_request(struct vx *c)
+{
+	struct hw_explain *e = c->e;
+	const struct ionest_xlate_req *r = c->r;
+
+	e->res = (struct ionest_xlate_res){
+		.addr = r->iova,
+		.fault_addr = r->iova,
+	};
+	if (c->access != ACC_W) {
+		e->res.status = IONEST_XLATE_FAULT;
+		hw_x_text(hw_x_add(e, HW_XS_CHECK, "check"),
+			  "a %s of the interrupt range 0xfeexxxxx without "
+			  "PASID is neither DMA nor an interrupt",
+			  (c->access & ACC_W) ? "read-write" : "read");
+		hw_x_summary(e, "refused: not DMA (interrupt range), not "
+				"recorded");
+		return;
+	}
+	e->res.status = IONEST_XLATE_INTERRUPT;
+	e->res.perm = ACC_W;
+	e->res.size = 0x1000;
+	hw_x_note(e, "a write without PASID to the interrupt range "
+		     "0xfeexxxxx: an interrupt request for the platform, "
+		     "not remapped");
+	hw_x_summary(e,
+		     "interrupt request: 0x%llx to the interrupt "
+		     "controller",
+		     ull(r->iova));
+}
+
 /* translate.c's result_fault, deciding instead of doing. */
 static int result_fault(struct vx *c, bool have_cfg, struct vtd_fault f,
 			bool page_req)
@@ -909,7 +943,9 @@ static bool access_ok(struct vx *c)
 	return false;
 }
 
-/* translate.c's tlb_serves. */
+/* translate.c's tlb_serves: the permissions and privilege the access
+ * needs; a first-stage entry filled for a supervisor request serves no
+ * user request. */
 static bool tlb_serves(uint32_t flags, uint32_t access, bool pasid)
 {
 	uint32_t need;
@@ -918,10 +954,9 @@ static bool tlb_serves(uint32_t flags, uint32_t access, bool pasid)
 	    access & ~ACCESS_ALL)
 		return false;
 	need = ((access & (ACC_R | ACC_X)) ? ACC_R : 0) | (access & ACC_W) |
-	       (access & ACC_X);
+	       (access & ACC_X) | (access & ACC_P);
 	if ((flags & need) != need)
 		return false;
-	/* First-stage entries serve the privilege they were filled for. */
 	return !(flags & HW_TLB_S1) || (flags & ACC_P) == (access & ACC_P);
 }
 
@@ -999,7 +1034,7 @@ static int psc_probe(struct vx *c)
 	hw_x_text(st, "last-level %s table at 0x%llx; ",
 		  fs ? "first-stage" : "second-stage", ull(tbl));
 	if ((fs && (fl & ACC_P) != (access & ACC_P)) ||
-	    (nested && (access & ACC_W))) {
+	    (!fs && (access & ~fl & ACC_P)) || (nested && (access & ACC_W))) {
 		st->hit = 0;
 		hw_x_text(st, "not usable for this access: walk");
 		return 0;
@@ -1033,6 +1068,8 @@ static int psc_probe(struct vx *c)
 		if ((ad && !(pte & SS_A)) || (pte & v->oa_beyond) ||
 		    (access & (ACC_R | ACC_W)) & ~perm)
 			goto walk;
+		/* X as the walk grants it without SSEE: ERE's. */
+		perm |= fl & ACC_X;
 	}
 	oa |= iova & 0xfff;
 	if (nested) {
@@ -1050,9 +1087,9 @@ static int psc_probe(struct vx *c)
 		oa = out + (oa & ((1ull << hw_tlb_attr_shift(a2)) - 1));
 		perm = ACC_R;
 	}
-	if (!fs)
-		access &= ~ACC_P;
-	perm |= access & ACC_P;
+	/* The privilege served: the request's (first stage), SRE's (second
+	 * stage alone). */
+	perm |= (fs ? access : fl) & ACC_P;
 	hw_x_text(st, "entry 0x%llx at 0x%llx", ull(pte), ull(at));
 	c->e->res = (struct ionest_xlate_res){
 		.status = IONEST_XLATE_OK,
@@ -1141,8 +1178,16 @@ static int full_path(struct vx *c)
 		bypass(c, "PGTT=pass-through");
 		return 0;
 	}
-	if (xl.tlb_flags & HW_TLB_S1)
+	/* A first-stage result serves the request's privilege; a second
+	 * stage one supervisor requests under SRE, execute only under ERE
+	 * (vtd.md §4, whatever the PGTT). */
+	if (xl.tlb_flags & HW_TLB_S1) {
 		prv = c->access & ACC_P;
+	} else {
+		prv = cfg->flags & VTD_CFG_SRE ? ACC_P : 0;
+		if (!(cfg->flags & VTD_CFG_ERE))
+			xl.perm &= ~ACC_X;
+	}
 	e->res = (struct ionest_xlate_res){
 		.status = IONEST_XLATE_OK,
 		.addr = xl.pa,
@@ -1177,6 +1222,10 @@ int vtd_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 	c->level = -1;
 	if (!access_ok(c))
 		goto out;
+	if (!req->ssid_valid && hw_x86_intr_range(req->iova)) {
+		interrupt_request(c);
+		goto out;
+	}
 	mode = __atomic_load_n(&c->v->mode, __ATOMIC_ACQUIRE);
 	st = hw_x_add(e, HW_XS_REG, "GSTS");
 	hw_x_text(st, "TES=%u, root table 0x%llx%s", mode != VTD_MODE_OFF,
