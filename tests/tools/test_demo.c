@@ -257,6 +257,23 @@ static void test_shadow(void **state)
 	assert_non_null(strstr(r.o, "nesting hw\n"));
 }
 
+/* Colour only on a terminal, and never with NO_COLOR set. */
+static void test_colour(void **state)
+{
+	(void)state;
+	unsetenv("NO_COLOR");
+	CLI_PTY(&r, "demo", "--iommu", "vtd");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.o, "\033["));
+	assert_non_null(strstr(r.o, "OK"));
+	assert_int_equal(setenv("NO_COLOR", "1", 1), 0);
+	CLI_PTY(&r, "demo", "--iommu", "vtd");
+	assert_int_equal(unsetenv("NO_COLOR"), 0);
+	assert_int_equal(r.status, 0);
+	assert_null(strchr(r.o, '\033'));
+	assert_non_null(strstr(r.o, "demo: OK - 16 of 16 checks passed"));
+}
+
 static void test_help(void **state)
 {
 	(void)state;
@@ -312,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_json_dot_vtd),
 		cmocka_unit_test(test_verbose),
 		cmocka_unit_test(test_shadow),
+		cmocka_unit_test(test_colour),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_usage_errors),
 	};
