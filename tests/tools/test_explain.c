@@ -319,10 +319,69 @@ static void test_colour(void **state)
 	assert_null(strstr(r.o, "\033["));
 }
 
+/* --demo: every path of the seed topology on both models translates its
+ * first page; one path of each model against a golden file. */
+static void test_demo(void **state)
+{
+	static const char *const paths[] = { "host",	  "vm1",
+					     "vm2",	  "vm2.dev2",
+					     "vm1.proc1", "vm1.proc2",
+					     "vm2.proc1", "vm2.proc2" };
+	static const char *const models[] = { "smmuv3", "vtd" };
+
+	for (int m = 0; m < 2; m++) {
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			const struct json *acc, *steps;
+			struct json *doc = NULL;
+			char err[128], src[32];
+			unsigned sub = 0;
+
+			CLI(&r, "explain", "--json", "--demo", paths[i],
+			    "--iommu", models[m]);
+			if (r.status)
+				print_error("%s %s: %s\n", models[m], paths[i],
+					    r.e);
+			assert_int_equal(r.status, 0);
+			assert_int_equal(
+				json_parse(r.o, &doc, err, sizeof(err)), 0);
+			acc = json_get(doc, "access");
+			steps = json_get(doc, "steps");
+			snprintf(src, sizeof(src), "demo (%s)", models[m]);
+			assert_string_equal(json_get_str(acc, "source", ""),
+					    src);
+			assert_string_equal(json_get_str(acc, "device", ""),
+					    paths[i]);
+			assert_string_equal(
+				json_get_str(json_get(doc, "result"), "status",
+					     ""),
+				"ok");
+			/* Guest processes are nested: stage-2 walks of
+			 * stage-1 table addresses, one level deeper. */
+			for (size_t k = 0; k < steps->n; k++)
+				sub += json_get_num(&steps->items[k], "depth",
+						    0) == 1;
+			assert_int_equal(sub > 0,
+					 strstr(paths[i], ".proc") != NULL);
+			json_free(doc);
+		}
+	}
+	CLI(&r, "explain", "--demo", "vm1.proc1");
+	assert_int_equal(r.status, 0);
+	golden("demo-smmuv3-vm1.proc1.txt", r.o);
+	CLI(&r, "explain", "--demo", "vm2.proc2", "--iommu", "vtd", "--write");
+	assert_int_equal(r.status, 0);
+	golden("demo-vtd-vm2.proc2-write.txt", r.o);
+	/* An IOVA the process does not map. */
+	CLI(&r, "explain", "--demo", "vm2.proc2", "0x1000000008", "--iommu",
+	    "vtd");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.o, "result: fault 0x71 FS_NOT_PRESENT"));
+}
+
 static void test_errors(void **state)
 {
 	static const struct {
-		const char *args[5];
+		const char *args[7];
 		int status;
 		const char *msg;
 	} errs[] = {
@@ -354,10 +413,31 @@ static void test_errors(void **state)
 		{ { "--frob", "explain-vtd.yaml", "gpu0", "0" },
 		  2,
 		  "ionest explain: unknown option '--frob'" },
+		{ { "--demo" },
+		  2,
+		  "ionest explain: expected --demo PATH [IOVA]" },
+		{ { "--demo", "vm1", "0x1", "0x2" },
+		  2,
+		  "ionest explain: expected --demo PATH [IOVA]" },
+		{ { "--demo", "vm1", "zz" },
+		  2,
+		  "ionest explain: 'zz' is not an address" },
+		{ { "--demo", "vm3" },
+		  1,
+		  "ionest explain: demo: no path 'vm3'" },
+		{ { "--iommu", "vtd", "explain-vtd.yaml", "gpu0", "0" },
+		  2,
+		  "ionest explain: --iommu and --nesting go with --demo" },
+		{ { "--demo", "vm1", "--iommu", "amd" },
+		  2,
+		  "ionest explain: unknown IOMMU model 'amd'" },
+		{ { "--demo", "vm1", "--nesting", "soft" },
+		  2,
+		  "ionest explain: unknown nesting mode 'soft'" },
 	};
 
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-		const char *argv[8] = { "explain" };
+		const char *argv[10] = { "explain" };
 		unsigned n = 1;
 
 		for (unsigned k = 0; errs[i].args[k]; k++)
@@ -379,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_outcomes),
 		cmocka_unit_test(test_colour),
+		cmocka_unit_test(test_demo),
 		cmocka_unit_test(test_errors),
 	};
 
