@@ -176,8 +176,8 @@ static unsigned count_kind(const struct hw_explain *x, enum hw_xs_kind k,
 	return n;
 }
 
-/* Outcomes seen by agree(): by status, and EINVAL. */
-static unsigned seen[6];
+/* Outcomes seen by agree(): by status, and EINVAL in [7]. */
+static unsigned seen[8];
 
 /* Explain and translate must agree. */
 static void agree(struct env *e, const struct ionest_xlate_req *r)
@@ -203,7 +203,7 @@ static void agree(struct env *e, const struct ionest_xlate_req *r)
 			 t.perm, t.fault, t.stage2, x.ret, x.res.status,
 			 x.res.addr, x.res.perm, x.res.fault, x.res.stage2,
 			 x.summary);
-	seen[ret ? 5 : t.status % 5]++;
+	seen[ret ? 7 : t.status & 7]++;
 	hw_explain_fini(&x);
 	while (smmu_h_event(&e->h, (uint64_t[4]){ 0 }))
 		;
@@ -562,18 +562,24 @@ static void test_random_agree(void **state)
 		r = req(sid, va,
 			accesses[test_rng_below(
 				&rng, sizeof(accesses) / sizeof(accesses[0]))]);
+		/* Now and then a translation request, or a device that
+		 * uses PRI. */
+		r.ats = test_rng_below(&rng, 8) == 0;
+		r.pri = test_rng_below(&rng, 8) == 0;
 		agree(&e, &r);
 		if (test_rng_below(&rng, 500) == 0)
 			ionest_hw_flush_caches(e.h.hw);
 	}
-	print_message("# ok %u fault %u bypass %u einval %u\n",
+	print_message("# ok %u fault %u bypass %u page request %u einval %u\n",
 		      seen[IONEST_XLATE_OK], seen[IONEST_XLATE_FAULT],
-		      seen[IONEST_XLATE_BYPASS], seen[5]);
+		      seen[IONEST_XLATE_BYPASS],
+		      seen[IONEST_XLATE_PAGE_REQUEST], seen[7]);
 	/* Every kind of outcome was compared many times. */
 	assert_true(seen[IONEST_XLATE_OK] > 300);
 	assert_true(seen[IONEST_XLATE_FAULT] > 300);
 	assert_true(seen[IONEST_XLATE_BYPASS] > 100);
-	assert_true(seen[5] > 100);
+	assert_true(seen[7] > 100);
+	assert_true(seen[IONEST_XLATE_PAGE_REQUEST] > 10);
 	assert_true(to_smmu(e.h.hw)->hw.ctr_val[hw_tlb_hit] > 100);
 	env_fini(&e);
 }
