@@ -584,6 +584,57 @@ static void test_random_agree(void **state)
 	env_fini(&e);
 }
 
+/* Stall model forced: a stage-1 translation fault stalls (a stall tag
+ * free and event queue room here); a translation request never does. */
+static void test_stall(void **state)
+{
+	static const struct ionest_smmuv3_config cfg = {
+		.stall_model = IONEST_CFG(SMMU_STALL_FORCED),
+	};
+	struct smmu_h_opts o = { .cfg = &cfg };
+	struct pt_cfg c1 = smmu_h_s1_cfg(12, 48);
+	struct ionest_xlate_req r = req(1, 0x5000, R);
+	struct ionest_xlate_res t;
+	struct hw_explain x;
+	struct smmu_h h;
+	uint64_t *cd;
+	struct pt s1;
+
+	smmu_h_init(&h, &o);
+	assert_int_equal(pt_init(&s1, &c1, smmu_h_host_mem(&h)), 0);
+	cd = smmu_h_alloc(&h, 64, 64);
+	smmu_h_cd(cd, &s1, NULL, 3);
+	smmu_h_ste_s1(smmu_h_ste(&h, 1), smmu_h_pa(cd), 0, 0, 0);
+	assert_int_equal(hw_explain(h.hw, &r, &x), 0);
+	assert_int_equal(x.res.status, IONEST_XLATE_STALLED);
+	assert_int_equal(x.res.fault, EVT_F_TRANSLATION);
+	hw_explain_fini(&x);
+	assert_int_equal(ionest_hw_translate(h.hw, &r, &t), 0);
+	assert_int_equal(t.status, IONEST_XLATE_STALLED);
+	/* With STE.EATS=0 the request is refused by the configuration
+	 * (recorded); with EATS=1 its translation fault is answered
+	 * without access (not recorded, not stalled). */
+	r.ats = true;
+	for (int eats = 0; eats < 2; eats++) {
+		uint64_t *ste = smmu_h_ste(&h, 1);
+
+		ste[1] = (ste[1] & ~(3ull << 28)) | (uint64_t)eats << 28;
+		smmu_h_cfgi_ste(&h, 1);
+		assert_int_equal(hw_explain(h.hw, &r, &x), 0);
+		assert_int_equal(x.res.status, IONEST_XLATE_FAULT);
+		assert_int_equal(x.res.fault,
+				 eats ? EVT_F_TRANSLATION : EVT_F_BAD_ATS_TREQ);
+		assert_int_equal(x.would_record, !eats);
+		hw_explain_fini(&x);
+		assert_int_equal(ionest_hw_translate(h.hw, &r, &t), 0);
+		assert_int_equal(t.status, IONEST_XLATE_FAULT);
+		assert_int_equal(t.fault, x.res.fault);
+		assert_int_equal(t.recorded, !eats);
+	}
+	pt_destroy(&s1);
+	smmu_h_fini(&h);
+}
+
 static void test_mock_not_supported(void **state)
 {
 	struct ionest_hw *hw = ionest_mock_iommu_new(NULL);
@@ -607,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_af_update_not_written),
 		cmocka_unit_test(test_stale_caches),
 		cmocka_unit_test(test_random_agree),
+		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_mock_not_supported),
 	};
 
