@@ -134,17 +134,83 @@ translate_page(struct machine_device *d, bool ats, uint32_t pasid,
 	return 0;
 }
 
-IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
-				 uint32_t pasid, uint64_t iova, void *buf,
-				 size_t len, int dir)
+/* Copy @len bytes between the device's buffer @p and host address @host
+ * (one call site: the direction picks the operands). */
+static inline __attribute__((always_inline)) void
+dma_copy(int dir, uint64_t host, uint8_t *p, size_t len)
+{
+	void *mem = (void *)(uintptr_t)host;
+
+	memcpy(dir == IONEST_DMA_TO_MEM ? mem : p,
+	       dir == IONEST_DMA_TO_MEM ? p : mem, len);
+}
+
+/*
+ * The access [iova, iova + len) page by page, inside the caller's
+ * in-flight section; arguments already checked. Each page tries the
+ * model's hit rule (where it applies) and then the full translate.
+ */
+static __attribute__((noinline)) int dma_pages(struct machine_device *d,
+					       bool ats, uint32_t pasid,
+					       uint64_t key, uint64_t iova,
+					       uint8_t *p, size_t len, int dir)
+{
+	/* The rule covers what the model translates itself (no driver
+	 * hook: d->dma.x.sets is NULL then), not ATS (the device TLB
+	 * first). */
+	const bool lean = !ats && d->dma.x.sets;
+	const uint32_t access = dir == IONEST_DMA_TO_MEM ? IONEST_ACCESS_WRITE :
+							   IONEST_ACCESS_READ;
+	while (len) {
+		struct hw_dma_hit h = { 0, 0 };
+		uint64_t chunk;
+
+		if (lean)
+			h = hw_dma_probe(&d->dma.x, key, iova, access);
+		if (!h.size) {
+			int rc = translate_page(d, ats, pasid, iova, access,
+						&h.host, &h.size);
+
+			if (__builtin_expect(rc == DMA_RETRY, 0)) {
+				/* Let the driver finish: step out of the
+				 * in-flight section and try again. */
+				inflight_end();
+				sched_yield();
+				inflight_begin();
+				continue;
+			}
+			if (rc)
+				return rc;
+		}
+		/* The translation holds for the aligned block of h.size
+		 * around iova: copy up to its end. */
+		chunk = h.size - (iova & (h.size - 1));
+		if (chunk > len)
+			chunk = len;
+		if (__builtin_expect(dir == IONEST_DMA_TO_MEM &&
+					     hw_is_msi_doorbell(h.host),
+				     0))
+			dev_msi_write(d, pasid, iova, h.host, p, chunk);
+		else
+			dma_copy(dir, h.host, p, chunk);
+		p += chunk;
+		iova += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/* Every access the fast path does not take: check everything, then page
+ * by page in a section of its own. */
+static __attribute__((noinline)) int dma_checked(struct ionest_machine *m,
+						 int dev, uint32_t pasid,
+						 uint64_t iova, void *buf,
+						 size_t len, int dir)
 {
 	struct machine_device *d = machine_device(m, dev);
 	bool ats = dir > 0 && (dir & IONEST_DMA_ATS);
-	struct ionest_hw *hw;
-	uint32_t access, sid, ssid_key = 0;
-	uint8_t *p = buf;
-	bool lean;
-	int rc = 0;
+	uint64_t key;
+	int rc;
 
 	if (ats)
 		dir &= ~IONEST_DMA_ATS;
@@ -153,62 +219,90 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 		return -EINVAL;
 	if (ats && !(d->dev.atc_inv && d->dev.ats_usable))
 		return -EINVAL;
+	key = d->dma.x.key;
 	if (pasid != IONEST_NO_PASID) {
-		/* pasid_bits <= 20 (PCIe): the key below is unambiguous. */
-		if (!d->dev.pasid_bits || (pasid >> d->dev.pasid_bits))
+		/* pasid_bits <= 20 (PCIe): the key is unambiguous. */
+		if (pasid >= d->dma.pasid_limit)
 			return -EINVAL;
-		ssid_key = pasid | HW_TLB_SSID_VALID;
+		key |= (uint64_t)(pasid | HW_TLB_SSID_VALID) << 32;
 	}
-	if (len && iova + (len - 1) < iova)
+	if (!len)
+		return 0;
+	if (iova + (len - 1) < iova)
 		return -EINVAL;
-	access = dir == IONEST_DMA_TO_MEM ? IONEST_ACCESS_WRITE :
-					    IONEST_ACCESS_READ;
-	sid = d->dev.rid;
-	hw = d->dev.hw;
-	/* The model's TLB-hit shortcut applies to what the model translates
-	 * itself: not ATS (the device TLB first), not a driver hook. */
-	lean = !ats && !d->dev.drv_translate && hw && hw->ops->dma_hit;
-
 	inflight_begin();
-	while (len) {
-		uint64_t addr, size, chunk;
-
-		if (__builtin_expect(
-			    !lean || !hw->ops->dma_hit(hw, sid, ssid_key, iova,
-						       access, &addr, &size),
-			    0)) {
-			rc = translate_page(d, ats, pasid, iova, access, &addr,
-					    &size);
-			if (__builtin_expect(rc == DMA_RETRY, 0)) {
-				/* Let the driver finish: step out of the
-				 * in-flight section and try again. */
-				inflight_end();
-				sched_yield();
-				inflight_begin();
-				rc = 0;
-				continue;
-			}
-			if (rc)
-				break;
-		}
-		/* The translation holds for the aligned block of @size
-		 * around iova: copy up to its end. */
-		chunk = size - (iova & (size - 1));
-		if (chunk > len)
-			chunk = len;
-		if (dir == IONEST_DMA_TO_MEM) {
-			if (__builtin_expect(hw_is_msi_doorbell(addr), 0))
-				dev_msi_write(d, pasid, iova, addr, p, chunk);
-			else
-				memcpy((void *)(uintptr_t)addr, p, chunk);
-		} else
-			memcpy(p, (void *)(uintptr_t)addr, chunk);
-		p += chunk;
-		iova += chunk;
-		len -= chunk;
-	}
+	rc = dma_pages(d, ats, pasid, key, iova, buf, len, dir);
 	inflight_end();
 	return rc;
+}
+
+/* What the fast path did not finish (a miss, or a hit whose block ends
+ * before the access), inside its section and before anything was counted
+ * or copied: page by page from the start, then leave the section. */
+static __attribute__((noinline)) int dma_more(const struct machine_dma *c,
+					      uint64_t key, uint64_t iova,
+					      uint8_t *p, size_t len, int dir)
+{
+	uint32_t pasid = key >> 32 ?
+				 (uint32_t)(key >> 32) & ~HW_TLB_SSID_VALID :
+				 IONEST_NO_PASID;
+	int rc = dma_pages(c->dev, false, pasid, key, iova, p, len, dir);
+
+	inflight_end();
+	return rc;
+}
+
+/*
+ * The fast path: a plain read or write whose first page hits the model's
+ * TLB (its struct hw_dma_rule, applied inline), ends inside the block that
+ * entry covers and is not at the MSI doorbell - a TLB probe, two counters,
+ * one copy, and
+ * nothing live across the copy (no call before it: no register to save).
+ * Anything else is checked in full (dma_checked) or goes page by page from the
+ * start (dma_more; the lookup here counted nothing), so every page is
+ * translated and counted once, as the full path does.
+ */
+IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
+				 uint32_t pasid, uint64_t iova, void *buf,
+				 size_t len, int dir)
+{
+	const struct machine_dma *c = machine_dma(m, dev);
+	struct inflight_slot *s = inflight_slot();
+	struct hw_dma_hit h;
+	uint64_t key, mix;
+
+	/* Unknown device, no rule, ATS or a bad direction, nothing to
+	 * copy, no buffer, an access that wraps, the thread's first DMA (no
+	 * in-flight slot yet): the full checks. */
+	if (__builtin_expect(!c || !c->x.sets || (unsigned)dir - 1u > 1u ||
+				     !buf || !len || iova + (len - 1) < iova ||
+				     !s,
+			     0))
+		return dma_checked(m, dev, pasid, iova, buf, len, dir);
+	key = c->x.key;
+	mix = c->x.mix;
+	if (pasid != IONEST_NO_PASID) {
+		if (pasid >= c->pasid_limit)
+			return -EINVAL;
+		key |= (uint64_t)(pasid | HW_TLB_SSID_VALID) << 32;
+		mix = hw_tlb_mix(key);
+	}
+	_Static_assert(IONEST_DMA_TO_MEM == 1 && IONEST_DMA_FROM_MEM == 2 &&
+			       IONEST_ACCESS_READ == 1 &&
+			       IONEST_ACCESS_WRITE == 2,
+		       "access = 3 - dir");
+	inflight_enter(s);
+	h = hw_dma_lookup(&c->x, key, mix, iova, 3u - (unsigned)dir);
+	/* A miss, an access beyond the entry's block, the MSI doorbell
+	 * (a write there is a message): page by page. */
+	if (__builtin_expect(!h.size || len > h.size - (iova & (h.size - 1)) ||
+				     hw_is_msi_doorbell(h.host),
+			     0))
+		return dma_more(c, key, iova, buf, len, dir);
+	hw_dma_count(&c->x);
+	dma_copy(dir, h.host, buf, len);
+	inflight_end();
+	return 0;
 }
 
 IONEST_API int ionest_device_last_fault(struct ionest_machine *m, int dev,

@@ -41,12 +41,14 @@ __attribute__((constructor)) static void inflight_init(void)
 static void slot_release(void *p)
 {
 	struct inflight_slot *s = p;
+	uint64_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 
-	s->depth = 0;
-	__atomic_store_n(&s->state,
-			 __atomic_load_n(&s->state, __ATOMIC_RELAXED) &
-				 ~(uint64_t)1,
-			 __ATOMIC_RELEASE);
+	/* A thread never exits inside a section; should one, its sections
+	 * are over: depth 0 and one more finished. */
+	if (INFLIGHT_DEPTH(v))
+		__atomic_store_n(&s->state,
+				 (v - INFLIGHT_DEPTH(v)) + INFLIGHT_DONE,
+				 __ATOMIC_RELEASE);
 	__atomic_store_n(&s->used, 0, __ATOMIC_RELEASE);
 }
 
@@ -107,9 +109,11 @@ static void wait_slot(struct inflight_slot *s)
 	uint64_t v = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 	unsigned spins = 0;
 
-	if (!(v & 1))
+	if (!INFLIGHT_DEPTH(v))
 		return;
-	while (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == v) {
+	/* Until the outermost section seen busy has ended. */
+	while ((__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) >> 32) ==
+	       (v >> 32)) {
 		if (++spins < 1000)
 			cpu_relax();
 		else

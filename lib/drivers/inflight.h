@@ -8,10 +8,11 @@
  * synced invalidation returns, no DMA uses the old translation and no walker
  * touches freed memory.
  *
- * The read side costs one store on a per-thread cache line (plus a fence
- * where membarrier(2) is unavailable), no shared writes: DMA from many
- * threads does not contend. The wait side issues the barrier, scans every
- * thread's slot and spins until each busy one moved on.
+ * The read side costs a load and a store of a per-thread word at each end
+ * (plus a fence where membarrier(2) is unavailable): no locked instruction
+ * and no shared writes, so DMA from many threads does not contend. The
+ * wait side issues the barrier, scans every thread's slot and spins until
+ * each busy one moved on.
  *
  * A thread must not call inflight_wait() from inside its own section on
  * another thread's behalf in a cycle; its own section is skipped (a PRI
@@ -23,13 +24,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * A thread's slot. One word, written only by its thread: the nesting depth
+ * of its sections in the low half, in the high half the number of
+ * outermost sections it has finished. A waiter that saw the depth non-zero
+ * waits for the count to move, which happens only when the section it saw
+ * ends, however deeply nested it was.
+ */
 struct inflight_slot {
-	/* (sequence << 1) | busy; the sequence changes on every begin. */
 	uint64_t state;
-	uint32_t depth; /* nesting of begin on this thread */
 	uint32_t used; /* claimed by a live thread */
-	char pad[48];
+	char pad[52];
 } __attribute__((aligned(64)));
+
+#define INFLIGHT_DEPTH(v) ((uint32_t)(v))
+#define INFLIGHT_DONE (1ull << 32) /* one finished outermost section */
 
 struct inflight_slot *inflight_slot_get(void);
 /* membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) is registered and used by
@@ -39,37 +48,50 @@ extern bool inflight_asym;
 extern __thread struct inflight_slot *inflight_self
 	__attribute__((tls_model("initial-exec")));
 
+/* This thread's slot, NULL before its first section. */
+static inline struct inflight_slot *inflight_slot(void)
+{
+	return inflight_self;
+}
+
+/* Enter a section on this thread's slot @s (inflight_slot, not NULL). */
+static inline void inflight_enter(struct inflight_slot *s)
+{
+	/* Only this thread writes the word: a load and a store, no locked
+	 * instruction. */
+	__atomic_store_n(&s->state,
+			 __atomic_load_n(&s->state, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	/* Order the busy mark before every table and data access. With
+	 * membarrier(2) the waiter forces that order on every running
+	 * thread, so the reader needs only the compiler's; otherwise a full
+	 * fence pairs with the one in inflight_wait. */
+	if (__builtin_expect(inflight_asym, 1))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Enter a section. */
 static inline void inflight_begin(void)
 {
 	struct inflight_slot *s = inflight_self;
 
 	if (__builtin_expect(!s, 0))
 		s = inflight_slot_get();
-	if (s->depth++ == 0) {
-		uint64_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
-
-		__atomic_store_n(&s->state, (v | 1) + 2, __ATOMIC_RELAXED);
-		/* Order the busy mark before every table and data access.
-		 * With membarrier(2) the waiter forces that order on every
-		 * running thread, so the reader needs only the compiler's;
-		 * otherwise a full fence pairs with the one in inflight_wait.
-		 */
-		if (__builtin_expect(inflight_asym, 1))
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		else
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	}
+	inflight_enter(s);
 }
 
+/* Leave the section this thread is in. The slot is re-read rather than
+ * kept: nothing of the section stays live across the copy. */
 static inline void inflight_end(void)
 {
 	struct inflight_slot *s = inflight_self;
+	uint64_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED) - 1;
 
-	if (--s->depth == 0)
-		__atomic_store_n(&s->state,
-				 __atomic_load_n(&s->state, __ATOMIC_RELAXED) &
-					 ~(uint64_t)1,
-				 __ATOMIC_RELEASE);
+	/* The outermost section ends: count it (without a branch). */
+	v += (uint64_t)(INFLIGHT_DEPTH(v) == 0) << 32;
+	__atomic_store_n(&s->state, v, __ATOMIC_RELEASE);
 }
 
 void inflight_wait(void);

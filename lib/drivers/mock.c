@@ -250,29 +250,16 @@ static int mock_translate(struct ionest_hw *hw,
 }
 
 /*
- * hw_ops.dma_hit: the hit branch of mock_translate for a plain read or
- * write. A TLB entry exists only for a SID mock_translate accepted, so a
- * hit vouches for it; the SID range check stays so that a miss is decided
- * exactly where translate decides it.
+ * The DMA hit rule (struct hw_dma_rule): mock_translate's hit branch for a
+ * plain read or write. Translation is always on; a TLB entry exists only
+ * for a (SID, PASID) mock_translate accepted and the probe compares the
+ * whole key, so a hit vouches for the stream.
  */
-static bool mock_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
-			 uint64_t iova, uint32_t access, uint64_t *host,
-			 uint64_t *block_size)
-{
-	struct mock_hw *mh = to_mock_hw(hw);
-	uint64_t pa;
-	unsigned shift;
-	uint32_t fl;
+static const uint32_t mock_always_on = 1;
 
-	if (__builtin_expect(sid >> MOCK_SID_BITS, 0) ||
-	    !hw_tlb_find(&mh->tlb, sid, ssid_key, iova, &pa, &shift, &fl) ||
-	    (fl & access) != access)
-		return false;
-	hw_count(hw, hw_translate);
-	hw_count(hw, hw_tlb_hit);
-	*host = pa | (iova & ((1ull << shift) - 1));
-	*block_size = 1ull << shift;
-	return true;
+static bool mock_dma_serves(uint32_t flags, uint32_t access, bool pasid)
+{
+	return (flags & access) == access;
 }
 
 /* Drop cached translations, then wait out DMA that may still use them. */
@@ -335,7 +322,6 @@ static const struct hw_ops mock_hw_ops = {
 	.mmio_read = mock_mmio_read,
 	.mmio_write = mock_mmio_write,
 	.translate = mock_translate,
-	.dma_hit = mock_dma_hit,
 	.flush_caches = mock_flush_caches,
 	.can_nest = mock_can_nest,
 	.free = mock_hw_free,
@@ -380,6 +366,10 @@ ionest_mock_iommu_new(const struct ionest_mock_config *cfg)
 	mh->dirty = cfg_val(c.dirty, 1);
 	mh->ats = cfg_val(c.ats, 1);
 	hw_init(&mh->base, &mock_hw_ops, "mock");
+	/* The entry's flags are the permissions granted. */
+	hw_dma_rule_set(&mh->base, &mh->tlb, &mock_always_on, 1, 1,
+			IONEST_ACCESS_READ, IONEST_ACCESS_WRITE, 0,
+			mock_dma_serves);
 	return &mh->base;
 }
 

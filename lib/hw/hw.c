@@ -22,6 +22,69 @@ void hw_init(struct ionest_hw *hw, const struct hw_ops *ops,
 		     HW_COUNTER_COUNT);
 }
 
+bool hw_dma_rule_set(struct ionest_hw *hw, struct hw_tlb *tlb,
+		     const uint32_t *on, uint32_t on_mask, uint32_t on_val,
+		     uint8_t need_read, uint8_t need_write, uint8_t deny,
+		     bool (*serves)(uint32_t flags, uint32_t access,
+				    bool pasid))
+{
+	struct hw_dma_rule r = {
+		.tlb = tlb,
+		.on = on,
+		.on_mask = on_mask,
+		.on_val = on_val,
+		.need = { need_read, need_write },
+		.deny = deny ? deny : 0x100,
+	};
+
+	for (unsigned p = 0; p < 2; p++)
+		for (uint32_t a = 1; a <= 2; a++)
+			for (uint32_t f = 0; f < 256; f++) {
+				bool mask = (f & r.need[a - 1]) ==
+						    r.need[a - 1] &&
+					    (f & r.deny) != r.deny;
+
+				if (mask != serves(f, a, p)) {
+					hw->dma = (struct hw_dma_rule){ 0 };
+					return false;
+				}
+			}
+	hw->dma = r;
+	return true;
+}
+
+void hw_dma_ctx_init(struct hw_dma_ctx *c, struct ionest_hw *hw, uint32_t sid)
+{
+	*c = (struct hw_dma_ctx){ .key = hw_tlb_key(sid, 0) };
+	c->mix = (uint32_t)hw_tlb_mix(c->key);
+	if (!hw || !hw->dma.tlb)
+		return;
+	c->sets = hw->dma.tlb->sets;
+	c->set_mask = (uint32_t)hw->dma.tlb->set_mask;
+	c->shifts = &hw->dma.tlb->shifts;
+	c->on = hw->dma.on;
+	c->on_mask = hw->dma.on_mask;
+	c->on_val = hw->dma.on_val;
+	c->need[0] = hw->dma.need[0];
+	c->need[1] = hw->dma.need[1];
+	c->deny = hw->dma.deny;
+	c->ctr = hw->ctr_val;
+}
+
+struct hw_dma_hit hw_dma_hit(struct ionest_hw *hw, uint64_t key, uint64_t iova,
+			     uint32_t access)
+{
+	struct hw_dma_ctx c;
+
+	hw_dma_ctx_init(&c, hw, (uint32_t)key);
+	/* Outside the rule's domain: not a hit. */
+	if (!c.sets ||
+	    (access != IONEST_ACCESS_READ && access != IONEST_ACCESS_WRITE) ||
+	    ((key >> 32) & ~(uint64_t)HW_TLB_SSID_VALID) >> 20)
+		return (struct hw_dma_hit){ 0, 0 };
+	return hw_dma_probe(&c, key, iova, access);
+}
+
 void hw_fini(struct ionest_hw *hw)
 {
 	ctr_unregister(&hw->ctr);

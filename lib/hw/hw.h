@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <ionest/hw.h>
 
+#include "hw/dma_rule.h"
 #include "pt/pt.h"
 #include "trace/counters.h"
 #include "trace/trace.h"
@@ -25,23 +26,6 @@ struct hw_ops {
 	int (*translate)(struct ionest_hw *hw,
 			 const struct ionest_xlate_req *req,
 			 struct ionest_xlate_res *res);
-	/*
-	 * Optional: the device DMA path's TLB hit, without a request or a
-	 * result to build. For an untranslated access (no ATS, no PRIV or
-	 * EXEC) of exactly IONEST_ACCESS_READ or IONEST_ACCESS_WRITE by
-	 * stream @sid with @ssid_key (the hw_tlb convention: PASID |
-	 * HW_TLB_SSID_VALID, 0 without a PASID): when translate would answer
-	 * from a TLB entry granting the access, count exactly what translate
-	 * counts for that hit, set *host to the output address of @iova and
-	 * *block_size to the size of the aligned block the entry covers, and
-	 * return true. In every other case (miss, entry without the
-	 * permission, translation off, anything translate would check
-	 * further) return false having changed nothing, not even a counter:
-	 * the caller then calls translate, which gives the full answer.
-	 */
-	bool (*dma_hit)(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
-			uint64_t iova, uint32_t access, uint64_t *host,
-			uint64_t *block_size);
 	void (*flush_caches)(struct ionest_hw *hw);
 	/* Optional: re-derive translate's answer step by step without
 	 * changing any state (hw/explain.h); 0 or -ENOMEM. */
@@ -92,6 +76,8 @@ struct ionest_hw {
 
 	struct ctr_block ctr;
 	uint64_t ctr_val[HW_COUNTER_COUNT];
+
+	struct hw_dma_rule dma; /* hw_dma_rule_set */
 };
 
 /* Set up the base: ops, a default name "<prefix><id>", counters. */
@@ -105,14 +91,47 @@ static inline void hw_count(struct ionest_hw *hw, enum hw_counter c)
 	ctr_inc(&hw->ctr_val[c]);
 }
 
-/* ops->dma_hit where the model has one, else false (a miss). */
-static inline bool hw_dma_hit(struct ionest_hw *hw, uint32_t sid,
-			      uint32_t ssid_key, uint64_t iova, uint32_t access,
-			      uint64_t *host, uint64_t *block_size)
+/*
+ * Set the model's DMA hit rule (struct hw_dma_rule; @deny 0: nothing
+ * denied). @serves is the predicate the model's translate applies to a TLB
+ * entry's flags for a plain read or write, with or without a PASID: the
+ * masks are checked against it for every flags byte, and a rule that
+ * disagrees anywhere is not set (no fast path, never a wrong answer).
+ * Returns whether it was set.
+ */
+bool hw_dma_rule_set(struct ionest_hw *hw, struct hw_tlb *tlb,
+		     const uint32_t *on, uint32_t on_mask, uint32_t on_val,
+		     uint8_t need_read, uint8_t need_write, uint8_t deny,
+		     bool (*serves)(uint32_t flags, uint32_t access,
+				    bool pasid));
+
+/* The context of stream @sid (StreamID / source-id) on @hw (NULL, or a
+ * model without a rule: sets NULL, no fast path). */
+void hw_dma_ctx_init(struct hw_dma_ctx *c, struct ionest_hw *hw, uint32_t sid);
+
+/* Count a hit of hw_dma_lookup as translate counts it. */
+static inline void hw_dma_count(const struct hw_dma_ctx *c)
 {
-	return hw->ops->dma_hit && hw->ops->dma_hit(hw, sid, ssid_key, iova,
-						    access, host, block_size);
+	ctr_inc(&c->ctr[hw_translate]);
+	ctr_inc(&c->ctr[hw_tlb_hit]);
 }
+
+/* hw_dma_lookup and, on a hit, hw_dma_count. */
+static inline __attribute__((always_inline)) struct hw_dma_hit
+hw_dma_probe(const struct hw_dma_ctx *c, uint64_t key, uint64_t iova,
+	     uint32_t access)
+{
+	struct hw_dma_hit h =
+		hw_dma_lookup(c, key, hw_tlb_mix(key), iova, access);
+
+	if (h.size)
+		hw_dma_count(c);
+	return h;
+}
+
+/* hw_dma_probe of the model's rule, out of line (size 0 without a rule). */
+struct hw_dma_hit hw_dma_hit(struct ionest_hw *hw, uint64_t key, uint64_t iova,
+			     uint32_t access);
 
 /* Host pointer for [pa, pa + len) on the model's bus, NULL if nothing is
  * there (the model then raises its external-abort fault). */

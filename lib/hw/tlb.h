@@ -244,13 +244,21 @@ hw_tlb_probe_set(const struct hw_tlb_set *s, uint64_t key, uint64_t va,
 }
 _Static_assert(HW_TLB_WAYS == 3, "hw_tlb_probe_set checks three ways");
 
-/* hw_tlb_probe_set of the set the block belongs to. */
+/* hw_tlb_probe_set of the set the block of stream @key belongs to. */
+static inline __attribute__((always_inline)) int
+hw_tlb_probe_key(struct hw_tlb *t, uint64_t key, uint64_t va, unsigned shift,
+		 uint64_t *pa, uint64_t *attr)
+{
+	return hw_tlb_probe_set(hw_tlb_set_at(t, hw_tlb_mix(key), va, shift),
+				key, va, shift, pa, attr);
+}
+
+/* The same for stream (sid, ssid). */
 static inline __attribute__((always_inline)) int
 hw_tlb_probe_once(struct hw_tlb *t, uint32_t sid, uint32_t ssid, uint64_t va,
 		  unsigned shift, uint64_t *pa, uint64_t *attr)
 {
-	return hw_tlb_probe_set(hw_tlb_set_of(t, sid, ssid, va, shift),
-				hw_tlb_key(sid, ssid), va, shift, pa, attr);
+	return hw_tlb_probe_key(t, hw_tlb_key(sid, ssid), va, shift, pa, attr);
 }
 
 /* hw_tlb_probe_once until the set is stable. */

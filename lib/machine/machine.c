@@ -12,7 +12,8 @@
 
 IONEST_API struct ionest_machine *ionest_machine_new(void)
 {
-	struct ionest_machine *m = xzalloc(sizeof(*m));
+	/* Aligned: the DMA contexts inside (machine_dma) are. */
+	struct ionest_machine *m = xaligned_zalloc(64, sizeof(*m));
 
 	if (m) {
 		pthread_mutex_init(&m->lock, NULL);
@@ -170,7 +171,8 @@ IONEST_API int ionest_machine_add_device(struct ionest_machine *m,
 			goto out;
 		}
 	}
-	d = xzalloc(sizeof(*d));
+	/* Aligned: its DMA context (machine_dma) is. */
+	d = xaligned_zalloc(64, sizeof(*d));
 	if (!d) {
 		rc = -ENOMEM;
 		goto out;
@@ -197,6 +199,7 @@ IONEST_API int ionest_machine_add_device(struct ionest_machine *m,
 		xfree(d);
 		goto out;
 	}
+	machine_dma_init(m, d);
 	pthread_mutex_init(&d->fault_lock, NULL);
 	d->fault.pasid = IONEST_NO_PASID;
 	vfio_device_init(&d->vdev, &d->dev);

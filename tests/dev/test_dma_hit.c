@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The lean DMA hit path (hw_ops.dma_hit) against the full translate, on
- * the mock IOMMU, VT-d and SMMUv3 through their drivers: the same answer
- * and the same counters on a hit, nothing at all on a miss, a permission
- * the entry lacks or after an unmap, and the very next DMA after an unmap
- * faults.
+ * The models' DMA hit rules (struct hw_dma_rule, applied by hw_dma_hit)
+ * against the full translate, on the mock IOMMU, VT-d and SMMUv3 through
+ * their drivers: the same answer and the same counters on a hit, nothing
+ * at all on a miss, a permission the entry lacks or after an unmap, and
+ * the very next DMA after an unmap faults.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,7 +65,8 @@ static void env_up(struct env *e, const char *name, struct ionest_hw *hw)
 	memset(e->mem, 0x11, LEN);
 	e->hw = machine_device(e->m, e->dev)->dev.hw;
 	assert_non_null(e->hw);
-	assert_non_null(e->hw->ops->dma_hit);
+	/* The model's rule passed hw_dma_rule_set's check. */
+	assert_non_null(e->hw->dma.tlb);
 }
 
 static void env_down(struct env *e)
@@ -122,7 +123,14 @@ static void assert_same_counters(const struct snap *a, const struct snap *b)
 static bool lean(struct env *e, uint64_t iova, uint32_t access, uint64_t *host,
 		 uint64_t *size)
 {
-	return e->hw->ops->dma_hit(e->hw, 0x100, 0, iova, access, host, size);
+	struct hw_dma_hit h =
+		hw_dma_hit(e->hw, hw_tlb_key(0x100, 0), iova, access);
+
+	if (!h.size)
+		return false;
+	*host = h.host;
+	*size = h.size;
+	return true;
 }
 
 static void full(struct env *e, uint64_t iova, uint32_t access,
@@ -191,15 +199,41 @@ static void run(const char *name, struct ionest_hw *hw)
 	check_hit(&e, IOVA + 4096 + 123, IONEST_ACCESS_READ);
 	/* Another stream, another PASID key: a miss. */
 	{
-		uint64_t h = 0, sz = 0;
 		struct snap s0, s1;
 
 		snap(&e, &s0);
-		assert_false(e.hw->ops->dma_hit(e.hw, 0x101, 0, IOVA + 4096,
-						IONEST_ACCESS_READ, &h, &sz));
-		assert_false(e.hw->ops->dma_hit(
-			e.hw, 0x100, 1 | HW_TLB_SSID_VALID, IOVA + 4096,
-			IONEST_ACCESS_READ, &h, &sz));
+		assert_int_equal(hw_dma_hit(e.hw, hw_tlb_key(0x101, 0),
+					    IOVA + 4096, IONEST_ACCESS_READ)
+					 .size,
+				 0);
+		assert_int_equal(
+			hw_dma_hit(e.hw,
+				   hw_tlb_key(0x100, 1 | HW_TLB_SSID_VALID),
+				   IOVA + 4096, IONEST_ACCESS_READ)
+				.size,
+			0);
+		/* Outside the rule's domain: EXEC, PRIV, no access, a
+		 * PASID beyond 20 bits. */
+		assert_int_equal(hw_dma_hit(e.hw, hw_tlb_key(0x100, 0),
+					    IOVA + 4096, IONEST_ACCESS_EXEC)
+					 .size,
+				 0);
+		assert_int_equal(
+			hw_dma_hit(e.hw, hw_tlb_key(0x100, 0), IOVA + 4096,
+				   IONEST_ACCESS_READ | IONEST_ACCESS_PRIV)
+				.size,
+			0);
+		assert_int_equal(hw_dma_hit(e.hw, hw_tlb_key(0x100, 0),
+					    IOVA + 4096, 0)
+					 .size,
+				 0);
+		assert_int_equal(
+			hw_dma_hit(e.hw,
+				   hw_tlb_key(0x100,
+					      (1u << 20) | HW_TLB_SSID_VALID),
+				   IOVA + 4096, IONEST_ACCESS_READ)
+				.size,
+			0);
 		snap(&e, &s1);
 		assert_same_counters(&s0, &s1);
 	}

@@ -290,31 +290,22 @@ int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *r,
 }
 
 /*
- * hw_ops.dma_hit: the first branch of smmu_translate's hit path for a
- * plain read or write without ATS (the caller's PASID is 20 bits, so
- * @ssid_key is the key smmu_translate builds). Everything else, including
+ * The DMA hit rule (struct hw_dma_rule): the first branch of
+ * smmu_translate's hit path for a plain read or write without ATS - the
+ * model enabled (CR0.SMMUEN), an entry at the smallest block size, its
+ * permissions as smmu_perm_ok decides (the masks are smmu_perm_need's;
+ * hw_dma_rule_set checks them against smmu_perm_ok). Everything else, including
  * a hit at a larger block size, is left to smmu_translate.
  */
-bool smmu_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
-		  uint64_t iova, uint32_t access, uint64_t *host,
-		  uint64_t *block_size)
+static bool dma_serves(uint32_t flags, uint32_t access, bool pasid)
 {
-	struct smmu *s = to_smmu(hw);
-	uint64_t todo = __atomic_load_n(&s->tlb.shifts, __ATOMIC_RELAXED);
-	uint64_t pa, attr;
-	unsigned sh;
+	return smmu_perm_ok(flags, access);
+}
 
-	if (__builtin_expect(!todo || !(smmu_ld32(&s->cr0) & CR0_SMMUEN), 0))
-		return false;
-	sh = (unsigned)__builtin_ctzll(todo);
-	if (hw_tlb_probe_once(&s->tlb, sid, ssid_key, iova, sh, &pa, &attr) <=
-		    0 ||
-	    !smmu_perm_ok(hw_tlb_attr_flags(attr), access))
-		return false;
-	hw_count(hw, hw_translate);
-	hw_count(hw, hw_tlb_hit);
-	sh = hw_tlb_attr_shift(attr);
-	*host = pa + (iova & ((1ull << sh) - 1));
-	*block_size = 1ull << sh;
-	return true;
+void smmu_dma_rule(struct smmu *s)
+{
+	hw_dma_rule_set(&s->hw, &s->tlb, &s->cr0, CR0_SMMUEN, CR0_SMMUEN,
+			(uint8_t)smmu_perm_need[IONEST_ACCESS_READ],
+			(uint8_t)smmu_perm_need[IONEST_ACCESS_WRITE], 0,
+			dma_serves);
 }

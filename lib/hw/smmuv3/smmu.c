@@ -430,7 +430,6 @@ static const struct hw_ops smmu_ops = {
 	.mmio_read = smmu_mmio_read,
 	.mmio_write = smmu_mmio_write,
 	.translate = smmu_translate,
-	.dma_hit = smmu_dma_hit,
 	.flush_caches = smmu_flush_caches,
 	.explain = smmu_explain,
 	.can_nest = smmu_can_nest,
@@ -575,6 +574,7 @@ ionest_smmuv3_new(const struct ionest_smmuv3_config *cfg)
 		goto free_stall;
 	smmu_idregs(s);
 	hw_init(&s->hw, &smmu_ops, "smmu");
+	smmu_dma_rule(s);
 	return &s->hw;
 
 free_stall:

@@ -280,10 +280,8 @@ void smmu_cfgc_invalidate(struct smmu *s, uint32_t first, uint32_t last,
 /* fastpath.c: the hw_ops translate entry point. */
 int smmu_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		   struct ionest_xlate_res *res);
-/* fastpath.c: the hw_ops dma_hit (lib/hw/hw.h). */
-bool smmu_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
-		  uint64_t iova, uint32_t access, uint64_t *host,
-		  uint64_t *block_size);
+/* fastpath.c: set the DMA hit rule (lib/hw/hw.h). */
+void smmu_dma_rule(struct smmu *s);
 
 /* explain.c: the hw_ops explain (hw/explain.h). */
 int smmu_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,

@@ -405,35 +405,24 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 }
 
 /*
- * hw_ops.dma_hit: the first branch of vtd_translate's hit path for a
- * plain read or write without ATS (the caller's PASID is 20 bits, so
- * @ssid_key is the key vtd_translate builds). Everything else, including
- * a hit at a larger block size, is left to vtd_translate.
+ * The DMA hit rule (struct hw_dma_rule): the first branch of
+ * vtd_translate's hit path for a plain read or write without ATS -
+ * translation on (VTD_MODE_ON), an entry at the smallest block size, served
+ * as tlb_serves decides. Everything else, including a hit at a larger
+ * block size, is left to vtd_translate.
  */
-bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
-		 uint64_t iova, uint32_t access, uint64_t *host,
-		 uint64_t *block_size)
+static bool dma_serves(uint32_t flags, uint32_t access, bool pasid)
 {
-	struct vtd *v = to_vtd(hw);
-	uint64_t todo = __atomic_load_n(&v->iotlb.shifts, __ATOMIC_RELAXED);
-	uint64_t pa, attr;
-	unsigned sh;
+	return tlb_serves(flags, access, pasid);
+}
 
-	if (__builtin_expect(!todo || __atomic_load_n(&v->mode,
-						      __ATOMIC_ACQUIRE) !=
-					      VTD_MODE_ON,
-			     0))
-		return false;
-	sh = (unsigned)__builtin_ctzll(todo);
-	if (hw_tlb_probe_once(&v->iotlb, sid, ssid_key, iova, sh, &pa, &attr) <=
-		    0 ||
-	    !tlb_serves(hw_tlb_attr_flags(attr), access & ACCESS_ALL,
-			ssid_key != 0))
-		return false;
-	hw_count(hw, hw_translate);
-	hw_count(hw, hw_tlb_hit);
-	sh = hw_tlb_attr_shift(attr);
-	*host = pa + (iova & ((1ull << sh) - 1));
-	*block_size = 1ull << sh;
-	return true;
+void vtd_dma_rule(struct vtd *v)
+{
+	/* tlb_serves for a plain read or write: the permission, and a
+	 * first-stage entry filled for a privileged request (PRIV with S1)
+	 * does not serve it. hw_dma_rule_set checks this against it. */
+	hw_dma_rule_set(&v->hw, &v->iotlb, &v->mode, ~0u, VTD_MODE_ON,
+			tlb_need[IONEST_ACCESS_READ],
+			tlb_need[IONEST_ACCESS_WRITE],
+			IONEST_ACCESS_PRIV | HW_TLB_S1, dma_serves);
 }

@@ -172,7 +172,6 @@ static const struct hw_ops vtd_ops = {
 	.mmio_read = vtd_mmio_read,
 	.mmio_write = vtd_mmio_write,
 	.translate = vtd_translate,
-	.dma_hit = vtd_dma_hit,
 	.flush_caches = vtd_flush_caches,
 	.explain = vtd_explain,
 	.can_nest = vtd_can_nest,
@@ -220,6 +219,7 @@ IONEST_API struct ionest_hw *ionest_vtd_new(const struct ionest_vtd_config *cfg)
 		goto err_cc;
 	v->mode = VTD_MODE_OFF;
 	hw_init(&v->hw, &vtd_ops, "vtd");
+	vtd_dma_rule(v);
 	return &v->hw;
 
 err_cc:

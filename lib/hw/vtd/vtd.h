@@ -272,10 +272,8 @@ int vtd_translate(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 int vtd_translate_walk(struct vtd *v, const struct ionest_xlate_req *req,
 		       uint32_t access, uint64_t tgen,
 		       struct ionest_xlate_res *res);
-/* The hw_ops dma_hit (lib/hw/hw.h). */
-bool vtd_dma_hit(struct ionest_hw *hw, uint32_t sid, uint32_t ssid_key,
-		 uint64_t iova, uint32_t access, uint64_t *host,
-		 uint64_t *block_size);
+/* Set the DMA hit rule (lib/hw/hw.h). */
+void vtd_dma_rule(struct vtd *v);
 
 /* ---- explain.c ---- */
 /* The hw_ops explain (hw/explain.h). */
