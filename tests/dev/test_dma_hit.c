@@ -21,7 +21,9 @@
 #include <ionest/uapi/vfio.h>
 
 #include "hw/hw.h"
+#include "hw/smmuv3/smmu_regs.h"
 #include "hw/tlb.h"
+#include "hw/vtd/vtd_regs.h"
 #include "machine/machine.h"
 
 #define IOVA (1ull << 32)
@@ -238,6 +240,42 @@ static void run(const char *name, struct ionest_hw *hw)
 		assert_same_counters(&s0, &s1);
 	}
 
+	/* Translation off: the rule does not hit (translate decides). */
+	if (!strcmp(name, "smmu0") || !strcmp(name, "vtd0")) {
+		bool smmu = !strcmp(name, "smmu0");
+		uint64_t v = 0;
+
+		assert_int_equal(ionest_hw_mmio_read(
+					 e.hw, smmu ? SMMU_CR0 : VTD_REG_GSTS,
+					 4, &v),
+				 0);
+		if (smmu)
+			assert_int_equal(
+				ionest_hw_mmio_write(e.hw, SMMU_CR0, 4,
+						     v & ~(uint64_t)CR0_SMMUEN),
+				0);
+		else
+			assert_int_equal(
+				ionest_hw_mmio_write(e.hw, VTD_REG_GCMD, 4,
+						     v & (VTD_GSTS_QIES)),
+				0);
+		check_miss(&e, IOVA + 4096, IONEST_ACCESS_READ);
+		if (smmu)
+			assert_int_equal(
+				ionest_hw_mmio_write(e.hw, SMMU_CR0, 4, v), 0);
+		else
+			assert_int_equal(
+				ionest_hw_mmio_write(e.hw, VTD_REG_GCMD, 4,
+						     v & (VTD_GSTS_QIES |
+							  VTD_GSTS_TES)),
+				0);
+		assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
+						   IOVA + 4096, buf, 4096,
+						   IONEST_DMA_FROM_MEM),
+				 0);
+		check_hit(&e, IOVA + 4096, IONEST_ACCESS_READ);
+	}
+
 	/* Write DMA through the lean path lands in memory. */
 	memset(buf, 0x5a, sizeof(buf));
 	assert_int_equal(ionest_device_dma(e.m, e.dev, IONEST_NO_PASID,
@@ -276,6 +314,72 @@ static void run(const char *name, struct ionest_hw *hw)
 	env_down(&e);
 }
 
+/* ---- hw_dma_rule_set holds a rule's masks to the model's predicate ---- */
+
+static bool serves_perm(uint32_t f, uint32_t a, bool pasid)
+{
+	return (f & a) == a;
+}
+
+static bool serves_deny(uint32_t f, uint32_t a, bool pasid)
+{
+	return (f & a) == a && (f & 0x18) != 0x18;
+}
+
+static bool serves_by_pasid(uint32_t f, uint32_t a, bool pasid)
+{
+	return (f & a) == a && (!pasid || (f & 0x40));
+}
+
+static void test_rule_checked(void **state)
+{
+	struct ionest_hw *hw = calloc(1, sizeof(*hw));
+	static const uint32_t on = 1;
+	struct hw_tlb t;
+
+	assert_non_null(hw);
+	assert_int_equal(hw_tlb_init(&t, 64), 0);
+	assert_true(hw_dma_rule_set(hw, &t, &on, 1, 1, 1, 2, 0, serves_perm));
+	assert_ptr_equal(hw->dma.tlb, &t);
+	assert_int_equal(hw->dma.need[0], 1);
+	assert_int_equal(hw->dma.need[1], 2);
+	assert_int_equal(hw->dma.deny, 0x100);
+	/* A mask that asks for more (or less) than the predicate. */
+	assert_false(hw_dma_rule_set(hw, &t, &on, 1, 1, 3, 2, 0, serves_perm));
+	assert_null(hw->dma.tlb);
+	assert_false(hw_dma_rule_set(hw, &t, &on, 1, 1, 1, 0, 0, serves_perm));
+	assert_null(hw->dma.tlb);
+	/* A denial the masks leave out, or one they add. */
+	assert_false(hw_dma_rule_set(hw, &t, &on, 1, 1, 1, 2, 0, serves_deny));
+	assert_true(
+		hw_dma_rule_set(hw, &t, &on, 1, 1, 1, 2, 0x18, serves_deny));
+	assert_int_equal(hw->dma.deny, 0x18);
+	assert_false(
+		hw_dma_rule_set(hw, &t, &on, 1, 1, 1, 2, 0x18, serves_perm));
+	/* A rule that depends on the PASID has no masks. */
+	assert_false(
+		hw_dma_rule_set(hw, &t, &on, 1, 1, 1, 2, 0, serves_by_pasid));
+	assert_false(hw_dma_rule_set(hw, &t, &on, 1, 1, 0x41, 0x42, 0,
+				     serves_by_pasid));
+	assert_null(hw->dma.tlb);
+	/* Without a rule there is no hit, and a context has no sets. */
+	{
+		struct hw_dma_ctx c;
+
+		assert_int_equal(hw_dma_hit(hw, hw_tlb_key(1, 0), 0,
+					    IONEST_ACCESS_READ)
+					 .size,
+				 0);
+		hw_dma_ctx_init(&c, hw, 1);
+		assert_null(c.sets);
+		assert_int_equal(c.key, hw_tlb_key(1, 0));
+		hw_dma_ctx_init(&c, NULL, 2);
+		assert_null(c.sets);
+	}
+	hw_tlb_fini(&t);
+	free(hw);
+}
+
 static void test_mock(void **state)
 {
 	run("mock0", ionest_mock_iommu_new(NULL));
@@ -297,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_mock),
 		cmocka_unit_test(test_vtd),
 		cmocka_unit_test(test_smmuv3),
+		cmocka_unit_test(test_rule_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
