@@ -89,8 +89,8 @@ static int ats_translate(struct machine_device *d,
 
 /*
  * One page of the access through the full translate (driver hook, model or
- * ATS): whatever dma_hit did not answer. 0 with *addr, *size the output and
- * the aligned block it holds for; a fault is recorded.
+ * ATS): whatever the model's hit rule did not answer. 0 with *addr, *size the
+ * output and the aligned block it holds for; a fault is recorded.
  */
 static __attribute__((noinline)) int
 translate_page(struct machine_device *d, bool ats, uint32_t pasid,

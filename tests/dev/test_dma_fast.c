@@ -6,7 +6,8 @@
  * drivers: the same data and exactly the same counters for single-page,
  * multi-page and page-crossing accesses, PASIDs, block sizes other than
  * 4K, a thread's first DMA and devices past the machine's inline contexts;
- * permission faults, unmaps and bad arguments taking the existing paths;
+ * permission faults, unmaps, the MSI doorbell and bad arguments taking
+ * the existing paths;
  * and no DMA using a translation once its unmap has returned, with DMA
  * running concurrently.
  */
@@ -446,6 +447,42 @@ static void test_after_unmap(void **state)
 		after_unmap(m);
 }
 
+/* ---- the MSI doorbell is never a plain copy ---- */
+
+static void msi(enum model m)
+{
+	/* The SW MSI window (mock, SMMUv3: the core maps the doorbell
+	 * there); VT-d's interrupt range, never in its IOTLB. */
+	const uint64_t addr = m == VTD ? 0xfee00040ull : 0x8000040ull;
+	struct env e;
+	uint32_t v = 0x1234;
+	struct snap d;
+	int rc;
+
+	env_up(&e, m);
+	assert_int_equal(
+		dma(&e, 0, IONEST_NO_PASID, addr, &v, 4, IONEST_DMA_TO_MEM), 0);
+	assert_int_equal(ionest_machine_msi_count(e.f.m, 0), 1);
+	/* Again, with the doorbell's translation hot where it is cached:
+	 * a message again, counted as a hit, nothing stored. */
+	v = 0x5678;
+	DELTA(&e, &d,
+	      rc = dma(&e, 0, IONEST_NO_PASID, addr, &v, 4, IONEST_DMA_TO_MEM));
+	assert_int_equal(rc, 0);
+	assert_int_equal(ionest_machine_msi_count(e.f.m, 0), 2);
+	if (m != VTD)
+		assert_hits(&d, 1);
+	for (unsigned i = 0; i < HW_MSI_DOORBELL_SIZE; i++)
+		assert_int_equal(hw_msi_doorbell[i], 0);
+	env_down(&e);
+}
+
+static void test_msi(void **state)
+{
+	for (int m = 0; m < NMODELS; m++)
+		msi(m);
+}
+
 /* ---- PASIDs ---- */
 
 static void pasid(enum model m)
@@ -866,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_permission),
 		cmocka_unit_test(test_after_unmap),
+		cmocka_unit_test(test_msi),
 		cmocka_unit_test(test_pasid),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_args),
