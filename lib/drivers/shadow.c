@@ -200,11 +200,14 @@ struct sync_ctx {
 	uint32_t perm;
 	unsigned shift;
 	bool run;
-	/* composed run: -> hpa, shadow prot, leaves up to 2^shift */
-	uint64_t c_iova, c_hpa, c_len;
+	/* composed run: -> gpa -> hpa, shadow prot, leaves up to 2^shift */
+	uint64_t c_iova, c_gpa, c_hpa, c_len;
 	uint32_t c_prot;
 	unsigned c_shift;
 	bool crun;
+	/* the last compose(): k_s1 over k_s2 gave k_prot (if k_ok) */
+	uint32_t k_s1, k_s2, k_prot;
+	bool k_ok, k_valid;
 };
 
 static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
@@ -219,19 +222,16 @@ static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
 		return NULL;
 	/* A table read lately, whose node already covers the range: no
 	 * stage-2 walk, no reverse-map lookup. */
-	for (unsigned i = 0; i < SHADOW_TCACHE; i++) {
-		e = &s->tcache[i];
-		t = e->node;
-		if (t && e->gpa == gpa && t->node.last == gpa + size - 1 &&
-		    t->lo <= c->start && t->hi >= c->last)
-			return (void *)(uintptr_t)e->hpa;
-	}
+	e = &s->tcache[(gpa >> 12) & (SHADOW_TCACHE - 1)];
+	t = e->node;
+	if (t && e->gpa == gpa && t->node.last == gpa + size - 1 &&
+	    t->lo <= c->start && t->hi >= c->last)
+		return (void *)(uintptr_t)e->hpa;
 	/* Record before composing anything beneath: a parent unmap of the
 	 * table must find what came through it. */
 	if (!s2_table(s, gpa, size, &hpa) ||
 	    table_record(s, gpa, size, c->start, c->last))
 		return zero_table;
-	e = &s->tcache[s->tcache_next++ % SHADOW_TCACHE];
 	e->gpa = gpa;
 	e->hpa = hpa;
 	e->node = itree_iter_first(&s->tables, gpa, gpa);
@@ -241,6 +241,23 @@ static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
 static const struct pt_mem_ops iter_ops = {
 	.table = iter_table,
 };
+
+/* Room for one more composed run in s->pend. */
+static int pend_reserve(struct shadow *s)
+{
+	struct shadow_pend *p;
+	size_t cap;
+
+	if (s->npend < s->pend_cap)
+		return 0;
+	cap = s->pend_cap ? s->pend_cap * 2 : 16;
+	p = xrealloc(s->pend, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	s->pend = p;
+	s->pend_cap = cap;
+	return 0;
+}
 
 static void flush_composed(struct sync_ctx *c)
 {
@@ -257,11 +274,19 @@ static void flush_composed(struct sync_ctx *c)
 	if (!sizes ||
 	    ((c->c_iova | c->c_hpa | c->c_len) & (min_size(sizes) - 1)))
 		return;
-	rc = pt_map(&s->sh, c->c_iova, c->c_hpa, c->c_len, c->c_prot, sizes);
-	if (rc == -ENOMEM)
+	/* Nothing is mapped that the reverse map cannot hold. */
+	rc = pend_reserve(s);
+	if (!rc)
+		rc = pt_map(&s->sh, c->c_iova, c->c_hpa, c->c_len, c->c_prot,
+			    sizes);
+	if (!rc)
+		s->pend[s->npend++] =
+			(struct shadow_pend){ c->c_iova, c->c_gpa, c->c_len };
+	else if (rc == -ENOMEM)
 		c->err = rc;
 }
 
+/* One stage-2 leaf [g2, g2 + size) -> hpa under the stage-1 run. */
 static int s2_leaf(void *ctx, uint64_t g2, uint64_t hpa, uint64_t size,
 		   uint32_t perm)
 {
@@ -276,13 +301,21 @@ static int s2_leaf(void *ctx, uint64_t g2, uint64_t hpa, uint64_t size,
 
 	if (shift > c->shift)
 		shift = c->shift;
-	if (!c->s->compose(c->s, c->perm, perm, &prot)) {
+	/* Runs of one permission compose alike: one compose() call. */
+	if (!c->k_valid || c->k_s1 != c->perm || c->k_s2 != perm) {
+		c->k_valid = true;
+		c->k_s1 = c->perm;
+		c->k_s2 = perm;
+		c->k_ok = c->s->compose(c->s, c->perm, perm, &c->k_prot);
+	}
+	if (!c->k_ok) {
 		flush_composed(c);
 		return c->err;
 	}
+	prot = c->k_prot;
 	if (c->crun && c->c_iova + c->c_len == iova &&
-	    c->c_hpa + c->c_len == h && c->c_prot == prot &&
-	    c->c_shift == shift) {
+	    c->c_hpa + c->c_len == h && c->c_gpa + c->c_len == lo &&
+	    c->c_prot == prot && c->c_shift == shift) {
 		c->c_len += len;
 		return 0;
 	}
@@ -291,6 +324,7 @@ static int s2_leaf(void *ctx, uint64_t g2, uint64_t hpa, uint64_t size,
 		return c->err;
 	c->crun = true;
 	c->c_iova = iova;
+	c->c_gpa = lo;
 	c->c_hpa = h;
 	c->c_len = len;
 	c->c_prot = prot;
@@ -298,10 +332,14 @@ static int s2_leaf(void *ctx, uint64_t g2, uint64_t hpa, uint64_t size,
 	return 0;
 }
 
+/* Runs this short take one inlined stage-2 walk per leaf rather than a
+ * leaf iteration. */
+#define SHORT_RUN (4ull << 12)
+
 static void flush_s1(struct sync_ctx *c)
 {
 	struct shadow *s = c->s;
-	uint64_t glast;
+	uint64_t g, glast;
 
 	if (!c->run)
 		return;
@@ -310,7 +348,28 @@ static void flush_s1(struct sync_ctx *c)
 	/* GPAs the stage 2 does not translate compose nothing. */
 	if (glast < c->gpa || (s->s2_bits < 64 && (glast >> s->s2_bits)))
 		return;
-	pt_for_each(s->s2, c->gpa, glast, s2_leaf, c);
+	if (c->len > SHORT_RUN) {
+		pt_for_each(s->s2, c->gpa, glast, s2_leaf, c);
+	} else {
+		for (g = c->gpa; g - 1 < glast || g == c->gpa;) {
+			struct pt_walk w = { 0 };
+			uint64_t mask;
+
+			if (pt_walk(s->s2, g, 0, &w)) {
+				/* Not mapped: on to the next smallest leaf. */
+				flush_composed(c);
+				mask = min_size(pt_leaf_sizes(s->s2)) - 1;
+			} else {
+				mask = (1ull << w.leaf_shift) - 1;
+				if (s2_leaf(c, g & ~mask, w.oa & ~mask,
+					    mask + 1, w.perm))
+					break;
+			}
+			g = (g | mask) + 1;
+			if (!g || g > glast)
+				break;
+		}
+	}
 	flush_composed(c);
 }
 
@@ -349,7 +408,7 @@ static void widen(const struct shadow *s, uint64_t *start, uint64_t *last)
 {
 	struct pt_walk w = { 0 };
 
-	if (!pt_walk(&s->sh, *start, 0, &w)) {
+	if (!pt_walk(&s->shw, *start, 0, &w)) {
 		uint64_t mask = (1ull << w.leaf_shift) - 1;
 
 		*start &= ~mask;
@@ -360,7 +419,7 @@ static void widen(const struct shadow *s, uint64_t *start, uint64_t *last)
 		}
 	}
 	w = (struct pt_walk){ 0 };
-	if (!pt_walk(&s->sh, *last, 0, &w))
+	if (!pt_walk(&s->shw, *last, 0, &w))
 		*last |= (1ull << w.leaf_shift) - 1;
 }
 
@@ -393,16 +452,74 @@ static void range_add(uint64_t *istart, uint64_t *ilast, uint64_t lo,
 		*ilast = hi;
 }
 
-/* Unmap [lo, hi] (already whole leaves) from the shadow. */
-static void unmap_range(struct shadow *s, uint64_t lo, uint64_t hi,
+/* Unmap [*lo, *hi] from the shadow, widened to the leaves it cuts (and
+ * returned so). */
+static void unmap_range(struct shadow *s, uint64_t *lo, uint64_t *hi,
 			uint64_t *istart, uint64_t *ilast)
 {
 	uint64_t unmapped = 0;
 
-	widen(s, &lo, &hi);
+	widen(s, lo, hi);
 	/* Whole leaves, tables freed through sh_free: cannot fail. */
-	(void)pt_unmap(&s->sh, lo, hi - lo + 1, 0, NULL, &unmapped);
-	range_add(istart, ilast, lo, hi);
+	(void)pt_unmap(&s->sh, *lo, *hi - *lo + 1, 0, NULL, &unmapped);
+	range_add(istart, ilast, *lo, *hi);
+}
+
+/* Forget the runs of IOVAs [lo, hi] (whose shadow entries are gone or
+ * replaced); a run that could not be split loses its rest too. */
+static void drop_range_runs(struct shadow *s, uint64_t lo, uint64_t hi,
+			    uint64_t *istart, uint64_t *ilast)
+{
+	uint64_t xs, xl;
+
+	while (rmap_trim(&s->runs, lo, hi, &xs, &xl)) {
+		lo = xs;
+		hi = xl;
+		unmap_range(s, &lo, &hi, istart, ilast);
+	}
+}
+
+/* Drop the shadow entries of IOVAs [lo, hi] and their runs. */
+static void drop_range(struct shadow *s, uint64_t lo, uint64_t hi,
+		       uint64_t *istart, uint64_t *ilast)
+{
+	unmap_range(s, &lo, &hi, istart, ilast);
+	drop_range_runs(s, lo, hi, istart, ilast);
+}
+
+/*
+ * After a sync of [start, last] mapped s->pend: record the runs. The
+ * common resync of pages the guest did not move leaves one run that
+ * already holds all of them as it is: nothing to do.
+ */
+static void pend_commit(struct shadow *s, uint64_t start, uint64_t last,
+			uint64_t *istart, uint64_t *ilast)
+{
+	struct shadow_run *r = rmap_covering(&s->runs, start, last);
+	uint64_t next = start;
+	size_t i;
+
+	for (i = 0; r && i < s->npend; i++) {
+		const struct shadow_pend *p = &s->pend[i];
+
+		if (p->iova != next || rmap_gpa(r, p->iova) != p->gpa)
+			break;
+		next += p->len;
+	}
+	if (r && i == s->npend && next - 1 == last)
+		goto out;
+	drop_range_runs(s, start, last, istart, ilast);
+	for (i = 0; i < s->npend; i++) {
+		const struct shadow_pend *p = &s->pend[i];
+
+		if (rmap_add(&s->runs, p->iova, p->gpa, p->len)) {
+			uint64_t lo = p->iova, hi = p->iova + (p->len - 1);
+
+			unmap_range(s, &lo, &hi, istart, ilast);
+		}
+	}
+out:
+	s->npend = 0;
 }
 
 int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
@@ -416,135 +533,102 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 	clamp(s, &start, &last);
 	*istart = UINT64_MAX;
 	*ilast = 0;
-	unmap_range(s, start, last, istart, ilast);
-	start = *istart;
-	last = *ilast;
-	/* A sync of everything starts the reverse map afresh. */
-	if (!start && last == top)
+	unmap_range(s, &start, &last, istart, ilast);
+	/* A sync of everything starts the reverse maps afresh. */
+	if (!start && last == top) {
 		tables_clear(s);
+		rmap_clear(&s->runs);
+	}
 	c.start = start;
 	c.last = last;
 	s->iter = &c;
+	s->npend = 0;
 	pt_for_each(&s->s1, start, last, s1_leaf, &c);
 	flush_s1(&c);
 	s->iter = NULL;
+	pend_commit(s, start, last, istart, ilast);
 	s->syncs++;
 	/* Out of memory: what is missing is filled by the fault path. */
 	return 0;
 }
 
+/* The fill's stage-1 leaf (read through the sync accessor, which records
+ * the guest's table pages). */
+struct fill_ctx {
+	uint64_t iova, gpa, size;
+	bool found;
+};
+
+static int fill_leaf(void *ctx, uint64_t iova, uint64_t gpa, uint64_t size,
+		     uint32_t perm)
+{
+	struct fill_ctx *f = ctx;
+
+	(void)perm;
+	f->found = true;
+	f->iova = iova;
+	f->gpa = gpa;
+	f->size = size;
+	return 1;
+}
+
 int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 		uint32_t prot)
 {
-	uint64_t size = 1ull << shift, unmapped = 0;
-	uint64_t sizes = sizes_upto(s, shift), min;
+	uint64_t size = 1ull << shift, is = UINT64_MAX, il = 0;
+	uint64_t sizes = sizes_upto(s, shift), min, lo, hi, gpa;
+	struct sync_ctx c = { .s = s };
+	struct fill_ctx f = { 0 };
 	struct pt_walk w = { 0 };
 	int rc;
 
 	if (!sizes)
 		return -EINVAL;
-	if (!pt_walk(&s->sh, iova, 0, &w))
-		(void)pt_unmap(&s->sh, iova & ~((1ull << w.leaf_shift) - 1),
-			       1ull << w.leaf_shift, 0, NULL, &unmapped);
-	rc = pt_map(&s->sh, iova & ~(size - 1), hpa & ~(size - 1), size, prot,
-		    sizes);
+	if (shift >= 64 || iova > top_of(s))
+		return -EINVAL;
+	lo = iova & ~(size - 1);
+	hi = lo + (size - 1);
+	/* Where the guest's tables lead now, recording the table pages. */
+	c.start = lo;
+	c.last = hi;
+	s->iter = &c;
+	pt_for_each(&s->s1, iova, iova, fill_leaf, &f);
+	s->iter = NULL;
+	if (!f.found || f.size < size)
+		return -EAGAIN;
+	gpa = f.gpa + (lo - f.iova);
+	if ((s->s2_bits < 64 && ((gpa + size - 1) >> s->s2_bits)) ||
+	    pt_walk(s->s2, gpa, 0, &w) || w.leaf_shift < shift ||
+	    w.oa != (hpa & ~(size - 1)))
+		return -EAGAIN;
+	if (!pt_walk(&s->shw, iova, 0, &w)) {
+		lo = iova & ~((1ull << w.leaf_shift) - 1);
+		hi = lo + ((1ull << w.leaf_shift) - 1);
+		drop_range(s, lo, hi, &is, &il);
+	}
+	lo = iova & ~(size - 1);
+	rc = pt_map(&s->sh, lo, hpa & ~(size - 1), size, prot, sizes);
 	if (rc == -EEXIST) {
 		/* Other leaves inside the block: only the page. */
 		min = min_size(sizes);
-		rc = pt_map(&s->sh, iova & ~(min - 1), hpa & ~(min - 1), min,
-			    prot, min);
+		gpa += (iova & ~(min - 1)) - lo;
+		lo = iova & ~(min - 1);
+		size = min;
+		rc = pt_map(&s->sh, lo, hpa & ~(min - 1), min, prot, min);
 	}
-	if (!rc)
-		s->fills++;
-	return rc;
-}
-
-/* ---- parent unmap ---- */
-
-struct run {
-	uint64_t start, last;
-};
-
-struct runs {
-	struct run *r;
-	size_t n, cap;
-	int err;
-};
-
-static int runs_add(struct runs *rs, uint64_t start, uint64_t last)
-{
-	struct run *n;
-
-	if (rs->n && rs->r[rs->n - 1].last + 1 == start) {
-		rs->r[rs->n - 1].last = last;
-		return 0;
+	if (rc)
+		return rc;
+	hi = lo + (size - 1);
+	drop_range_runs(s, lo, hi, &is, &il);
+	if (rmap_add(&s->runs, lo, gpa, size)) {
+		unmap_range(s, &lo, &hi, &is, &il);
+		return -ENOMEM;
 	}
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 16;
-
-		n = xrealloc(rs->r, cap * sizeof(*n));
-		if (!n) {
-			rs->err = -ENOMEM;
-			return -ENOMEM;
-		}
-		rs->r = n;
-		rs->cap = cap;
-	}
-	rs->r[rs->n++] = (struct run){ start, last };
+	s->fills++;
 	return 0;
 }
 
-struct hpa_ctx {
-	struct runs hpa; /* host ranges the parent maps there */
-	uint64_t gstart, glast;
-	struct runs iova; /* shadow leaves pointing into them */
-};
-
-static int parent_leaf(void *ctx, uint64_t g, uint64_t hpa, uint64_t size,
-		       uint32_t perm)
-{
-	struct hpa_ctx *c = ctx;
-	uint64_t lo = g > c->gstart ? g : c->gstart;
-	uint64_t hi = g + (size - 1) < c->glast ? g + (size - 1) : c->glast;
-
-	(void)perm;
-	return runs_add(&c->hpa, hpa + (lo - g), hpa + (hi - g));
-}
-
-static int run_cmp(const void *a, const void *b)
-{
-	const struct run *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* Whether [lo, hi] meets one of the sorted, disjoint runs. */
-static bool runs_meet(const struct runs *rs, uint64_t lo, uint64_t hi)
-{
-	size_t a = 0, b = rs->n;
-
-	/* The first run ending at or after lo. */
-	while (a < b) {
-		size_t m = a + (b - a) / 2;
-
-		if (rs->r[m].last < lo)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a < rs->n && rs->r[a].start <= hi;
-}
-
-static int shadow_leaf(void *ctx, uint64_t iova, uint64_t pa, uint64_t size,
-		       uint32_t perm)
-{
-	struct hpa_ctx *c = ctx;
-
-	(void)perm;
-	if (!runs_meet(&c->hpa, pa, pa + (size - 1)))
-		return 0;
-	return runs_add(&c->iova, iova, iova + (size - 1));
-}
+/* ---- parent unmap ---- */
 
 void shadow_drop_all(struct shadow *s, uint64_t *istart, uint64_t *ilast)
 {
@@ -552,6 +636,7 @@ void shadow_drop_all(struct shadow *s, uint64_t *istart, uint64_t *ilast)
 
 	(void)pt_unmap(&s->sh, 0, top_of(s) + 1, 0, NULL, &unmapped);
 	tables_clear(s);
+	rmap_clear(&s->runs);
 	range_add(istart, ilast, 0, top_of(s));
 	s->drops++;
 }
@@ -559,9 +644,8 @@ void shadow_drop_all(struct shadow *s, uint64_t *istart, uint64_t *ilast)
 void shadow_drop_parent(struct shadow *s, uint64_t gstart, uint64_t glast,
 			uint64_t *istart, uint64_t *ilast)
 {
-	struct hpa_ctx c = { .gstart = gstart, .glast = glast };
 	struct itree_node *n;
-	size_t i;
+	uint64_t lo, hi;
 
 	/* The parent's translations of table pages are about to change. */
 	tcache_clear(s);
@@ -569,43 +653,16 @@ void shadow_drop_parent(struct shadow *s, uint64_t gstart, uint64_t glast,
 	while ((n = itree_iter_first(&s->tables, gstart, glast))) {
 		struct shadow_table *t = to_st(n);
 
-		unmap_range(s, t->lo, t->hi, istart, ilast);
+		drop_range(s, t->lo, t->hi, istart, ilast);
 		itree_remove(&s->tables, n);
 		xfree(t);
 		s->drops++;
 	}
-	/* Leaves whose output the parent maps in the range. */
-	if (pt_for_each(s->s2, gstart, glast, parent_leaf, &c) || c.hpa.err)
-		goto all;
-	if (!c.hpa.n)
-		goto out;
-	qsort(c.hpa.r, c.hpa.n, sizeof(*c.hpa.r), run_cmp);
-	/* Merge runs that overlap once sorted (aliased host pages). */
-	for (i = 1; i < c.hpa.n; i++) {
-		struct run *p = &c.hpa.r[i - 1];
-
-		if (c.hpa.r[i].start <= p->last + 1 && p->last != UINT64_MAX) {
-			if (c.hpa.r[i].last > p->last)
-				p->last = c.hpa.r[i].last;
-			memmove(&c.hpa.r[i], &c.hpa.r[i + 1],
-				(c.hpa.n - i - 1) * sizeof(*c.hpa.r));
-			c.hpa.n--;
-			i--;
-		}
-	}
-	if (pt_for_each(&s->sh, 0, top_of(s), shadow_leaf, &c) || c.iova.err)
-		goto all;
-	for (i = 0; i < c.iova.n; i++) {
-		unmap_range(s, c.iova.r[i].start, c.iova.r[i].last, istart,
-			    ilast);
+	/* Entries composed through a data page in the range. */
+	while (rmap_find_gpa(&s->runs, gstart, glast, &lo, &hi)) {
+		drop_range(s, lo, hi, istart, ilast);
 		s->drops++;
 	}
-	goto out;
-all:
-	shadow_drop_all(s, istart, ilast);
-out:
-	xfree(c.hpa.r);
-	xfree(c.iova.r);
 }
 
 /* ---- lifetime ---- */
@@ -624,6 +681,15 @@ int shadow_init(struct shadow *s, const struct shadow_cfg *cfg)
 		       cfg->s1_root);
 	if (!rc)
 		rc = pt_init(&s->sh, &cfg->sh, (struct pt_mem){ &sh_ops, s });
+	/* Its tables are host memory: walks need no accessor. */
+	if (!rc) {
+		rc = pt_attach(&s->shw, &cfg->sh, (struct pt_mem){ 0 },
+			       s->sh.root);
+		if (rc) {
+			s->destroying = true;
+			pt_destroy(&s->sh);
+		}
+	}
 	if (rc) {
 		pthread_mutex_destroy(&s->lock);
 		return rc;
@@ -637,6 +703,8 @@ void shadow_fini(struct shadow *s)
 	s->destroying = true;
 	pt_destroy(&s->sh);
 	tables_clear(s);
+	rmap_clear(&s->runs);
+	xfree(s->pend);
 	pthread_mutex_destroy(&s->lock);
 }
 
@@ -647,7 +715,8 @@ size_t shadow_table_bytes(const struct shadow *s)
 
 size_t shadow_rmap_bytes(const struct shadow *s)
 {
-	return s->tables.count * sizeof(struct shadow_table);
+	return s->tables.count * sizeof(struct shadow_table) +
+	       rmap_bytes(&s->runs);
 }
 
 /* ---- the nested walk for fault paths ---- */

@@ -19,10 +19,10 @@
  *     guest memory the parent does not map readable.
  *   - tables: the reverse map of the guest's table pages, an interval tree
  *     of table GPA ranges, each with the hull of IOVAs composed through it.
- *     A parent unmap of a table page drops that IOVA hull from the shadow;
- *     data pages are found by the output address of the shadow's leaves
- *     (a scan of the shadow's leaves against the host ranges the parent
- *     maps there), which needs no memory per mapped page.
+ *     A parent unmap of a table page drops that IOVA hull from the shadow.
+ *   - runs: the reverse map of data pages (shadow_rmap.h), one interval
+ *     per contiguous composed run (IOVA run -> GPA run); a parent unmap
+ *     drops exactly the shadow entries composed through its GPAs.
  *
  * Updates:
  *   shadow_sync()   recompose exactly [start, last] (widened to whole
@@ -49,12 +49,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "drivers/shadow_rmap.h"
 #include "pt/pt.h"
 #include "util/itree.h"
 
 struct shadow;
 
-#define SHADOW_TCACHE 8
+#define SHADOW_TCACHE 16 /* a power of two */
 
 /* Shadow PT_PROT_* for a guest leaf with stage-1 PT_PERM_* @s1 over a
  * stage-2 leaf with @s2; false: no shadow entry (the fault path decides
@@ -74,8 +75,14 @@ struct shadow_cfg {
 	void *priv; /* the driver's */
 };
 
+/* A composed run a sync mapped, for the reverse map. */
+struct shadow_pend {
+	uint64_t iova, gpa, len;
+};
+
 struct shadow {
 	struct pt sh;
+	struct pt shw; /* the same tables, for the inlined host-table walk */
 	struct pt s1;
 	const struct pt *s2;
 	uint8_t s2_bits;
@@ -83,10 +90,14 @@ struct shadow {
 	void *priv;
 	pthread_mutex_t lock;
 	struct itree tables; /* struct shadow_table by table GPA */
+	struct shadow_rmap runs; /* data pages: shadow_rmap.h */
 	void *iter; /* the sync in progress (its accessor's context) */
-	/* Guest table pages the syncs read lately: their host address and
-	 * reverse-map node (a parent unmap or a reverse-map change
-	 * empties it). */
+	/* The runs the sync in progress mapped (kept between syncs). */
+	struct shadow_pend *pend;
+	size_t npend, pend_cap;
+	/* Guest table pages the syncs read lately, direct-mapped by GPA:
+	 * their host address and reverse-map node (a parent unmap or a
+	 * reverse-map change empties it). */
 	struct shadow_tcache {
 		uint64_t gpa, hpa;
 		void *node;
@@ -116,16 +127,18 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 		uint64_t *istart, uint64_t *ilast);
 
 /* Install the composed leaf [iova, iova + 2^shift) -> hpa with PT_PROT_*
- * @prot, replacing whatever shadow leaf covers @iova. */
+ * @prot, replacing whatever shadow leaf covers @iova. The leaf is recorded
+ * in the reverse maps through the guest's tables as they are now; -EAGAIN
+ * (nothing installed) if they no longer lead to @hpa. */
 int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 		uint32_t prot);
 
 /*
  * A parent unmap of GPAs [gstart, glast], before the parent's tables
  * change: drop every shadow entry composed through a guest table page in
- * the range, and every shadow leaf whose output lies in the host ranges
- * the parent maps there. Widens [*istart, *ilast] (start it at UINT64_MAX,
- * 0) to the IOVAs dropped.
+ * the range, and every shadow entry composed through a GPA in it (the
+ * reverse map's runs: no scan of the shadow). Widens [*istart, *ilast] (start
+ * it at UINT64_MAX, 0) to the IOVAs dropped.
  */
 void shadow_drop_parent(struct shadow *s, uint64_t gstart, uint64_t glast,
 			uint64_t *istart, uint64_t *ilast);
