@@ -194,6 +194,7 @@ static bool s2_table(const struct shadow *s, uint64_t gpa, size_t size,
 struct sync_ctx {
 	struct shadow *s;
 	uint64_t start, last;
+	uint64_t pos; /* the iteration is past [start, pos) */
 	int err;
 	/* stage-1 run: [iova, iova + len) -> gpa, leaf 2^shift, perm */
 	uint64_t iova, gpa, len;
@@ -225,12 +226,12 @@ static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
 	e = &s->tcache[(gpa >> 12) & (SHADOW_TCACHE - 1)];
 	t = e->node;
 	if (t && e->gpa == gpa && t->node.last == gpa + size - 1 &&
-	    t->lo <= c->start && t->hi >= c->last)
+	    t->lo <= c->pos && t->hi >= c->last)
 		return (void *)(uintptr_t)e->hpa;
 	/* Record before composing anything beneath: a parent unmap of the
-	 * table must find what came through it. */
+	 * table must find what came through it (nothing before pos). */
 	if (!s2_table(s, gpa, size, &hpa) ||
-	    table_record(s, gpa, size, c->start, c->last))
+	    table_record(s, gpa, size, c->pos, c->last))
 		return zero_table;
 	e->gpa = gpa;
 	e->hpa = hpa;
@@ -386,6 +387,7 @@ static int s1_leaf(void *ctx, uint64_t iova, uint64_t gpa, uint64_t size,
 	}
 	if (iova + (size - 1) > c->last)
 		size = c->last - iova + 1;
+	c->pos = iova + size;
 	if (c->run && c->iova + c->len == iova && c->gpa + c->len == gpa &&
 	    c->perm == perm && c->shift == shift) {
 		c->len += size;
@@ -540,6 +542,7 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 		rmap_clear(&s->runs);
 	}
 	c.start = start;
+	c.pos = start;
 	c.last = last;
 	s->iter = &c;
 	s->npend = 0;
@@ -590,6 +593,7 @@ int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 	hi = lo + (size - 1);
 	/* Where the guest's tables lead now, recording the table pages. */
 	c.start = lo;
+	c.pos = lo;
 	c.last = hi;
 	s->iter = &c;
 	pt_for_each(&s->s1, iova, iova, fill_leaf, &f);

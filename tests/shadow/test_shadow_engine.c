@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shadow engine (lib/drivers/shadow.c) alone, against a reference
+ * composition: after every step each shadow entry must be what walking
+ * the guest's stage 1 through the parent's stage 2 gives now, and after a
+ * sync every page that composes must be present. Covers the data-page
+ * reverse map (parent unmaps of part of a run, of its middle, of guest
+ * table pages, aliases, remaps, fragmentation, allocation failures) and
+ * the sync's paths (ranges across leaf tables, 2M leaves, permissions
+ * that change along a run, fills).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "drivers/shadow.h"
+#include "pt/pt.h"
+#include "util/alloc.h"
+
+#define PAGE 4096ull
+#define MB (1ull << 20)
+#define GRAM (32 * MB) /* guest RAM: data below 16M, tables above */
+#define TBL (16 * MB)
+#define RW (PT_PROT_READ | PT_PROT_WRITE)
+
+struct fx {
+	uint8_t *ram;
+	uint64_t used;
+	struct pt ss, fs;
+	struct shadow sh;
+};
+
+static void *g_table(void *ctx, uint64_t gpa, size_t size, bool write)
+{
+	struct fx *f = ctx;
+
+	(void)write;
+	return gpa + size <= GRAM ? f->ram + gpa : NULL;
+}
+
+static int g_alloc(void *ctx, size_t size, uint64_t *gpa)
+{
+	struct fx *f = ctx;
+
+	*gpa = TBL + f->used;
+	f->used += size;
+	return TBL + f->used <= GRAM ? 0 : -ENOMEM;
+}
+
+static void g_free(void *ctx, uint64_t gpa, size_t size)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)size;
+}
+
+static const struct pt_mem_ops g_ops = { g_table, g_alloc, g_free };
+
+static bool compose(const struct shadow *s, uint32_t s1, uint32_t s2,
+		    uint32_t *prot)
+{
+	(void)s;
+	if (!(s2 & PT_PERM_R))
+		return false;
+	*prot = PT_PROT_READ | ((s1 & s2 & PT_PERM_W) ? PT_PROT_WRITE : 0);
+	return true;
+}
+
+static uint64_t hpa_of(const struct fx *f, uint64_t gpa)
+{
+	return (uint64_t)(uintptr_t)f->ram + gpa;
+}
+
+/* The parent maps guest RAM with leaves of @s2_leaf bytes. */
+static struct fx *fx_new(uint64_t s2_leaf)
+{
+	struct pt_cfg fc = { .fmt = PT_FMT_X86_64,
+			     .granule_shift = 12,
+			     .ias = 48,
+			     .oas = 48,
+			     .start_level = -1 };
+	struct pt_cfg sc = fc;
+	struct shadow_cfg cfg;
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(posix_memalign((void **)&f->ram, 2 * MB, GRAM), 0);
+	memset(f->ram, 0, GRAM);
+	sc.fmt = PT_FMT_VTD_SS;
+	assert_int_equal(pt_init(&f->ss, &sc, (struct pt_mem){ 0 }), 0);
+	assert_int_equal(pt_map(&f->ss, 0, hpa_of(f, 0), GRAM, RW, s2_leaf), 0);
+	assert_int_equal(pt_init(&f->fs, &fc, (struct pt_mem){ &g_ops, f }), 0);
+	cfg = (struct shadow_cfg){
+		.s1 = fc,
+		.s1_root = f->fs.root,
+		.sh = fc,
+		.s2 = &f->ss,
+		.s2_bits = 48,
+		.compose = compose,
+	};
+	cfg.sh.pgsize_bitmap = PAGE | (2 * MB) | (1ull << 30);
+	assert_int_equal(shadow_init(&f->sh, &cfg), 0);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	shadow_fini(&f->sh);
+	pt_destroy(&f->fs);
+	pt_destroy(&f->ss);
+	free(f->ram);
+	free(f);
+}
+
+static void gmap(struct fx *f, uint64_t iova, uint64_t gpa, uint64_t len,
+		 uint32_t prot, uint64_t leaf)
+{
+	assert_int_equal(pt_map(&f->fs, iova, gpa, len, prot, leaf), 0);
+}
+
+static void gunmap(struct fx *f, uint64_t iova, uint64_t len)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(pt_unmap(&f->fs, iova, len, 0, NULL, &n), 0);
+}
+
+static void sync(struct fx *f, uint64_t start, uint64_t last)
+{
+	uint64_t is, il;
+
+	assert_int_equal(shadow_sync(&f->sh, start, last, &is, &il), 0);
+	assert_true(is <= start && (il >= last || last == UINT64_MAX));
+	shadow_free_tables(&f->sh, shadow_take_tables(&f->sh));
+}
+
+/* What a driver does around a parent unmap of [gpa, gpa + len). */
+static void punmap(struct fx *f, uint64_t gpa, uint64_t len)
+{
+	uint64_t is = UINT64_MAX, il = 0, n = 0;
+
+	shadow_drop_parent(&f->sh, gpa, gpa + len - 1, &is, &il);
+	assert_int_equal(pt_unmap(&f->ss, gpa, len, PT_UNMAP_SPLIT, NULL, &n),
+			 0);
+	shadow_free_tables(&f->sh, shadow_take_tables(&f->sh));
+}
+
+/* Reference: the composed translation of @iova now (false: none). */
+static bool ref(struct fx *f, uint64_t iova, uint64_t *hpa, uint32_t *prot)
+{
+	struct shadow_walk w;
+	struct pt_walk a = { 0 }, b = { 0 };
+
+	shadow_walk_init(&w, &f->sh, 0);
+	if (pt_walk(&w.s1, iova, 0, &a))
+		return false;
+	if (pt_walk(&f->ss, a.oa, 0, &b))
+		return false;
+	if (!compose(&f->sh, a.perm, b.perm, prot))
+		return false;
+	*hpa = b.oa;
+	return true;
+}
+
+static bool present(struct fx *f, uint64_t iova)
+{
+	struct pt_walk w = { 0 };
+
+	return !pt_walk(&f->sh.sh, iova, 0, &w);
+}
+
+/*
+ * Every shadow entry in [lo, hi) is the reference's; with @full every
+ * page the reference composes is present. Returns the present pages.
+ */
+static uint64_t check(struct fx *f, uint64_t lo, uint64_t hi, bool full)
+{
+	uint64_t n = 0;
+
+	for (uint64_t iova = lo; iova < hi; iova += PAGE) {
+		struct pt_walk w = { 0 };
+		uint64_t hpa;
+		uint32_t prot;
+		bool r = ref(f, iova, &hpa, &prot);
+
+		if (pt_walk(&f->sh.sh, iova, 0, &w)) {
+			if (full && r)
+				fail_msg("iova %#llx missing",
+					 (unsigned long long)iova);
+			continue;
+		}
+		n++;
+		if (!r)
+			fail_msg("iova %#llx: stale shadow entry",
+				 (unsigned long long)iova);
+		assert_int_equal(w.oa, hpa);
+		assert_int_equal(!!(w.perm & PT_PERM_W),
+				 !!(prot & PT_PROT_WRITE));
+	}
+	return n;
+}
+
+static size_t runs(struct fx *f)
+{
+	return f->sh.runs.count;
+}
+
+/* A contiguous mapping is one run; resyncing pages keeps it one run. */
+static void test_contiguous_one_run(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	gmap(f, 0, 0, 1024 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	assert_int_equal(check(f, 0, 1100 * PAGE, true), 1024);
+	assert_int_equal(runs(f), 1);
+	for (uint64_t i = 0; i < 1024; i += 37)
+		sync(f, i * PAGE, i * PAGE + PAGE - 1);
+	sync(f, 100 * PAGE, 700 * PAGE - 1);
+	assert_int_equal(runs(f), 1);
+	assert_int_equal(check(f, 0, 1100 * PAGE, true), 1024);
+	fx_free(f);
+}
+
+/* The guest moves one page to another GPA and back. */
+static void test_remap(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	gmap(f, 0, 0, 64 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	gunmap(f, 5 * PAGE, PAGE);
+	gmap(f, 5 * PAGE, 200 * PAGE, PAGE, RW, PAGE);
+	sync(f, 5 * PAGE, 6 * PAGE - 1);
+	assert_int_equal(runs(f), 3);
+	assert_int_equal(check(f, 0, 64 * PAGE, true), 64);
+	/* The old GPA is no longer used: nothing to drop. */
+	punmap(f, 5 * PAGE, PAGE);
+	assert_int_equal(check(f, 0, 64 * PAGE, true), 64);
+	/* The new one is. */
+	punmap(f, 200 * PAGE, PAGE);
+	assert_false(present(f, 5 * PAGE));
+	assert_int_equal(check(f, 0, 64 * PAGE, true), 63);
+	/* Back where it was (the parent maps it again). */
+	assert_int_equal(pt_map(&f->ss, 5 * PAGE, hpa_of(f, 5 * PAGE), PAGE, RW,
+				PAGE),
+			 0);
+	gunmap(f, 5 * PAGE, PAGE);
+	gmap(f, 5 * PAGE, 5 * PAGE, PAGE, RW, PAGE);
+	sync(f, 5 * PAGE, 6 * PAGE - 1);
+	assert_int_equal(runs(f), 1);
+	assert_int_equal(check(f, 0, 64 * PAGE, true), 64);
+	fx_free(f);
+}
+
+/* Parent unmaps of a run's start, middle and end. */
+static void test_parent_unmap_parts(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	gmap(f, 1 * MB, 0, 256 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	punmap(f, 0, 10 * PAGE);
+	assert_int_equal(runs(f), 1);
+	assert_false(present(f, 1 * MB + 9 * PAGE));
+	assert_true(present(f, 1 * MB + 10 * PAGE));
+	assert_int_equal(check(f, 1 * MB, 2 * MB, true), 246);
+	punmap(f, 100 * PAGE, 10 * PAGE);
+	assert_int_equal(runs(f), 2);
+	assert_true(present(f, 1 * MB + 99 * PAGE));
+	assert_false(present(f, 1 * MB + 100 * PAGE));
+	assert_false(present(f, 1 * MB + 109 * PAGE));
+	assert_true(present(f, 1 * MB + 110 * PAGE));
+	assert_int_equal(check(f, 1 * MB, 2 * MB, true), 236);
+	punmap(f, 250 * PAGE, 100 * PAGE);
+	assert_int_equal(check(f, 1 * MB, 2 * MB, true), 230);
+	/* A range beyond every run drops nothing. */
+	punmap(f, 8 * MB, PAGE);
+	assert_int_equal(check(f, 1 * MB, 2 * MB, true), 230);
+	assert_int_equal(runs(f), 2);
+	fx_free(f);
+}
+
+/* A parent unmap of a guest leaf table drops what was composed through
+ * it, and nothing else. */
+static void test_parent_unmap_table(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+	struct shadow_walk w;
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk pw = { .rec = rec };
+
+	(void)state;
+	gmap(f, 0, 0, 1024 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	shadow_walk_init(&w, &f->sh, 0);
+	assert_int_equal(pt_walk(&w.s1, 600 * PAGE, 0, &pw), 0);
+	assert_int_equal(pw.nrec, 4);
+	punmap(f, rec[3].table, PAGE);
+	/* What came before the table in the sync stays (what came after
+	 * it may go too: the table's IOVA hull ends where the sync did). */
+	assert_int_equal(check(f, 0, 1024 * PAGE, false), 512);
+	assert_true(present(f, 511 * PAGE));
+	assert_false(present(f, 512 * PAGE));
+	assert_false(present(f, 1023 * PAGE));
+	/* A resync of the guest's range composes nothing through it. */
+	sync(f, 0, 1024 * PAGE - 1);
+	assert_int_equal(check(f, 0, 1024 * PAGE, true), 512);
+	/* The root table: everything. */
+	punmap(f, f->fs.root, PAGE);
+	assert_int_equal(check(f, 0, 1024 * PAGE, true), 0);
+	fx_free(f);
+}
+
+/* No two pages contiguous: one run per page, each dropped alone. */
+static void test_fragmented(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+	uint64_t n = 512;
+
+	(void)state;
+	for (uint64_t i = 0; i < n; i++)
+		gmap(f, i * PAGE, (i * 37 % n) * PAGE, PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	assert_int_equal(runs(f), n);
+	assert_int_equal(check(f, 0, n * PAGE, true), n);
+	/* GPA page 37 is IOVA page 1. */
+	punmap(f, 37 * PAGE, PAGE);
+	assert_false(present(f, PAGE));
+	assert_int_equal(check(f, 0, n * PAGE, true), n - 1);
+	assert_int_equal(runs(f), n - 1);
+	/* Every other GPA page. */
+	for (uint64_t g = 0; g < n; g += 2)
+		punmap(f, g * PAGE, PAGE);
+	assert_int_equal(check(f, 0, n * PAGE, true), n / 2 - 1);
+	fx_free(f);
+}
+
+/* One GPA at two IOVAs: a parent unmap drops both. */
+static void test_alias(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	gmap(f, 0, 0, 32 * PAGE, RW, PAGE);
+	gmap(f, 1 * MB, 16 * PAGE, 32 * PAGE, PT_PROT_READ, PAGE);
+	gmap(f, 2 * MB, 20 * PAGE, 4 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	assert_int_equal(runs(f), 3);
+	assert_int_equal(check(f, 0, 3 * MB, true), 68);
+	punmap(f, 21 * PAGE, PAGE);
+	assert_false(present(f, 21 * PAGE));
+	assert_false(present(f, 1 * MB + 5 * PAGE));
+	assert_false(present(f, 2 * MB + PAGE));
+	assert_int_equal(check(f, 0, 3 * MB, true), 65);
+	/* Resync of the aliased range: still found. */
+	sync(f, 1 * MB, 1 * MB + 32 * PAGE - 1);
+	punmap(f, 40 * PAGE, PAGE);
+	assert_false(present(f, 1 * MB + 24 * PAGE));
+	assert_int_equal(check(f, 0, 3 * MB, true), 64);
+	fx_free(f);
+}
+
+/* A range across leaf tables, synced in pieces that end mid-table. */
+static void test_range_across_tables(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	gmap(f, 0, 0, 2048 * PAGE, RW, PAGE);
+	sync(f, 510 * PAGE, 1030 * PAGE - 1);
+	assert_int_equal(check(f, 0, 2048 * PAGE, false), 520);
+	assert_int_equal(check(f, 510 * PAGE, 1030 * PAGE, true), 520);
+	sync(f, 0, 2048 * PAGE - 1);
+	assert_int_equal(check(f, 0, 2048 * PAGE, true), 2048);
+	assert_int_equal(runs(f), 1);
+	/* The guest unmaps across a table boundary. */
+	gunmap(f, 500 * PAGE, 100 * PAGE);
+	sync(f, 500 * PAGE, 600 * PAGE - 1);
+	assert_int_equal(runs(f), 2);
+	assert_int_equal(check(f, 0, 2048 * PAGE, true), 1948);
+	fx_free(f);
+}
+
+/* 2M leaves in both stages give 2M shadow leaves; a parent unmap of a
+ * page inside drops the leaf, a resync composes the rest in 4K. */
+static void test_2m_leaves(void **state)
+{
+	struct fx *f = fx_new(2 * MB);
+	struct pt_walk w = { 0 };
+
+	(void)state;
+	gmap(f, 4 * MB, 2 * MB, 4 * MB, RW, 2 * MB);
+	sync(f, 0, UINT64_MAX);
+	assert_int_equal(pt_walk(&f->sh.sh, 5 * MB, 0, &w), 0);
+	assert_int_equal(w.leaf_shift, 21);
+	assert_int_equal(check(f, 4 * MB, 8 * MB, true), 1024);
+	punmap(f, 3 * MB, PAGE);
+	assert_false(present(f, 4 * MB));
+	assert_false(present(f, 6 * MB - PAGE));
+	assert_true(present(f, 6 * MB));
+	/* Leaf granularity: the rest of the leaf waits for a resync. */
+	assert_int_equal(check(f, 4 * MB, 8 * MB, false), 512);
+	sync(f, 4 * MB, 6 * MB - 1);
+	assert_int_equal(check(f, 4 * MB, 8 * MB, true), 1023);
+	assert_int_equal(runs(f), 2);
+	/* A one-page sync inside a 2M shadow leaf resyncs the leaf. */
+	sync(f, 7 * MB, 7 * MB + PAGE - 1);
+	assert_int_equal(check(f, 4 * MB, 8 * MB, true), 1023);
+	fx_free(f);
+}
+
+/* Permissions that change along a contiguous run: several composed
+ * runs, one reverse-map run. */
+static void test_mixed_perms(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	for (uint64_t i = 0; i < 64; i++)
+		gmap(f, i * PAGE, i * PAGE, PAGE,
+		     (i / 3) % 2 ? PT_PROT_READ : RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	assert_int_equal(check(f, 0, 64 * PAGE, true), 64);
+	assert_int_equal(runs(f), 1);
+	/* The parent makes some pages read-only, others unreadable. */
+	punmap(f, 10 * PAGE, 4 * PAGE);
+	assert_int_equal(pt_map(&f->ss, 10 * PAGE, hpa_of(f, 10 * PAGE),
+				2 * PAGE, PT_PROT_READ, PAGE),
+			 0);
+	assert_int_equal(pt_map(&f->ss, 12 * PAGE, hpa_of(f, 12 * PAGE),
+				2 * PAGE, PT_PROT_WRITE, PAGE),
+			 0);
+	sync(f, 0, 64 * PAGE - 1);
+	assert_int_equal(check(f, 0, 64 * PAGE, true), 62);
+	assert_int_equal(runs(f), 2);
+	fx_free(f);
+}
+
+/* Fills: recorded (a parent unmap finds them), refused when the guest's
+ * tables no longer lead to the given address. */
+static void test_fill(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	gmap(f, 0, 0, 16 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	/* Mapped without invalidation: the fault path fills it. */
+	gmap(f, 1 * MB, 100 * PAGE, PAGE, RW, PAGE);
+	assert_false(present(f, 1 * MB));
+	assert_int_equal(shadow_fill(&f->sh, 1 * MB + 8,
+				     hpa_of(f, 100 * PAGE) + 8, 12, RW),
+			 0);
+	assert_int_equal(check(f, 0, 2 * MB, true), 17);
+	assert_int_equal(shadow_fill(&f->sh, 2 * MB, hpa_of(f, 0), 12, RW),
+			 -EAGAIN);
+	assert_int_equal(shadow_fill(&f->sh, 1 * MB, hpa_of(f, 101 * PAGE), 12,
+				     RW),
+			 -EAGAIN);
+	/* Refilling an existing entry replaces it. */
+	assert_int_equal(
+		shadow_fill(&f->sh, 3 * PAGE, hpa_of(f, 3 * PAGE), 12, RW), 0);
+	assert_int_equal(check(f, 0, 16 * PAGE, false), 16);
+	punmap(f, 100 * PAGE, PAGE);
+	assert_false(present(f, 1 * MB));
+	punmap(f, 3 * PAGE, PAGE);
+	assert_false(present(f, 3 * PAGE));
+	assert_int_equal(check(f, 0, 2 * MB, true), 15);
+	/* A fill through a table page the parent then unmaps. */
+	gmap(f, 8 * MB, 200 * PAGE, PAGE, RW, PAGE);
+	assert_int_equal(
+		shadow_fill(&f->sh, 8 * MB, hpa_of(f, 200 * PAGE), 12, RW), 0);
+	{
+		struct shadow_walk w;
+		struct pt_walk_level rec[PT_MAX_LEVELS];
+		struct pt_walk pw = { .rec = rec };
+
+		shadow_walk_init(&w, &f->sh, 0);
+		assert_int_equal(pt_walk(&w.s1, 8 * MB, 0, &pw), 0);
+		punmap(f, rec[3].table, PAGE);
+	}
+	assert_false(present(f, 8 * MB));
+	check(f, 0, 16 * MB, false);
+	fx_free(f);
+}
+
+/* Every allocation failing in turn: the shadow never holds an entry the
+ * reverse maps do not know (checked by dropping all of the parent). */
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+	for (unsigned long nth = 1;; nth++) {
+		struct fx *f = fx_new(PAGE);
+		unsigned long seen;
+
+		gmap(f, 0, 0, 64 * PAGE, RW, PAGE);
+		gmap(f, 1 * MB, 200 * PAGE, 64 * PAGE, RW, PAGE);
+		sync(f, 0, UINT64_MAX);
+		gunmap(f, 5 * PAGE, PAGE);
+		gmap(f, 5 * PAGE, 300 * PAGE, PAGE, RW, PAGE);
+		fault_inject_nth(nth);
+		sync(f, 5 * PAGE, 6 * PAGE - 1);
+		sync(f, 1 * MB + 7 * PAGE, 1 * MB + 8 * PAGE - 1);
+		(void)shadow_fill(&f->sh, 1 * MB + 9 * PAGE,
+				  hpa_of(f, 209 * PAGE), 12, RW);
+		punmap(f, 30 * PAGE, PAGE);
+		seen = fault_inject_nth(0);
+		check(f, 0, 2 * MB, false);
+		punmap(f, 0, 8 * MB);
+		assert_int_equal(check(f, 0, 2 * MB, false), 0);
+		fx_free(f);
+		if (seen < nth)
+			break;
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_contiguous_one_run),
+		cmocka_unit_test(test_remap),
+		cmocka_unit_test(test_parent_unmap_parts),
+		cmocka_unit_test(test_parent_unmap_table),
+		cmocka_unit_test(test_fragmented),
+		cmocka_unit_test(test_alias),
+		cmocka_unit_test(test_range_across_tables),
+		cmocka_unit_test(test_2m_leaves),
+		cmocka_unit_test(test_mixed_perms),
+		cmocka_unit_test(test_fill),
+		cmocka_unit_test(test_alloc_failures),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
