@@ -287,17 +287,17 @@ static void flush_composed(struct sync_ctx *c)
 		c->err = rc;
 }
 
-/* One stage-2 leaf [g2, g2 + size) -> hpa under the stage-1 run. */
-static int s2_leaf(void *ctx, uint64_t g2, uint64_t hpa, uint64_t size,
-		   uint32_t perm)
+/* Stage-2 leaves of 2^@s2shift [g2, g2 + size) -> hpa under the stage-1
+ * run. */
+static int s2_leaf(struct sync_ctx *c, uint64_t g2, uint64_t hpa, uint64_t size,
+		   unsigned s2shift, uint32_t perm)
 {
-	struct sync_ctx *c = ctx;
 	uint64_t rlast = c->gpa + c->len - 1;
 	uint64_t lo = g2 > c->gpa ? g2 : c->gpa;
 	uint64_t hi = g2 + (size - 1) < rlast ? g2 + (size - 1) : rlast;
 	uint64_t iova = c->iova + (lo - c->gpa), h = hpa + (lo - g2);
 	uint64_t len = hi - lo + 1;
-	unsigned shift = (unsigned)__builtin_ctzll(size);
+	unsigned shift = s2shift;
 	uint32_t prot;
 
 	if (shift > c->shift)
@@ -333,14 +333,45 @@ static int s2_leaf(void *ctx, uint64_t g2, uint64_t hpa, uint64_t size,
 	return 0;
 }
 
-/* Runs this short take one inlined stage-2 walk per leaf rather than a
- * leaf iteration. */
+/*
+ * How many stage-2 leaves from entry @idx of the table @rec found hold the
+ * same attributes and continue the output address (descriptors that differ
+ * from the first only by k leaf sizes in the address field), at most @max:
+ * one walk per such block instead of one per leaf. Below 2^48 the address
+ * field of every format is linear.
+ */
+static uint64_t s2_block(const struct shadow *s, const struct pt_walk *w,
+			 const struct pt_walk_level *rec, uint64_t max)
+{
+	const uint64_t *t = (const uint64_t *)(uintptr_t)rec->table;
+	uint64_t stride = 1ull << w->leaf_shift, k, lim;
+	unsigned oas = s->s2->cfg.oas < 48 ? s->s2->cfg.oas : 48;
+	uint64_t n = 1ull << (s->s2->cfg.granule_shift - 3);
+
+	if (rec->level == s->s2->start_level || w->oa >> oas)
+		return 1;
+	lim = ((1ull << oas) - (w->oa & ~(stride - 1))) >> w->leaf_shift;
+	if (lim < max)
+		max = lim;
+	if (n - rec->index < max)
+		max = n - rec->index;
+	for (k = 1; k < max; k++)
+		if (__atomic_load_n(&t[rec->index + k], __ATOMIC_RELAXED) !=
+		    w->desc + k * stride)
+			break;
+	return k;
+}
+
+/* Runs this short take one inlined stage-2 walk per leaf; longer ones one
+ * walk per block of like leaves in one table. */
 #define SHORT_RUN (4ull << 12)
 
 static void flush_s1(struct sync_ctx *c)
 {
 	struct shadow *s = c->s;
+	struct pt_walk_level rec[PT_MAX_LEVELS];
 	uint64_t g, glast;
+	bool blocks;
 
 	if (!c->run)
 		return;
@@ -349,27 +380,32 @@ static void flush_s1(struct sync_ctx *c)
 	/* GPAs the stage 2 does not translate compose nothing. */
 	if (glast < c->gpa || (s->s2_bits < 64 && (glast >> s->s2_bits)))
 		return;
-	if (c->len > SHORT_RUN) {
-		pt_for_each(s->s2, c->gpa, glast, s2_leaf, c);
-	} else {
-		for (g = c->gpa; g - 1 < glast || g == c->gpa;) {
-			struct pt_walk w = { 0 };
-			uint64_t mask;
+	blocks = c->len > SHORT_RUN;
+	for (g = c->gpa;;) {
+		struct pt_walk w = { .rec = blocks ? rec : NULL };
+		uint64_t mask, base, n = 1;
 
-			if (pt_walk(s->s2, g, 0, &w)) {
-				/* Not mapped: on to the next smallest leaf. */
-				flush_composed(c);
-				mask = min_size(pt_leaf_sizes(s->s2)) - 1;
-			} else {
-				mask = (1ull << w.leaf_shift) - 1;
-				if (s2_leaf(c, g & ~mask, w.oa & ~mask,
-					    mask + 1, w.perm))
-					break;
-			}
-			g = (g | mask) + 1;
-			if (!g || g > glast)
+		if (pt_walk(s->s2, g, 0, &w)) {
+			/* Not mapped: on to the next smallest leaf. */
+			flush_composed(c);
+			if (c->err)
+				break;
+			mask = min_size(pt_leaf_sizes(s->s2)) - 1;
+			base = g & ~mask;
+		} else {
+			mask = (1ull << w.leaf_shift) - 1;
+			base = g & ~mask;
+			if (blocks && w.nrec)
+				n = s2_block(s, &w, &rec[w.nrec - 1],
+					     ((glast - base) >> w.leaf_shift) +
+						     1);
+			if (s2_leaf(c, base, w.oa & ~mask, n << w.leaf_shift,
+				    w.leaf_shift, w.perm))
 				break;
 		}
+		g = base + (n << __builtin_ctzll(mask + 1));
+		if (!g || g > glast)
+			break;
 	}
 	flush_composed(c);
 }
