@@ -195,6 +195,7 @@ struct sync_ctx {
 	struct shadow *s;
 	uint64_t start, last;
 	uint64_t pos; /* the iteration is past [start, pos) */
+	uint64_t resume; /* after S1_RESUME */
 	int err;
 	/* stage-1 run: [iova, iova + len) -> gpa, leaf 2^shift, perm */
 	uint64_t iova, gpa, len;
@@ -211,16 +212,13 @@ struct sync_ctx {
 	bool k_ok, k_valid;
 };
 
-static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
+static void *table_of(struct shadow *s, struct sync_ctx *c, uint64_t gpa,
+		      size_t size)
 {
-	struct shadow *s = ctx;
-	struct sync_ctx *c = s->iter;
 	struct shadow_tcache *e;
 	struct shadow_table *t;
 	uint64_t hpa;
 
-	if (write || !c || size > sizeof(zero_table))
-		return NULL;
 	/* A table read lately, whose node already covers the range: no
 	 * stage-2 walk, no reverse-map lookup. */
 	e = &s->tcache[(gpa >> 12) & (SHADOW_TCACHE - 1)];
@@ -237,6 +235,28 @@ static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
 	e->hpa = hpa;
 	e->node = itree_iter_first(&s->tables, gpa, gpa);
 	return (void *)(uintptr_t)hpa;
+}
+
+/* The sync's accessor: whole tables (leaf iteration), or one descriptor
+ * (a walk), which is looked up and recorded as its whole table. */
+static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
+{
+	struct shadow *s = ctx;
+	struct sync_ctx *c = s->iter;
+	uint64_t base = gpa, tsize = size;
+
+	if (write || !c || size > sizeof(zero_table))
+		return NULL;
+	if (size == 8) {
+		if (gpa - s->s1.root < s->s1.root_size) {
+			base = s->s1.root;
+			tsize = s->s1.root_size;
+		} else {
+			tsize = 1ull << s->s1.cfg.granule_shift;
+			base = gpa & ~(tsize - 1);
+		}
+	}
+	return (uint8_t *)table_of(s, c, base, tsize) + (gpa - base);
 }
 
 static const struct pt_mem_ops iter_ops = {
@@ -410,11 +430,70 @@ static void flush_s1(struct sync_ctx *c)
 	flush_composed(c);
 }
 
+/* s1_leaf's answer when it took several leaves: iterate again from
+ * c->resume. */
+#define S1_RESUME 1
+/* Leaves left in the range for which a block is looked for. */
+#define S1_BLOCK_MIN 8
+
+/*
+ * Stage-1 leaves of one leaf table from @iova on that a single walk's
+ * descriptor describes (they differ from it only by k granules in the
+ * address field): their number (0 if none could be read), *gpa and *perm
+ * of the first as the walk decoded it.
+ */
+static uint64_t s1_block(struct sync_ctx *c, uint64_t iova, uint64_t *gpa,
+			 uint32_t *perm)
+{
+	struct shadow *s = c->s;
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
+	unsigned g = s->s1.cfg.granule_shift;
+	unsigned oas = s->s1.cfg.oas < 48 ? s->s1.cfg.oas : 48;
+	const struct pt_walk_level *r;
+	const uint64_t *t;
+	uint64_t k, max, lim;
+
+	if (pt_walk(&s->s1, iova, 0, &w) || w.leaf_shift != g || !w.nrec)
+		return 0;
+	r = &rec[w.nrec - 1];
+	if (r->level != 0 || r->level == s->s1.start_level || w.oa >> oas)
+		return 0;
+	t = table_of(s, c, r->table, (size_t)1 << g);
+	if (t == zero_table)
+		return 0;
+	max = (1ull << (g - 3)) - r->index;
+	lim = ((c->last - iova) >> g) + 1;
+	if (lim < max)
+		max = lim;
+	lim = ((1ull << oas) - w.oa) >> g;
+	if (lim < max)
+		max = lim;
+	for (k = 1; k < max; k++)
+		if (__atomic_load_n(&t[r->index + k], __ATOMIC_RELAXED) !=
+		    w.desc + (k << g))
+			break;
+	*gpa = w.oa;
+	*perm = w.perm;
+	return k;
+}
+
 static int s1_leaf(void *ctx, uint64_t iova, uint64_t gpa, uint64_t size,
 		   uint32_t perm)
 {
 	struct sync_ctx *c = ctx;
 	unsigned shift = (unsigned)__builtin_ctzll(size);
+	uint64_t k = 0;
+
+	/* A granule leaf with more of the range after it: take the like
+	 * leaves of its table at once. */
+	if (size == 1ull << c->s->s1.cfg.granule_shift && iova >= c->start &&
+	    ((c->last - iova) >> shift) >= S1_BLOCK_MIN)
+		k = s1_block(c, iova, &gpa, &perm);
+	if (k > 1) {
+		size = k << shift;
+		c->resume = iova + size;
+	}
 
 	if (iova < c->start) {
 		gpa += c->start - iova;
@@ -427,7 +506,7 @@ static int s1_leaf(void *ctx, uint64_t iova, uint64_t gpa, uint64_t size,
 	if (c->run && c->iova + c->len == iova && c->gpa + c->len == gpa &&
 	    c->perm == perm && c->shift == shift) {
 		c->len += size;
-		return 0;
+		return k > 1 ? S1_RESUME : 0;
 	}
 	flush_s1(c);
 	if (c->err)
@@ -438,7 +517,7 @@ static int s1_leaf(void *ctx, uint64_t iova, uint64_t gpa, uint64_t size,
 	c->len = size;
 	c->perm = perm;
 	c->shift = shift;
-	return 0;
+	return k > 1 ? S1_RESUME : 0;
 }
 
 /* Widen [*start, *last] to the shadow leaves it cuts. */
@@ -582,7 +661,9 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 	c.last = last;
 	s->iter = &c;
 	s->npend = 0;
-	pt_for_each(&s->s1, start, last, s1_leaf, &c);
+	while (pt_for_each(&s->s1, c.pos, last, s1_leaf, &c) == S1_RESUME &&
+	       c.resume && c.resume <= last)
+		;
 	flush_s1(&c);
 	s->iter = NULL;
 	pend_commit(s, start, last, istart, ilast);
