@@ -574,11 +574,19 @@ static void range_add(uint64_t *istart, uint64_t *ilast, uint64_t lo,
 static void unmap_range(struct shadow *s, uint64_t *lo, uint64_t *hi,
 			uint64_t *istart, uint64_t *ilast)
 {
-	uint64_t unmapped = 0;
+	uint64_t unmapped = 0, m = min_size(pt_leaf_sizes(&s->sh)) - 1;
 
-	widen(s, lo, hi);
-	/* Whole leaves, tables freed through sh_free: cannot fail. */
-	(void)pt_unmap(&s->sh, *lo, *hi - *lo + 1, 0, NULL, &unmapped);
+	/* Whole pages of the shadow (an invalidation's bounds need not be
+	 * aligned). */
+	*lo &= ~m;
+	*hi |= m;
+	/* No leaf cut at either end, the common case, needs no walk. */
+	if (pt_unmap(&s->sh, *lo, *hi - *lo + 1, 0, NULL, &unmapped)) {
+		widen(s, lo, hi);
+		/* Whole leaves, tables freed through sh_free: cannot
+		 * fail. */
+		(void)pt_unmap(&s->sh, *lo, *hi - *lo + 1, 0, NULL, &unmapped);
+	}
 	range_add(istart, ilast, *lo, *hi);
 }
 

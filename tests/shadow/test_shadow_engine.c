@@ -136,6 +136,8 @@ static void sync(struct fx *f, uint64_t start, uint64_t last)
 
 	assert_int_equal(shadow_sync(&f->sh, start, last, &is, &il), 0);
 	assert_true(is <= start && (il >= last || last == UINT64_MAX));
+	assert_int_equal(is % PAGE, 0);
+	assert_int_equal((il + 1) % PAGE, 0);
 	shadow_free_tables(&f->sh, shadow_take_tables(&f->sh));
 }
 
@@ -238,7 +240,8 @@ static void test_remap(void **state)
 	sync(f, 0, UINT64_MAX);
 	gunmap(f, 5 * PAGE, PAGE);
 	gmap(f, 5 * PAGE, 200 * PAGE, PAGE, RW, PAGE);
-	sync(f, 5 * PAGE, 6 * PAGE - 1);
+	/* Bounds inside the page: the whole page is resynced. */
+	sync(f, 5 * PAGE + 8, 5 * PAGE + 15);
 	assert_int_equal(runs(f), 3);
 	assert_int_equal(check(f, 0, 64 * PAGE, true), 64);
 	/* The old GPA is no longer used: nothing to drop. */
