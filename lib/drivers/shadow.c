@@ -703,17 +703,21 @@ static int fill_leaf(void *ctx, uint64_t iova, uint64_t gpa, uint64_t size,
 int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 		uint32_t prot)
 {
-	uint64_t size = 1ull << shift, is = UINT64_MAX, il = 0;
-	uint64_t sizes = sizes_upto(s, shift), min, lo, hi, gpa;
+	uint64_t size, is = UINT64_MAX, il = 0, sizes, min, lo, hi, gpa;
+	uint64_t tlo, thi;
 	struct sync_ctx c = { .s = s };
 	struct fill_ctx f = { 0 };
 	struct pt_walk w = { 0 };
+	struct shadow_run *r;
+	bool claim = false;
 	int rc;
 
-	if (!sizes)
-		return -EINVAL;
 	if (shift >= 64 || iova > top_of(s))
 		return -EINVAL;
+	sizes = sizes_upto(s, shift);
+	if (!sizes)
+		return -EINVAL;
+	size = 1ull << shift;
 	lo = iova & ~(size - 1);
 	hi = lo + (size - 1);
 	/* Where the guest's tables lead now, recording the table pages. */
@@ -730,12 +734,28 @@ int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 	    pt_walk(s->s2, gpa, 0, &w) || w.leaf_shift < shift ||
 	    w.oa != (hpa & ~(size - 1)))
 		return -EAGAIN;
+	/* The node the claim may need, before anything changes. */
+	if (rmap_reserve(&s->runs, 1))
+		return -ENOMEM;
+	tlo = lo;
+	thi = hi;
+	w = (struct pt_walk){ 0 };
 	if (!pt_walk(&s->shw, iova, 0, &w)) {
-		lo = iova & ~((1ull << w.leaf_shift) - 1);
-		hi = lo + ((1ull << w.leaf_shift) - 1);
-		drop_range(s, lo, hi, &is, &il);
+		tlo &= ~((1ull << w.leaf_shift) - 1);
+		thi |= (1ull << w.leaf_shift) - 1;
 	}
-	lo = iova & ~(size - 1);
+	r = rmap_covering(&s->runs, lo, hi);
+	if (!r || rmap_gpa(r, lo) != gpa) {
+		/* Entries composed otherwise may be cached by the hardware:
+		 * only the invalidation the guest owes (a sync) replaces
+		 * them, keeping their claims until then. */
+		if (itree_iter_first(&s->runs.iova, tlo, thi))
+			return -EAGAIN;
+		claim = true;
+	}
+	/* The leaf the fault went through (its pages keep their claims:
+	 * the same GPAs). */
+	unmap_range(s, &tlo, &thi, &is, &il);
 	rc = pt_map(&s->sh, lo, hpa & ~(size - 1), size, prot, sizes);
 	if (rc == -EEXIST) {
 		/* Other leaves inside the block: only the page. */
@@ -747,12 +767,9 @@ int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 	}
 	if (rc)
 		return rc;
-	hi = lo + (size - 1);
-	drop_range_runs(s, lo, hi, &is, &il);
-	if (rmap_add(&s->runs, lo, gpa, size)) {
-		unmap_range(s, &lo, &hi, &is, &il);
-		return -ENOMEM;
-	}
+	/* With the node reserved: cannot fail. */
+	if (claim)
+		(void)rmap_add(&s->runs, lo, gpa, size);
 	s->fills++;
 	return 0;
 }

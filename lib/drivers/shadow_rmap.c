@@ -91,6 +91,35 @@ void rmap_clear(struct shadow_rmap *m)
 	while ((n = itree_first(&m->iova)))
 		run_free(m, by_iova(n));
 	m->alias = NULL;
+	for (unsigned i = 0; i < 2; i++) {
+		xfree(m->spare[i]);
+		m->spare[i] = NULL;
+	}
+}
+
+int rmap_reserve(struct shadow_rmap *m, unsigned n)
+{
+	for (unsigned i = 0; i < n && i < 2; i++) {
+		if (!m->spare[i])
+			m->spare[i] = xzalloc(sizeof(struct shadow_run));
+		if (!m->spare[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A node: a spare one first. */
+static struct shadow_run *run_alloc(struct shadow_rmap *m)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		struct shadow_run *r = m->spare[i];
+
+		if (r) {
+			m->spare[i] = NULL;
+			return r;
+		}
+	}
+	return xzalloc(sizeof(struct shadow_run));
 }
 
 static struct shadow_run *run_at(const struct shadow_rmap *m, uint64_t iova)
@@ -108,7 +137,7 @@ int rmap_add(struct shadow_rmap *m, uint64_t iova, uint64_t gpa, uint64_t len)
 	if (p && p->gpa.last != UINT64_MAX && p->gpa.last + 1 == gpa) {
 		extend(m, p, len);
 	} else {
-		p = xzalloc(sizeof(*p));
+		p = run_alloc(m);
 		if (!p)
 			return -ENOMEM;
 		p->iova.start = iova;
@@ -144,7 +173,7 @@ int rmap_trim(struct shadow_rmap *m, uint64_t start, uint64_t last,
 			continue;
 		}
 		if (n->start < start && n->last > last) {
-			q = xzalloc(sizeof(*q));
+			q = run_alloc(m);
 			if (!q) {
 				/* Forget the rest of the run as well. */
 				*xstart = last + 1;

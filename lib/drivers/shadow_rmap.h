@@ -35,10 +35,15 @@ struct shadow_rmap {
 	struct itree iova, gpa;
 	struct itree_node *alias; /* gpa nodes of the aliased runs */
 	size_t count;
+	struct shadow_run *spare[2]; /* rmap_reserve's */
 };
 
-/* Forget everything. */
+/* Forget everything (the spare nodes too). */
 void rmap_clear(struct shadow_rmap *m);
+
+/* Hold @n (<= 2) nodes so that the next trims and adds needing as many
+ * cannot fail: 0 or -ENOMEM. */
+int rmap_reserve(struct shadow_rmap *m, unsigned n);
 
 /*
  * Record that [iova, iova + len) is composed through [gpa, gpa + len):

@@ -473,6 +473,21 @@ static void test_fill(void **state)
 	assert_int_equal(
 		shadow_fill(&f->sh, 3 * PAGE, hpa_of(f, 3 * PAGE), 12, RW), 0);
 	assert_int_equal(check(f, 0, 16 * PAGE, false), 16);
+	/* The guest moves a page without invalidating: the old entry stays
+	 * (it may be cached) until the sync the guest owes. */
+	gunmap(f, 4 * PAGE, PAGE);
+	gmap(f, 4 * PAGE, 150 * PAGE, PAGE, RW, PAGE);
+	assert_int_equal(shadow_fill(&f->sh, 4 * PAGE, hpa_of(f, 150 * PAGE),
+				     12, RW),
+			 -EAGAIN);
+	assert_true(present(f, 4 * PAGE));
+	punmap(f, 4 * PAGE, PAGE);
+	assert_false(present(f, 4 * PAGE));
+	assert_int_equal(pt_map(&f->ss, 4 * PAGE, hpa_of(f, 4 * PAGE), PAGE, RW,
+				PAGE),
+			 0);
+	sync(f, 4 * PAGE, 5 * PAGE - 1);
+	assert_true(present(f, 4 * PAGE));
 	punmap(f, 100 * PAGE, PAGE);
 	assert_false(present(f, 1 * MB));
 	punmap(f, 3 * PAGE, PAGE);
