@@ -129,7 +129,9 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 /* Install the composed leaf [iova, iova + 2^shift) -> hpa with PT_PROT_*
  * @prot, replacing whatever shadow leaf covers @iova. The leaf is recorded
  * in the reverse maps through the guest's tables as they are now; -EAGAIN
- * (nothing installed) if they no longer lead to @hpa. */
+ * (nothing installed) if they no longer lead to @hpa, or if entries
+ * composed from other GPAs are in the way (they wait for the guest's
+ * invalidation). */
 int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 		uint32_t prot);
 
