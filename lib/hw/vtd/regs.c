@@ -47,33 +47,56 @@ static uint32_t *ev_ctl(struct vtd *v, enum vtd_event ev)
 	}
 }
 
+/* Issue the interrupt message of @ev: latched now, sent when the lock is
+ * released (vtd_unlock_deliver). */
 static void ev_deliver(struct vtd *v, enum vtd_event ev)
 {
 	uint32_t addr, uaddr, data;
-	enum ionest_hw_irq line;
-	uint64_t a;
 
 	switch (ev) {
 	case VTD_EV_FAULT:
 		addr = v->feaddr, uaddr = v->feuaddr, data = v->fedata;
-		line = IONEST_IRQ_EVENTQ;
 		break;
 	case VTD_EV_INV:
 		addr = v->ieaddr, uaddr = v->ieuaddr, data = v->iedata;
-		line = IONEST_IRQ_CMD_SYNC;
 		break;
 	default:
 		addr = v->peaddr, uaddr = v->peuaddr, data = v->pedata;
-		line = IONEST_IRQ_PRIQ;
 		break;
 	}
-	/* The x86 interrupt window 0xFEExxxxx is not memory: a message
-	 * there is the wired line alone. Elsewhere (a memory doorbell) the
-	 * data is written on the bus first. */
-	a = (uint64_t)uaddr << 32 | addr;
-	if (a && (a >> 20) != 0xfee)
-		hw_bus_write32(&v->hw, a, data);
-	hw_irq(&v->hw, line);
+	v->irq_msg[ev].addr = (uint64_t)uaddr << 32 | addr;
+	v->irq_msg[ev].data = data;
+	v->irq_pending |= 1u << ev;
+}
+
+void vtd_unlock_deliver(struct vtd *v)
+{
+	static const enum ionest_hw_irq line[] = {
+		[VTD_EV_FAULT] = IONEST_IRQ_EVENTQ,
+		[VTD_EV_INV] = IONEST_IRQ_CMD_SYNC,
+		[VTD_EV_PRQ] = IONEST_IRQ_PRIQ,
+	};
+	uint32_t pending = v->irq_pending;
+	uint64_t addr[3];
+	uint32_t data[3];
+
+	for (unsigned ev = 0; ev < 3; ev++) {
+		addr[ev] = v->irq_msg[ev].addr;
+		data[ev] = v->irq_msg[ev].data;
+	}
+	v->irq_pending = 0;
+	v->lock_depth--;
+	pthread_mutex_unlock(&v->lock);
+	for (unsigned ev = 0; ev < 3; ev++) {
+		if (!(pending & (1u << ev)))
+			continue;
+		/* The x86 interrupt window 0xFEExxxxx is not memory: a
+		 * message there is the wired line alone. Elsewhere (a memory
+		 * doorbell) the data is written on the bus first. */
+		if (addr[ev] && !hw_x86_intr_range(addr[ev]))
+			hw_bus_write32(&v->hw, addr[ev], data[ev]);
+		hw_irq(&v->hw, line[ev]);
+	}
 }
 
 void vtd_event_raise(struct vtd *v, enum vtd_event ev)

@@ -22,7 +22,12 @@
  * the fault records. translate() takes it only to record a fault or a page
  * request; its walks and the IOTLB hit path take no lock. Caches are
  * filled with the generation read before the walk, so a fill that raced
- * with an invalidation is refused (tlb.h).
+ * with an invalidation is refused (tlb.h). Interrupts raised under the lock
+ * are sent when its outermost holder releases it, on that thread: the
+ * platform's handler (a driver taking its own locks, then programming us
+ * again) never runs with the model's state locked, so the two lock orders
+ * (driver lock -> register access, interrupt -> driver lock) cannot
+ * deadlock.
  */
 #ifndef IONEST_HW_VTD_H
 #define IONEST_HW_VTD_H
@@ -116,6 +121,15 @@ struct vtd {
 	unsigned ndom_bits; /* 4 + 2 * ND */
 
 	pthread_mutex_t lock; /* recursive: handlers may call back in */
+	unsigned lock_depth; /* under lock: the owner's nesting */
+	/* Interrupt messages issued under the lock and sent once it is free
+	 * (vtd_unlock): a bit per enum vtd_event, with the address and data
+	 * latched when issued. */
+	uint32_t irq_pending;
+	struct {
+		uint64_t addr;
+		uint32_t data;
+	} irq_msg[3];
 
 	/* ---- registers (under lock) ---- */
 	uint32_t gsts;
@@ -155,10 +169,19 @@ static inline bool vtd_has(const struct vtd *v, uint64_t ecap_bit)
 static inline void vtd_lock(struct vtd *v)
 {
 	pthread_mutex_lock(&v->lock);
+	v->lock_depth++;
 }
+
+/* Releases the lock and sends the interrupt messages issued under it. */
+void vtd_unlock_deliver(struct vtd *v);
 
 static inline void vtd_unlock(struct vtd *v)
 {
+	if (v->lock_depth == 1 && v->irq_pending) {
+		vtd_unlock_deliver(v);
+		return;
+	}
+	v->lock_depth--;
 	pthread_mutex_unlock(&v->lock);
 }
 
@@ -173,8 +196,8 @@ enum vtd_event {
 	VTD_EV_INV, /* IECTL: invalidation wait with IF */
 	VTD_EV_PRQ, /* PECTL: page requests */
 };
-/* A condition arose: set IP, or deliver (MSI + wired line) if unmasked
- * (lock held). */
+/* A condition arose: set IP, or issue the interrupt (MSI + wired line,
+ * sent at the outermost vtd_unlock) if unmasked (lock held). */
 void vtd_event_raise(struct vtd *v, enum vtd_event ev);
 /* Software changed the mask or the status: @pending whether the condition
  * still holds (lock held). */
