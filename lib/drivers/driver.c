@@ -87,6 +87,13 @@ int iommu_inst_set_nesting(struct iommu_inst *inst, int mode)
 	return rc;
 }
 
+uintptr_t iommu_thread_token(void)
+{
+	static __thread char token;
+
+	return (uintptr_t)&token;
+}
+
 void iommu_inst_destroy(struct iommu_inst *inst)
 {
 	if (!inst)

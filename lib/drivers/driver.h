@@ -453,6 +453,11 @@ struct iommu_driver {
 			      const struct iommu_fault *last, uint32_t code);
 };
 
+/* A value unique to the calling thread, never 0: a driver marks the
+ * sections in which the model may call it back on the same thread (command
+ * or invalidation queue submission) to recognise that re-entry. */
+uintptr_t iommu_thread_token(void);
+
 /* ---- Services of the iommufd core for drivers (lib/core) ---- */
 /*
  * Report one page request of @dev. Not the last of its group: kept until

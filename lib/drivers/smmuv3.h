@@ -25,7 +25,13 @@
  *   inst->lock   stream table level-2 tables, the SID -> master map and
  *                the ASID/VMID allocators.
  *   cmdq_lock    (recursive) the command queue and GERRORN; never held
- *                across inflight_wait(). Taken after inst->lock.
+ *                across inflight_wait(). Taken after inst->lock. The SMMU
+ *                consumes commands inside our PROD write; an endpoint may
+ *                react to one (a PRI response, a resume) by retrying at
+ *                once, and the queue interrupts that raises on the thread
+ *                holding cmdq_lock are served when it releases it
+ *                (smmuv3_cmdq_unlock), never inside: their answers are
+ *                commands.
  *   evtq_lock, priq_lock  draining of the output queues; never held while
  *                taking cmdq_lock.
  *   dom->lock    a domain's list of attachments.
@@ -121,6 +127,12 @@ struct smmu_drv {
 	pthread_mutex_t cmdq_lock;
 	struct smmu_queue_mem cmdq;
 	uint32_t cmdq_prod; /* index + wrap bit */
+	/* The thread holding cmdq_lock (iommu_thread_token) and its depth;
+	 * queues whose interrupt came on it meanwhile (SMMUV3_DRAIN_*), served
+	 * when it lets go. */
+	uintptr_t cmdq_owner;
+	unsigned cmdq_depth;
+	unsigned drain_later;
 
 	/* Event and PRI queues. */
 	pthread_mutex_t evtq_lock, priq_lock;
@@ -253,6 +265,15 @@ void smmuv3_cmd_sync(struct smmu_drv *s, struct smmu_cmdbuf *b);
 void smmuv3_cmd1(struct smmu_drv *s, uint64_t dw0, uint64_t dw1);
 /* Acknowledge the active GERROR bits in @bits (under cmdq_lock). */
 void smmuv3_gerror_ack(struct smmu_drv *s, uint32_t bits);
+/* cmdq_lock with its owner and depth; the outermost unlock drains the
+ * queues whose interrupt arrived on the owner meanwhile. */
+#define SMMUV3_DRAIN_EVTQ 1u
+#define SMMUV3_DRAIN_PRIQ 2u
+void smmuv3_cmdq_lock(struct smmu_drv *s);
+void smmuv3_cmdq_unlock(struct smmu_drv *s);
+/* True (and @queue noted) if this thread holds cmdq_lock: the drain of
+ * @queue waits for smmuv3_cmdq_unlock. */
+bool smmuv3_drain_deferred(struct smmu_drv *s, unsigned queue);
 
 /* Command encodings (spec/smmuv3.md §8). */
 uint64_t smmuv3_cmd_sid(unsigned op, uint32_t sid);

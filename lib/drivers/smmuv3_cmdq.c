@@ -35,11 +35,45 @@ static uint32_t q_used(const struct smmu_drv *s, uint32_t prod, uint32_t cons)
 	return (prod & mask) - (cons & mask);
 }
 
+void smmuv3_cmdq_lock(struct smmu_drv *s)
+{
+	pthread_mutex_lock(&s->cmdq_lock);
+	if (!s->cmdq_depth++)
+		__atomic_store_n(&s->cmdq_owner, iommu_thread_token(),
+				 __ATOMIC_RELAXED);
+}
+
+void smmuv3_cmdq_unlock(struct smmu_drv *s)
+{
+	unsigned later = 0;
+
+	if (!--s->cmdq_depth) {
+		__atomic_store_n(&s->cmdq_owner, 0, __ATOMIC_RELAXED);
+		later = __atomic_exchange_n(&s->drain_later, 0,
+					    __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&s->cmdq_lock);
+	if (later & SMMUV3_DRAIN_EVTQ)
+		smmuv3_drain_evtq(s);
+	if (later & SMMUV3_DRAIN_PRIQ)
+		smmuv3_drain_priq(s);
+}
+
+bool smmuv3_drain_deferred(struct smmu_drv *s, unsigned queue)
+{
+	/* Only the owner itself can see its token here. */
+	if (__atomic_load_n(&s->cmdq_owner, __ATOMIC_RELAXED) !=
+	    iommu_thread_token())
+		return false;
+	__atomic_or_fetch(&s->drain_later, queue, __ATOMIC_RELAXED);
+	return true;
+}
+
 void smmuv3_gerror_ack(struct smmu_drv *s, uint32_t bits)
 {
 	uint32_t g, gn;
 
-	pthread_mutex_lock(&s->cmdq_lock);
+	smmuv3_cmdq_lock(s);
 	g = smmuv3_rd32(s, SMMU_GERROR);
 	gn = smmuv3_rd32(s, SMMU_GERRORN);
 	/* An error is active while the two differ: acknowledging toggles
@@ -47,7 +81,7 @@ void smmuv3_gerror_ack(struct smmu_drv *s, uint32_t bits)
 	bits &= g ^ gn;
 	if (bits)
 		smmuv3_wr32(s, SMMU_GERRORN, gn ^ bits);
-	pthread_mutex_unlock(&s->cmdq_lock);
+	smmuv3_cmdq_unlock(s);
 }
 
 /* A refused command: skip it (the queue stopped on it). True if there was
@@ -137,12 +171,15 @@ static void cmdq_write(struct smmu_drv *s, const uint64_t (*c)[2], unsigned n)
 
 static void batch_flush(struct smmu_drv *s, struct smmu_cmdbuf *b, bool sync)
 {
-	pthread_mutex_lock(&s->cmdq_lock);
-	cmdq_write(s, (const uint64_t(*)[2])b->c, b->n);
+	unsigned n = b->n;
+
+	/* Emptied first: a drain at the unlock may issue commands. */
+	b->n = 0;
+	smmuv3_cmdq_lock(s);
+	cmdq_write(s, (const uint64_t(*)[2])b->c, n);
 	if (sync)
 		cmdq_wait(s, 0);
-	pthread_mutex_unlock(&s->cmdq_lock);
-	b->n = 0;
+	smmuv3_cmdq_unlock(s);
 }
 
 void smmuv3_cmd_add(struct smmu_drv *s, struct smmu_cmdbuf *b, uint64_t dw0,

@@ -18,7 +18,11 @@
  * The handlers run on whatever thread made the SMMU report: often a DMA
  * thread inside its in-flight section. They take the queue locks and the
  * command queue lock, which nobody holds while waiting for DMA, and report
- * faults with neither queue lock held (the answer may come at once).
+ * faults with neither queue lock held (the answer may come at once). On a
+ * thread inside the command queue (an endpoint retrying from a PRI
+ * response or a resume, while the SMMU consumes it) the drain waits until
+ * that thread lets the queue go (smmuv3_cmdq_unlock): its answers are
+ * commands, which cannot be issued from inside a PROD write.
  */
 #include <string.h>
 
@@ -139,6 +143,8 @@ void smmuv3_drain_evtq(struct smmu_drv *s)
 	uint64_t stall[RESP_BATCH][4];
 	bool more = true;
 
+	if (smmuv3_drain_deferred(s, SMMUV3_DRAIN_EVTQ))
+		return;
 	while (more) {
 		unsigned n = 0;
 		uint32_t prod, cons;
@@ -207,6 +213,8 @@ void smmuv3_drain_priq(struct smmu_drv *s)
 	uint64_t req[RESP_BATCH][2];
 	bool more = true;
 
+	if (smmuv3_drain_deferred(s, SMMUV3_DRAIN_PRIQ))
+		return;
 	while (more) {
 		unsigned n = 0;
 		uint32_t prod, cons;

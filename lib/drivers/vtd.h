@@ -30,7 +30,13 @@
  * model's callbacks (ATC invalidation, interrupts) run inside its register
  * accesses, possibly on a thread that holds inst->lock, so they never take
  * it: the ATC handler reads the device table lock-free, the fault handler
- * has its own try-lock.
+ * has its own try-lock. The page request handler answers requests, which
+ * takes inst->lock: the model sends its interrupts with none of its own
+ * locks held, so a DMA thread doing so holds nothing (order: prq_lock ->
+ * inst->lock -> the model's); the one interrupt that can arrive on a
+ * thread holding inst->lock - a retry the endpoint made from inside our
+ * page group response - is left to that sender, which serves it once it
+ * has released the lock (resp_owner).
  */
 #ifndef IONEST_DRIVERS_VTD_H
 #define IONEST_DRIVERS_VTD_H
@@ -103,6 +109,11 @@ struct vtd_inst {
 	uint8_t *prq; /* page request queue (ECAP.PRS) */
 	pthread_mutex_t prq_lock; /* its consumer (try-lock, like faults) */
 	bool prq_again;
+	/* The thread sending a page group response (iommu_thread_token),
+	 * else 0: the endpoint may retry at once from inside that send, and
+	 * the page request interrupt of the retry must not be served there
+	 * (its answer would need inst->lock again). */
+	uintptr_t resp_owner;
 
 	uint64_t *did_map; /* allocated domain IDs (bitmap) */
 

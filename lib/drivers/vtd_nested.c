@@ -281,10 +281,21 @@ void vtd_dev_enable_pri(struct vtd_dev *vd)
 	(void)vtd_qi_sync(vi);
 }
 
+/*
+ * Send one page group response (vtd.md §8, type 0x9) and wait for it.
+ * Takes inst->lock: never called with it held, nor with any lock of the
+ * model's (its interrupts come without). The model hands the response to
+ * the endpoint while we wait; a retry from there may raise the page request
+ * interrupt on this thread, which vtd_prq_event leaves to us: served here
+ * once the lock is released.
+ */
 static void pgrp_resp(struct vtd_inst *vi, uint16_t rid, bool pp,
 		      uint32_t pasid, uint32_t prgi, unsigned rc)
 {
+	pthread_mutex_lock(&vi->inst->lock);
 	vtd_count(vi, vtdd_page_resp);
+	__atomic_store_n(&vi->resp_owner, iommu_thread_token(),
+			 __ATOMIC_RELAXED);
 	vtd_qi_desc(vi,
 		    VTD_INV_PGRP_RESP | (pp ? VTD_PGRP_PP : 0) |
 			    (uint64_t)rc << PGRP_RC_SHIFT |
@@ -293,6 +304,10 @@ static void pgrp_resp(struct vtd_inst *vi, uint16_t rid, bool pp,
 		    VTD_PGRP_LPIG | (uint64_t)(prgi & 0x1ff)
 					    << PGRP_PRGI_SHIFT);
 	(void)vtd_qi_sync(vi);
+	__atomic_store_n(&vi->resp_owner, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&vi->inst->lock);
+	if (__atomic_load_n(&vi->prq_again, __ATOMIC_SEQ_CST))
+		vtd_prq_event(vi);
 }
 
 void vtd_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
@@ -304,9 +319,7 @@ void vtd_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
 		      code == IOMMU_PAGE_RESP_INVALID ? VTD_PGRP_RC_INVALID :
 							VTD_PGRP_RC_FAILURE;
 
-	pthread_mutex_lock(&dev->inst->lock);
 	pgrp_resp(vi, (uint16_t)dev->rid, pp, last->pasid, last->grpid, rc);
-	pthread_mutex_unlock(&dev->inst->lock);
 }
 
 /* One page request descriptor to the core (or answered here when no
@@ -336,13 +349,10 @@ static void prq_one(struct vtd_inst *vi, uint64_t q0, uint64_t q1)
 		(void)iommu_report_fault(vd->dev, &f);
 		return;
 	}
-	if (f.flags & IOMMU_FAULT_F_LAST_PAGE) {
-		pthread_mutex_lock(&vi->inst->lock);
+	if (f.flags & IOMMU_FAULT_F_LAST_PAGE)
 		pgrp_resp(vi, (uint16_t)rid,
 			  f.flags & IOMMU_FAULT_F_PASID_VALID, f.pasid, f.grpid,
 			  VTD_PGRP_RC_INVALID);
-		pthread_mutex_unlock(&vi->inst->lock);
-	}
 }
 
 /* Consume from PQH to PQT, then clear PPR/PRO; true if more came. */
@@ -376,6 +386,11 @@ void vtd_prq_event(struct vtd_inst *vi)
 	if (!vi->prq)
 		return;
 	__atomic_store_n(&vi->prq_again, true, __ATOMIC_SEQ_CST);
+	/* Inside our own page group response (inst->lock held): its
+	 * sender serves the queue when done (pgrp_resp). */
+	if (__atomic_load_n(&vi->resp_owner, __ATOMIC_RELAXED) ==
+	    iommu_thread_token())
+		return;
 	while (__atomic_load_n(&vi->prq_again, __ATOMIC_SEQ_CST) &&
 	       !pthread_mutex_trylock(&vi->prq_lock)) {
 		while (__atomic_exchange_n(&vi->prq_again, false,
