@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "test_util.h"
 
@@ -49,4 +51,36 @@ void test_arena_fini(struct test_arena *a)
 {
 	munmap(a->base, a->size);
 	a->base = NULL;
+}
+
+static const char *watchdog_what;
+
+static void watchdog_fire(int sig)
+{
+	static const char msg[] = ": watchdog expired (deadlock?)\n";
+	const char *w = watchdog_what ? watchdog_what : "test";
+
+	(void)sig;
+	/* Only async-signal-safe calls here. */
+	if (write(STDERR_FILENO, w, strlen(w)) < 0 ||
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+void test_watchdog(unsigned seconds, const char *what)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watchdog_fire;
+	sigemptyset(&sa.sa_mask);
+	watchdog_what = what;
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	alarm(seconds);
+}
+
+void test_watchdog_stop(void)
+{
+	alarm(0);
 }

@@ -20,6 +20,15 @@ uint64_t test_rng_next(struct test_rng *r);
 uint64_t test_rng_below(struct test_rng *r, uint64_t n);
 
 /*
+ * A watchdog for tests that would hang on a regression (a deadlock): after
+ * @seconds the process prints "@what: watchdog expired" and exits with
+ * status 1, so the runner reports the suite's remaining cases as failed.
+ * test_watchdog_stop() disarms it.
+ */
+void test_watchdog(unsigned seconds, const char *what);
+void test_watchdog_stop(void);
+
+/*
  * An arena of host memory standing for a machine's RAM: tests build tables,
  * queues and data in it. Aligned allocations, zeroed, freed all at once.
  */
