@@ -117,7 +117,9 @@ IONEST_API void ionest_hw_set_bus(struct ionest_hw *hw,
 
 /* ---- Outputs towards the platform ---- */
 /* Wired interrupt lines (also signalled when the MSI form is configured,
- * after the MSI write). */
+ * after the MSI write). The handler runs on the thread whose access or
+ * request raised the interrupt, once the model's state is consistent and
+ * with none of the model's locks held: it may access the model again. */
 enum ionest_hw_irq {
 	IONEST_IRQ_EVENTQ, /* SMMUv3 EVTQ; VT-d fault event */
 	IONEST_IRQ_PRIQ, /* SMMUv3 PRIQ; VT-d page request event */
@@ -139,7 +141,10 @@ IONEST_API void ionest_hw_set_atc_inv_handler(struct ionest_hw *hw,
 
 /* Page responses towards endpoints: SMMUv3 PRI_RESP, VT-d page group
  * response. @code: 0 success, 1 invalid request, 2 response failure
- * (PCIe PRG response codes). */
+ * (PCIe PRG response codes). Called while the model consumes the command
+ * (inside the software's queue access); the endpoint may retry its DMA
+ * from here: the page request that raises is served after the software
+ * finished sending the answer. */
 typedef void (*ionest_page_resp_fn)(void *ctx, uint32_t sid, uint32_t ssid,
 				    bool ssid_valid, uint32_t prgi,
 				    uint32_t code);
