@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "finject.h"
 #include "fixture.h"
 #include "util/alloc.h"
 
@@ -366,8 +367,6 @@ static int (*const steps[])(struct flow *) = {
 	s_close_cdev0,
 };
 
-#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
-
 static void flow_cleanup(struct flow *f)
 {
 	for (int i = 0; i < 2; i++) {
@@ -379,76 +378,42 @@ static void flow_cleanup(struct flow *f)
 	ionest_machine_free(f->m);
 }
 
-/* Returns true if the injected failure was reached. */
-static bool run_once(unsigned long nth, uint8_t *mem, int mfd,
-		     unsigned *failed_steps, unsigned *absorbed)
+FINJECT_ADAPTERS(struct flow, steps, flow_cleanup)
+
+struct sweep_arg {
+	uint8_t *mem;
+	int mfd;
+};
+
+static void flow_begin(void *state, void *arg)
 {
-	struct flow f = {
+	const struct sweep_arg *a = arg;
+
+	*(struct flow *)state = (struct flow){
 		.fd = -1,
 		.cdev = { -1, -1 },
-		.mem = mem,
-		.mfd = mfd,
+		.mem = a->mem,
+		.mfd = a->mfd,
 	};
-	bool armed = true, hit = false;
-
-	fault_inject_nth(nth);
-	for (unsigned s = 0; s < NSTEPS; s++) {
-		int rc = steps[s](&f);
-
-		if (armed && rc) {
-			unsigned long seen = fault_inject_nth(0);
-
-			/* Only the injected allocation may fail. */
-			if (seen < nth)
-				fail_msg("step %u failed (%d) with no injected "
-					 "failure (nth %lu)",
-					 s, rc, nth);
-			armed = false;
-			hit = true;
-			(*failed_steps)++;
-			/* Consistent state: the same step now works. */
-			rc = steps[s](&f);
-			if (rc)
-				fail_msg("step %u retry failed (%d), nth %lu",
-					 s, rc, nth);
-		} else if (rc) {
-			fail_msg("step %u failed (%d) unarmed, nth %lu", s, rc,
-				 nth);
-		}
-	}
-	if (armed && fault_inject_nth(0) >= nth) {
-		/* The failure was absorbed by a fallback: fine, as long as
-		 * every step succeeded. */
-		(*absorbed)++;
-		hit = true;
-	}
-	fault_inject_nth(0);
-	flow_cleanup(&f);
-	return hit;
 }
 
 static void test_sweep(void **state)
 {
-	uint8_t *mem = fx_alloc(MEM_LEN, FX_PAGE);
-	int mfd = memfd_create("fi", MFD_CLOEXEC);
-	unsigned failed_steps = 0, absorbed = 0;
-	unsigned long n;
+	struct sweep_arg a = { .mem = fx_alloc(MEM_LEN, FX_PAGE),
+			       .mfd = memfd_create("fi", MFD_CLOEXEC) };
+	struct flow f;
+	struct finject_flow fl = FINJECT_FLOW(steps, flow_begin, &f, &a);
+	struct finject_result r;
 
-	assert_true(mfd >= 0);
-	assert_int_equal(ftruncate(mfd, 4 * FX_PAGE), 0);
-	for (n = 1; n < 100000; n++) {
-		if (!run_once(n, mem, mfd, &failed_steps, &absorbed))
-			break;
-	}
+	assert_true(a.mfd >= 0);
+	assert_int_equal(ftruncate(a.mfd, 4 * FX_PAGE), 0);
 	/* Absorbed: an unmap whose table gather could not grow took the
 	 * allocation-free path and succeeded. */
-	print_message("# %lu allocations swept: %u failed a step, %u were "
-		      "absorbed\n",
-		      n - 1, failed_steps, absorbed);
-	assert_true(n > 50); /* the flow does allocate */
-	assert_true(failed_steps > 0);
-	close(mfd);
-	fx_free(mem, MEM_LEN);
+	r = finject_sweep(&fl);
+	assert_true(r.swept >= 50); /* the flow does allocate */
+	assert_true(r.failed > 0);
+	close(a.mfd);
+	fx_free(a.mem, MEM_LEN);
 }
 
 /* ---- An unmap whose table gather cannot grow, under DMA ---- */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finject.h"
 #include "nest_util.h"
 #include "util/alloc.h"
 
@@ -390,8 +391,6 @@ static int (*const steps[])(struct flow *) = {
 	s_destroy_rest,
 };
 
-#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
-
 static void flow_cleanup(struct flow *f)
 {
 	if (f->qfd >= 0)
@@ -407,61 +406,26 @@ static void flow_cleanup(struct flow *f)
 	ionest_machine_free(f->m);
 }
 
-static bool run_once(struct guest *g, unsigned long nth, unsigned *failed,
-		     unsigned *absorbed)
+FINJECT_ADAPTERS(struct flow, steps, flow_cleanup)
+
+static void flow_begin(void *state, void *arg)
 {
-	struct flow f = {
-		.g = g,
+	*(struct flow *)state = (struct flow){
+		.g = arg,
 		.fd = -1,
 		.cdev = { -1, -1 },
 		.ffd = -1,
 		.qfd = -1,
 	};
-	bool armed = true, hit = false;
-
-	fault_inject_nth(nth);
-	for (unsigned s = 0; s < NSTEPS; s++) {
-		int rc = steps[s](&f);
-
-		if (armed && rc) {
-			unsigned long seen = fault_inject_nth(0);
-
-			if (seen < nth)
-				fail_msg("step %u failed (%d) with no injected "
-					 "failure (nth %lu)",
-					 s, rc, nth);
-			armed = false;
-			hit = true;
-			(*failed)++;
-			if (getenv("NEST_INJECT_VERBOSE"))
-				print_message("# nth %lu: step %u: %d\n", nth,
-					      s, rc);
-			rc = steps[s](&f);
-			if (rc)
-				fail_msg("step %u retry failed (%d), nth %lu",
-					 s, rc, nth);
-		} else if (rc) {
-			fail_msg("step %u failed (%d) unarmed, nth %lu", s, rc,
-				 nth);
-		}
-	}
-	if (armed && fault_inject_nth(0) >= nth) {
-		if (getenv("NEST_INJECT_VERBOSE"))
-			print_message("# nth %lu: absorbed\n", nth);
-		(*absorbed)++;
-		hit = true;
-	}
-	fault_inject_nth(0);
-	flow_cleanup(&f);
-	return hit;
 }
 
 static void test_sweep(void **state)
 {
 	struct guest g;
+	struct flow f;
+	struct finject_flow fl = FINJECT_FLOW(steps, flow_begin, &f, &g);
+	struct finject_result r;
 	uint64_t data;
-	unsigned failed = 0, absorbed = 0;
-	unsigned long n;
 
 	/* The guest's RAM and stage 1 are built once, outside the sweep:
 	 * IOVA -> a page of 0xa5, HOLE unmapped. */
@@ -470,15 +434,9 @@ static void test_sweep(void **state)
 	data = guest_alloc(&g, FX_PAGE);
 	memset(guest_va(&g, data), 0xa5, FX_PAGE);
 	assert_int_equal(guest_s1_map(&g, IOVA, data, FX_PAGE, true), 0);
-	for (n = 1; n < 100000; n++) {
-		if (!run_once(&g, n, &failed, &absorbed))
-			break;
-	}
-	print_message("# %lu allocations swept: %u failed a step, %u were "
-		      "absorbed\n",
-		      n - 1, failed, absorbed);
-	assert_true(n > 50);
-	assert_true(failed > 0);
+	r = finject_sweep(&fl);
+	assert_true(r.swept >= 50);
+	assert_true(r.failed > 0);
 	guest_fini(&g);
 }
 

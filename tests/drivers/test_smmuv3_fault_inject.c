@@ -19,6 +19,7 @@
 #include <ionest/uapi/iommufd.h>
 #include <ionest/uapi/vfio.h>
 
+#include "finject.h"
 #include "machine/machine.h"
 #include "smmu_fixture.h"
 #include "util/alloc.h"
@@ -295,8 +296,6 @@ static int (*const steps[])(struct flow *) = {
 	s_unmap_more,  s_detach1_pasid,	 s_close_cdev0,
 };
 
-#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
-
 static void flow_cleanup(struct flow *f)
 {
 	uint64_t g = 0, gn = 1;
@@ -321,68 +320,39 @@ static void flow_cleanup(struct flow *f)
 	ionest_machine_free(f->m);
 }
 
-/* Returns true if the injected failure was reached. */
-static bool run_once(unsigned long nth, uint8_t *mem, uint8_t pasid_bits,
-		     unsigned *failed_steps, unsigned *absorbed)
+FINJECT_ADAPTERS(struct flow, steps, flow_cleanup)
+
+struct sweep_arg {
+	uint8_t *mem;
+	uint8_t pasid_bits;
+};
+
+static void flow_begin(void *state, void *arg)
 {
-	struct flow f = {
-		.pasid_bits = pasid_bits,
+	const struct sweep_arg *a = arg;
+
+	*(struct flow *)state = (struct flow){
+		.pasid_bits = a->pasid_bits,
 		.fd = -1,
 		.cdev = { -1, -1 },
-		.mem = mem,
+		.mem = a->mem,
 	};
-	bool armed = true, hit = false;
-
-	fault_inject_nth(nth);
-	for (unsigned s = 0; s < NSTEPS; s++) {
-		int rc = steps[s](&f);
-
-		if (armed && rc) {
-			unsigned long seen = fault_inject_nth(0);
-
-			if (seen < nth)
-				fail_msg("step %u failed (%d) with no injected "
-					 "failure (nth %lu)",
-					 s, rc, nth);
-			armed = false;
-			hit = true;
-			(*failed_steps)++;
-			rc = steps[s](&f);
-			if (rc)
-				fail_msg("step %u retry failed (%d), nth %lu",
-					 s, rc, nth);
-		} else if (rc) {
-			fail_msg("step %u failed (%d) unarmed, nth %lu", s, rc,
-				 nth);
-		}
-	}
-	if (armed && fault_inject_nth(0) >= nth) {
-		(*absorbed)++;
-		hit = true;
-	}
-	fault_inject_nth(0);
-	flow_cleanup(&f);
-	return hit;
 }
 
 static void sweep(uint8_t pasid_bits)
 {
-	uint8_t *mem = fx_alloc(MEM_LEN, PAGE);
-	unsigned failed_steps = 0, absorbed = 0;
-	unsigned long n;
+	struct sweep_arg a = { .mem = fx_alloc(MEM_LEN, PAGE),
+			       .pasid_bits = pasid_bits };
+	struct flow f;
+	struct finject_flow fl = FINJECT_FLOW(steps, flow_begin, &f, &a);
+	struct finject_result r;
 
 	for (unsigned i = 0; i < MEM_LEN; i++)
-		mem[i] = (uint8_t)(i / PAGE * 13 + 1);
-	for (n = 1; n < 100000; n++) {
-		if (!run_once(n, mem, pasid_bits, &failed_steps, &absorbed))
-			break;
-	}
-	print_message("# %lu allocations swept: %u failed a step, %u were "
-		      "absorbed\n",
-		      n - 1, failed_steps, absorbed);
-	assert_true(n > 100);
-	assert_true(failed_steps > 0);
-	fx_free(mem, MEM_LEN);
+		a.mem[i] = (uint8_t)(i / PAGE * 13 + 1);
+	r = finject_sweep(&fl);
+	assert_true(r.swept >= 100);
+	assert_true(r.failed > 0);
+	fx_free(a.mem, MEM_LEN);
 }
 
 static void test_sweep_linear_cd(void **state)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "finject.h"
 #include "vtd_fixture.h"
 
 #define BASE 0x100000ull
@@ -260,8 +261,6 @@ static int (*const steps[])(struct flow *) = {
 	s_ats_unmap, s_remap,	 s_detach_pasid,  s_close_cdev1,
 };
 
-#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
-
 static void flow_end(struct flow *w)
 {
 	if (w->f.m && ionest_machine_iommu(w->f.m, "iommu0")) {
@@ -277,60 +276,33 @@ static void flow_end(struct flow *w)
 	ionest_machine_free(w->f.m);
 }
 
-static bool run_once(unsigned long nth, uint8_t *mem, unsigned *failed)
+FINJECT_ADAPTERS(struct flow, steps, flow_end)
+
+static void flow_begin(void *state, void *arg)
 {
-	struct flow w = { .mem = mem };
-	bool armed = true, hit = false;
+	struct flow *w = state;
 
-	w.f.fd = -1;
-	w.f.cdev[0] = w.f.cdev[1] = -1;
-	w.f.dev[0] = 0;
-	w.f.dev[1] = 1;
-	memset(mem, 0, MEM_LEN);
-	fault_inject_nth(nth);
-	for (unsigned s = 0; s < NSTEPS; s++) {
-		int rc = steps[s](&w);
-
-		if (armed && rc) {
-			unsigned long seen = fault_inject_nth(0);
-
-			if (seen < nth)
-				fail_msg("step %u failed (%d) before the "
-					 "injected failure (nth %lu)",
-					 s, rc, nth);
-			armed = false;
-			hit = true;
-			(*failed)++;
-			rc = steps[s](&w);
-			if (rc)
-				fail_msg("step %u retry failed (%d), nth %lu",
-					 s, rc, nth);
-		} else if (rc) {
-			fail_msg("step %u failed (%d), nth %lu", s, rc, nth);
-		}
-	}
-	if (armed && fault_inject_nth(0) >= nth)
-		hit = true; /* absorbed: every step succeeded anyway */
-	fault_inject_nth(0);
-	flow_end(&w);
-	return hit;
+	memset(w, 0, sizeof(*w));
+	w->mem = arg;
+	w->f.fd = -1;
+	w->f.cdev[0] = w->f.cdev[1] = -1;
+	w->f.dev[0] = 0;
+	w->f.dev[1] = 1;
+	memset(w->mem, 0, MEM_LEN);
 }
 
 static void test_sweep(void **state)
 {
-	uint8_t *mem = fx_alloc(MEM_LEN, FX_PAGE);
-	unsigned failed = 0;
-	unsigned long n;
+	struct flow w;
+	struct finject_flow fl =
+		FINJECT_FLOW(steps, flow_begin, &w, fx_alloc(MEM_LEN, FX_PAGE));
+	struct finject_result r;
 
 	(void)state;
-	for (n = 1; n < 100000; n++)
-		if (!run_once(n, mem, &failed))
-			break;
-	print_message("# %lu allocations swept, %u made a step fail\n", n - 1,
-		      failed);
-	assert_true(n > 60); /* the flow does allocate */
-	assert_true(failed > 50);
-	fx_free(mem, MEM_LEN);
+	r = finject_sweep(&fl);
+	assert_true(r.swept >= 60); /* the flow does allocate */
+	assert_true(r.failed > 50);
+	fx_free(fl.arg, MEM_LEN);
 }
 
 int main(void)
