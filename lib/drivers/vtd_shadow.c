@@ -324,22 +324,6 @@ static bool shadow_reason(uint32_t r)
 	}
 }
 
-/* What an ATS translation request answers without a record. */
-static bool ats_no_access(uint8_t reason)
-{
-	switch (reason) {
-	case VTD_FR_FS_NP:
-	case VTD_FR_SS_PERM:
-	case VTD_FR_FS_US:
-	case VTD_FR_EXEC:
-	case VTD_FR_WRITE:
-	case VTD_FR_READ:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* The nested domain (RID or PASID) of a request; inst->lock held. */
 static struct vtd_dom *req_dom(struct vtd_dev *vd,
 			       const struct ionest_xlate_req *req)
@@ -431,7 +415,7 @@ int vtd_shadow_translate(struct iommu_dev *dev,
 	res->fault = o.reason;
 	res->stage2 = o.stage2;
 	res->fault_addr = o.fault_addr;
-	if (!(req->ats && ats_no_access(o.reason))) {
+	if (!(req->ats && vtd_fr_ats_no_access(o.reason))) {
 		res->recorded = true;
 		log_fault(vi, req, o.reason, o.fault_addr);
 	}

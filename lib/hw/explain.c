@@ -128,6 +128,26 @@ struct hw_xstep *hw_x_cache(struct hw_explain *x, const char *name, bool hit)
 	return s;
 }
 
+void hw_x_cache_served(struct hw_explain *x,
+		       const struct ionest_xlate_res *cached)
+{
+	const struct ionest_xlate_res *now = &x->res;
+
+	if (now->status != cached->status || now->addr != cached->addr ||
+	    now->perm != cached->perm || now->fault != cached->fault) {
+		x->stale = true;
+		hw_x_note(x,
+			  "stale: the tables now give %s; the cached "
+			  "translation is used until invalidated",
+			  now->status == IONEST_XLATE_FAULT ? x->fault_name :
+							      "another result");
+	}
+	x->res = *cached;
+	x->fault_name = NULL;
+	x->fault_level = -1;
+	x->would_record = false;
+}
+
 void hw_x_summary(struct hw_explain *x, const char *fmt, ...)
 {
 	va_list ap;

@@ -103,6 +103,14 @@ void hw_x_note(struct hw_explain *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A cache probe step: @hit, and text. */
 struct hw_xstep *hw_x_cache(struct hw_explain *x, const char *name, bool hit);
+/*
+ * A cache answered the access with @cached and the full derivation has just
+ * run for the reader (its result in x->res): flag the cache stale where the
+ * tables now say otherwise, then restore the cached answer, which is what
+ * the access gets.
+ */
+void hw_x_cache_served(struct hw_explain *x,
+		       const struct ionest_xlate_res *cached);
 /* Set the outcome's summary. */
 void hw_x_summary(struct hw_explain *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -1181,13 +1181,6 @@ static int full_path(struct sx *c)
 	return 0;
 }
 
-static bool same_result(const struct ionest_xlate_res *a,
-			const struct ionest_xlate_res *b)
-{
-	return a->status == b->status && a->addr == b->addr &&
-	       a->perm == b->perm && a->fault == b->fault;
-}
-
 int smmu_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		 struct hw_explain *e)
 {
@@ -1237,19 +1230,7 @@ int smmu_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		e->skipping = true;
 		full_path(c);
 		e->skipping = false;
-		if (!same_result(&cached, &e->res)) {
-			e->stale = true;
-			hw_x_note(e,
-				  "stale: the tables now give %s; the cached "
-				  "translation is used until invalidated",
-				  e->res.status == IONEST_XLATE_FAULT ?
-					  e->fault_name :
-					  "another result");
-		}
-		e->res = cached;
-		e->fault_name = NULL;
-		e->fault_level = -1;
-		e->would_record = false;
+		hw_x_cache_served(e, &cached);
 		ok_summary(e);
 		goto out;
 	}

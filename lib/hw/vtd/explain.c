@@ -810,21 +810,6 @@ static void bypass(struct vx *c, const char *why)
 	ok_summary(e);
 }
 
-static bool ats_no_access(uint8_t reason)
-{
-	switch (reason) {
-	case VTD_FR_FS_NP:
-	case VTD_FR_SS_PERM:
-	case VTD_FR_FS_US:
-	case VTD_FR_EXEC:
-	case VTD_FR_WRITE:
-	case VTD_FR_READ:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* A request without PASID to the interrupt range (VT-d 3.15): not DMA,
  * whatever the tables say or whether translation is on. A write is an
  * interrupt request; anything else fails, unrecorded. */
@@ -900,7 +885,7 @@ static int result_fault(struct vx *c, bool have_cfg, struct vtd_fault f,
 		     lvl);
 	if (e->res.status == IONEST_XLATE_PAGE_REQUEST)
 		return 0;
-	if (r->ats && ats_no_access(f.reason)) {
+	if (r->ats && vtd_fr_ats_no_access(f.reason)) {
 		hw_x_note(e, "ATS: the translation request completes without "
 			     "access; no fault is recorded");
 		return 0;
@@ -1198,13 +1183,6 @@ static int full_path(struct vx *c)
 	return 0;
 }
 
-static bool same_result(const struct ionest_xlate_res *a,
-			const struct ionest_xlate_res *b)
-{
-	return a->status == b->status && a->addr == b->addr &&
-	       a->perm == b->perm && a->fault == b->fault;
-}
-
 int vtd_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		struct hw_explain *e)
 {
@@ -1256,19 +1234,7 @@ int vtd_explain(struct ionest_hw *hw, const struct ionest_xlate_req *req,
 		e->skipping = true;
 		full_path(c);
 		e->skipping = false;
-		if (!same_result(&cached, &e->res)) {
-			e->stale = true;
-			hw_x_note(e,
-				  "stale: the tables now give %s; the cached "
-				  "translation is used until invalidated",
-				  e->res.status == IONEST_XLATE_FAULT ?
-					  e->fault_name :
-					  "another result");
-		}
-		e->res = cached;
-		e->fault_name = NULL;
-		e->fault_level = -1;
-		e->would_record = false;
+		hw_x_cache_served(e, &cached);
 		ok_summary(e);
 		goto out;
 	}

@@ -42,23 +42,6 @@ static uint32_t stream_key(const struct ionest_xlate_req *req)
 	return req->ssid_valid ? req->ssid | HW_TLB_SSID_VALID : 0;
 }
 
-/* Faults an ATS translation request answers with "no access" (R=W=0)
- * instead of a fault record: the page is not there or not allowed. */
-static bool ats_no_access(uint8_t reason)
-{
-	switch (reason) {
-	case VTD_FR_FS_NP:
-	case VTD_FR_SS_PERM:
-	case VTD_FR_FS_US:
-	case VTD_FR_EXEC:
-	case VTD_FR_WRITE:
-	case VTD_FR_READ:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int result_bypass(const struct ionest_xlate_req *req, uint32_t access,
 			 struct ionest_xlate_res *res)
 {
@@ -96,7 +79,7 @@ static int result_fault(struct vtd *v, const struct ionest_xlate_req *req,
 			return 0;
 		}
 	}
-	if (req->ats && ats_no_access(f.reason))
+	if (req->ats && vtd_fr_ats_no_access(f.reason))
 		return 0;
 	res->recorded = vtd_fault_record(v, req, access, &f);
 	return 0;

@@ -8,6 +8,7 @@
 #ifndef IONEST_HW_VTD_FORMAT_H
 #define IONEST_HW_VTD_FORMAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* ---- Scalable-mode root entry (128 bits, 256 per table, by bus) ---- */
@@ -227,5 +228,26 @@ enum vtd_fault_reason {
 	VTD_FR_FS_AD_NOSNOOP = 0x90,
 	VTD_FR_FS_AD_UPDATE = 0x91,
 };
+
+/*
+ * Faults an ATS translation request answers with a completion granting no
+ * access (R=W=0) instead of a fault record: the page is not there or not
+ * allowed. Shared by the model, its explain facility and the shadow
+ * driver, which must classify alike.
+ */
+static inline bool vtd_fr_ats_no_access(uint8_t reason)
+{
+	switch (reason) {
+	case VTD_FR_FS_NP:
+	case VTD_FR_SS_PERM:
+	case VTD_FR_FS_US:
+	case VTD_FR_EXEC:
+	case VTD_FR_WRITE:
+	case VTD_FR_READ:
+		return true;
+	default:
+		return false;
+	}
+}
 
 #endif
