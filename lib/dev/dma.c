@@ -292,9 +292,10 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 			       IONEST_ACCESS_WRITE == 2,
 		       "access = 3 - dir");
 	inflight_enter(s);
-	h = hw_dma_lookup(&c->x, key, mix, iova, 3u - (unsigned)dir);
-	/* A miss, an access beyond the entry's block, the MSI doorbell
-	 * (a write there is a message): page by page. */
+	h = hw_dma_lookup_4k(&c->x, key, mix, iova, 3u - (unsigned)dir);
+	/* A miss (or blocks smaller or larger than 4K in the TLB), an
+	 * access beyond the entry's block, the MSI doorbell (a write there
+	 * is a message): page by page. */
 	if (__builtin_expect(!h.size || len > h.size - (iova & (h.size - 1)) ||
 				     hw_is_msi_doorbell(h.host),
 			     0))

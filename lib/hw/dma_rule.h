@@ -72,59 +72,71 @@ struct hw_dma_hit {
 	uint64_t size; /* the entry's block size; 0: no hit */
 };
 
-/*
- * The rule applied to stream @key (c->key, or with a PASID c->key | (PASID |
- * HW_TLB_SSID_VALID) << 32; @mix its hw_tlb_mix) and @access
- * (IONEST_ACCESS_READ or _WRITE), without counting: the output address of @iova
- * and the entry's block size, or size 0. A hit must then be counted
- * (hw_dma_count) before it is used; a miss changed nothing.
- */
+/* The rule at block size 1 << @sh (7 <= @sh <= 63), for hw_dma_lookup:
+ * the set's address from the copied geometry, as hw_tlb_set_at. */
 static inline __attribute__((always_inline)) struct hw_dma_hit
-hw_dma_lookup(const struct hw_dma_ctx *c, uint64_t key, uint64_t mix,
-	      uint64_t iova, uint32_t access)
+hw_dma_at(const struct hw_dma_ctx *c, uint64_t key, uint64_t mix, uint64_t iova,
+	  uint32_t access, unsigned sh)
 {
-	const uint64_t shifts = __atomic_load_n(c->shifts, __ATOMIC_RELAXED);
+	const struct hw_tlb_set *set =
+		(const struct hw_tlb_set *)((const char *)c->sets +
+					    (((iova >> (sh - 7)) ^ mix) &
+					     c->set_mask));
 	uint64_t pa, attr;
-	uint32_t fl;
-	unsigned sh = 12;
-	int r;
 
-	if (__builtin_expect((__atomic_load_n(c->on, __ATOMIC_ACQUIRE) &
-			      c->on_mask) != c->on_val,
+	if (__builtin_expect(
+		    hw_tlb_probe_set(set, key, iova, sh, &pa, &attr) <= 0, 0) ||
+	    __builtin_expect(!hw_dma_serves(c, hw_tlb_attr_flags(attr), access),
 			     0))
-		return (struct hw_dma_hit){ 0, 0 };
-	/*
-	 * Probe at the smallest block size present. 4K is the common case:
-	 * the set's address is then computed from constants, not from
-	 * @shifts, which shortens the chain of loads the copy waits for by
-	 * one. (As hw_tlb_set_at, from the copied geometry.)
-	 */
-	if (__builtin_expect((shifts & ((2ull << 12) - 1)) == 1ull << 12, 1)) {
-		r = hw_tlb_probe_set(
-			(const struct hw_tlb_set *)((const char *)c->sets +
-						    (((iova >> 5) ^ mix) &
-						     c->set_mask)),
-			key, iova, 12, &pa, &attr);
-	} else {
-		if (!shifts)
-			return (struct hw_dma_hit){ 0, 0 };
-		sh = (unsigned)__builtin_ctzll(shifts);
-		r = hw_tlb_probe_set(
-			(const struct hw_tlb_set *)((const char *)c->sets +
-						    (((iova >> (sh - 7)) ^ mix) &
-						     c->set_mask)),
-			key, iova, sh, &pa, &attr);
-	}
-	if (__builtin_expect(r <= 0, 0))
-		return (struct hw_dma_hit){ 0, 0 };
-	fl = hw_tlb_attr_flags(attr);
-	if (__builtin_expect(!hw_dma_serves(c, fl, access), 0))
 		return (struct hw_dma_hit){ 0, 0 };
 	/* The probe matched size @sh. */
 	return (struct hw_dma_hit){
 		.host = pa + (iova & ((1ull << sh) - 1)),
 		.size = 1ull << sh,
 	};
+}
+
+/*
+ * The rule applied to stream @key (c->key, or with a PASID c->key | (PASID |
+ * HW_TLB_SSID_VALID) << 32; @mix its hw_tlb_mix) and @access
+ * (IONEST_ACCESS_READ or _WRITE), without counting: the output address of
+ * @iova and the entry's block size, or size 0. A hit must then be counted
+ * (hw_dma_count) before it is used; a miss changed nothing. The probe is
+ * at the smallest block size present.
+ */
+static inline __attribute__((always_inline)) struct hw_dma_hit
+hw_dma_lookup(const struct hw_dma_ctx *c, uint64_t key, uint64_t mix,
+	      uint64_t iova, uint32_t access)
+{
+	const uint64_t shifts = __atomic_load_n(c->shifts, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(!shifts ||
+				     (__atomic_load_n(c->on, __ATOMIC_ACQUIRE) &
+				      c->on_mask) != c->on_val,
+			     0))
+		return (struct hw_dma_hit){ 0, 0 };
+	return hw_dma_at(c, key, mix, iova, access,
+			 (unsigned)__builtin_ctzll(shifts));
+}
+
+/*
+ * hw_dma_lookup where the smallest block size present is 4K, the common
+ * case; size 0 (as a miss) otherwise. The size is a constant, so the set's
+ * address does not wait for the load of the sizes present: this is the
+ * DMA fast path's.
+ */
+static inline __attribute__((always_inline)) struct hw_dma_hit
+hw_dma_lookup_4k(const struct hw_dma_ctx *c, uint64_t key, uint64_t mix,
+		 uint64_t iova, uint32_t access)
+{
+	const uint64_t shifts = __atomic_load_n(c->shifts, __ATOMIC_RELAXED);
+
+	if (__builtin_expect((shifts & ((2ull << 12) - 1)) != 1ull << 12 ||
+				     (__atomic_load_n(c->on, __ATOMIC_ACQUIRE) &
+				      c->on_mask) != c->on_val,
+			     0))
+		return (struct hw_dma_hit){ 0, 0 };
+	return hw_dma_at(c, key, mix, iova, access, 12);
 }
 
 #endif

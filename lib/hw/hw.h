@@ -112,8 +112,10 @@ void hw_dma_ctx_init(struct hw_dma_ctx *c, struct ionest_hw *hw, uint32_t sid);
 /* Count a hit of hw_dma_lookup as translate counts it. */
 static inline void hw_dma_count(const struct hw_dma_ctx *c)
 {
-	ctr_inc(&c->ctr[hw_translate]);
-	ctr_inc(&c->ctr[hw_tlb_hit]);
+	uint64_t *ctr = c->ctr;
+
+	ctr_inc(&ctr[hw_translate]);
+	ctr_inc(&ctr[hw_tlb_hit]);
 }
 
 /* hw_dma_lookup and, on a hit, hw_dma_count. */
