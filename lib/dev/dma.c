@@ -236,9 +236,10 @@ static __attribute__((noinline)) int dma_checked(struct ionest_machine *m,
 	return rc;
 }
 
-/* What the fast path did not finish (a miss, or a hit whose block ends
- * before the access), inside its section and before anything was counted
- * or copied: page by page from the start, then leave the section. */
+/* What the fast path did not finish (a miss, nothing to copy, a hit whose
+ * block ends before the access), inside its section and before anything
+ * was counted or copied: the rest of the checks, page by page from the
+ * start, then leave the section. */
 static __attribute__((noinline)) int dma_more(const struct machine_dma *c,
 					      uint64_t key, uint64_t iova,
 					      uint8_t *p, size_t len, int dir)
@@ -246,8 +247,12 @@ static __attribute__((noinline)) int dma_more(const struct machine_dma *c,
 	uint32_t pasid = key >> 32 ?
 				 (uint32_t)(key >> 32) & ~HW_TLB_SSID_VALID :
 				 IONEST_NO_PASID;
-	int rc = dma_pages(c->dev, false, pasid, key, iova, p, len, dir);
+	int rc = 0;
 
+	if (len && iova + (len - 1) < iova)
+		rc = -EINVAL;
+	else if (len)
+		rc = dma_pages(c->dev, false, pasid, key, iova, p, len, dir);
 	inflight_end();
 	return rc;
 }
@@ -267,16 +272,16 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 				 size_t len, int dir)
 {
 	const struct machine_dma *c = machine_dma(m, dev);
-	struct inflight_slot *s = inflight_slot();
+	struct inflight_slot *s = inflight_slot_fast();
 	struct hw_dma_hit h;
 	uint64_t key, mix;
 
-	/* Unknown device, no rule, ATS or a bad direction, nothing to
-	 * copy, no buffer, an access that wraps, the thread's first DMA (no
-	 * in-flight slot yet): the full checks. */
+	/* Unknown device, no rule, ATS or a bad direction, no buffer, the
+	 * thread's first DMA (no in-flight slot yet) or no membarrier(2)
+	 * (sections need a fence): the full checks. The length is checked
+	 * against the entry's block below. */
 	if (__builtin_expect(!c || !c->x.sets || (unsigned)dir - 1u > 1u ||
-				     !buf || !len || iova + (len - 1) < iova ||
-				     !s,
+				     !buf || !s,
 			     0))
 		return dma_checked(m, dev, pasid, iova, buf, len, dir);
 	key = c->x.key;
@@ -291,14 +296,16 @@ IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 			       IONEST_ACCESS_READ == 1 &&
 			       IONEST_ACCESS_WRITE == 2,
 		       "access = 3 - dir");
-	inflight_enter(s);
+	inflight_enter_fast(s);
 	h = hw_dma_lookup_4k(&c->x, key, mix, iova, 3u - (unsigned)dir);
-	/* A miss (or blocks smaller or larger than 4K in the TLB), an
-	 * access beyond the entry's block, the MSI doorbell (a write there
-	 * is a message): page by page. */
-	if (__builtin_expect(!h.size || len > h.size - (iova & (h.size - 1)) ||
-				     hw_is_msi_doorbell(h.host),
-			     0))
+	/* A miss (or blocks smaller or larger than 4K in the TLB), nothing
+	 * to copy or an access beyond the entry's block (len - 1 wraps for
+	 * 0; an access that fits cannot wrap), the MSI doorbell (a write
+	 * there is a message): dma_more. */
+	if (__builtin_expect(
+		    !h.size || len - 1 >= h.size - (iova & (h.size - 1)) ||
+			    hw_is_msi_doorbell(h.host),
+		    0))
 		return dma_more(c, key, iova, buf, len, dir);
 	hw_dma_count(&c->x);
 	dma_copy(dir, h.host, buf, len);

@@ -27,6 +27,8 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 __thread struct inflight_slot *inflight_self
 	__attribute__((tls_model("initial-exec")));
+__thread struct inflight_slot *inflight_fast
+	__attribute__((tls_model("initial-exec")));
 bool inflight_asym;
 
 __attribute__((constructor)) static void inflight_init(void)
@@ -94,6 +96,8 @@ struct inflight_slot *inflight_slot_get(void)
 	}
 	pthread_setspecific(slot_key, s);
 	inflight_self = s;
+	if (inflight_asym)
+		inflight_fast = s;
 	return s;
 }
 

@@ -47,29 +47,34 @@ extern bool inflight_asym;
 
 extern __thread struct inflight_slot *inflight_self
 	__attribute__((tls_model("initial-exec")));
+/* inflight_self where membarrier(2) is in use, else NULL. */
+extern __thread struct inflight_slot *inflight_fast
+	__attribute__((tls_model("initial-exec")));
 
-/* This thread's slot, NULL before its first section. */
-static inline struct inflight_slot *inflight_slot(void)
-{
-	return inflight_self;
-}
-
-/* Enter a section on this thread's slot @s (inflight_slot, not NULL). */
-static inline void inflight_enter(struct inflight_slot *s)
+/* Mark the section entered on this thread's slot @s. */
+static inline void inflight_mark(struct inflight_slot *s)
 {
 	/* Only this thread writes the word: a load and a store, no locked
 	 * instruction. */
 	__atomic_store_n(&s->state,
 			 __atomic_load_n(&s->state, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELAXED);
-	/* Order the busy mark before every table and data access. With
-	 * membarrier(2) the waiter forces that order on every running
-	 * thread, so the reader needs only the compiler's; otherwise a full
-	 * fence pairs with the one in inflight_wait. */
-	if (__builtin_expect(inflight_asym, 1))
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	else
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* This thread's slot if it enters sections without a fence (the waiter's
+ * membarrier(2) orders them), else NULL - also before the thread's first
+ * section (inflight_begin sets it up). */
+static inline struct inflight_slot *inflight_slot_fast(void)
+{
+	return inflight_fast;
+}
+
+/* Enter a section on @s = inflight_slot_fast(), not NULL. */
+static inline void inflight_enter_fast(struct inflight_slot *s)
+{
+	inflight_mark(s);
+	/* Only the compiler's order: see inflight_begin. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 /* Enter a section. */
@@ -79,7 +84,15 @@ static inline void inflight_begin(void)
 
 	if (__builtin_expect(!s, 0))
 		s = inflight_slot_get();
-	inflight_enter(s);
+	inflight_mark(s);
+	/* Order the busy mark before every table and data access. With
+	 * membarrier(2) the waiter forces that order on every running
+	 * thread, so the reader needs only the compiler's; otherwise a full
+	 * fence pairs with the one in inflight_wait. */
+	if (__builtin_expect(inflight_asym, 1))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /* Leave the section this thread is in. The slot is re-read rather than
