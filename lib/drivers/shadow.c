@@ -280,6 +280,22 @@ static int pend_reserve(struct shadow *s)
 	return 0;
 }
 
+/* How the shadow encodes a leaf mapped with @prot (for sync_same), from
+ * the one just mapped at @iova: learned where that is a granule leaf
+ * without the contiguous hint. */
+static void learn_prot(struct shadow *s, uint64_t iova, uint64_t hpa,
+		       uint32_t prot)
+{
+	struct pt_walk w = { 0 };
+
+	if (pt_walk(&s->shw, iova, 0, &w) || w.oa != hpa ||
+	    (1ull << w.leaf_shift) != min_size(pt_leaf_sizes(&s->sh)) ||
+	    (w.perm & PT_PERM_CONTIG))
+		return;
+	s->fp_perm[prot] = (w.perm & ~(uint32_t)PT_PERM_DIRTY) |
+			   SHADOW_FP_KNOWN;
+}
+
 static void flush_composed(struct sync_ctx *c)
 {
 	struct shadow *s = c->s;
@@ -300,10 +316,12 @@ static void flush_composed(struct sync_ctx *c)
 	if (!rc)
 		rc = pt_map(&s->sh, c->c_iova, c->c_hpa, c->c_len, c->c_prot,
 			    sizes);
-	if (!rc)
+	if (!rc) {
 		s->pend[s->npend++] =
 			(struct shadow_pend){ c->c_iova, c->c_gpa, c->c_len };
-	else if (rc == -ENOMEM)
+		if (c->c_prot < 64 && !s->fp_perm[c->c_prot])
+			learn_prot(s, c->c_iova, c->c_hpa, c->c_prot);
+	} else if (rc == -ENOMEM)
 		c->err = rc;
 }
 
@@ -647,6 +665,49 @@ out:
 	s->npend = 0;
 }
 
+/*
+ * The one-page resync of a page the guest did not change (the common
+ * invalidation): one walk of each stage and one of the shadow, and
+ * nothing changes if the shadow's granule leaf already is what the sync
+ * would map and its run already holds the GPA. True: nothing to do.
+ */
+static bool sync_same(struct shadow *s, uint64_t start, uint64_t last)
+{
+	uint64_t m = min_size(pt_leaf_sizes(&s->sh));
+	unsigned g = (unsigned)__builtin_ctzll(m);
+	struct pt_walk w1 = { 0 }, w2 = { 0 }, w3 = { 0 };
+	struct sync_ctx c = { .s = s };
+	struct shadow_run *r;
+	uint32_t prot, known;
+	uint64_t iova = start & ~(m - 1);
+	int rc;
+
+	if ((last & ~(m - 1)) != iova || s->s1.cfg.granule_shift != g)
+		return false;
+	/* Through the sync accessor: the guest's table pages are recorded
+	 * for this page as the full sync would. */
+	c.start = iova;
+	c.pos = iova;
+	c.last = iova + (m - 1);
+	s->iter = &c;
+	rc = pt_walk(&s->s1, iova, 0, &w1);
+	s->iter = NULL;
+	if (rc || (s->s2_bits < 64 && (w1.oa >> s->s2_bits)))
+		return false;
+	if (pt_walk(s->s2, w1.oa, 0, &w2) || w2.leaf_shift < g ||
+	    !s->compose(s, w1.perm, w2.perm, &prot) || prot >= 64)
+		return false;
+	known = s->fp_perm[prot];
+	if (!known || pt_walk(&s->shw, iova, 0, &w3) || w3.leaf_shift != g ||
+	    w3.oa != w2.oa ||
+	    (w3.perm & ~(uint32_t)PT_PERM_DIRTY) != (known & ~SHADOW_FP_KNOWN))
+		return false;
+	/* The data-page map must name this GPA (the parent may map two
+	 * GPAs to one host page). */
+	r = rmap_covering(&s->runs, iova, iova + (m - 1));
+	return r && rmap_gpa(r, iova) == w1.oa;
+}
+
 int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 		uint64_t *istart, uint64_t *ilast)
 {
@@ -658,6 +719,11 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 	clamp(s, &start, &last);
 	*istart = UINT64_MAX;
 	*ilast = 0;
+	if (sync_same(s, start, last)) {
+		s->syncs++;
+		s->syncs_same++;
+		return 0;
+	}
 	unmap_range(s, &start, &last, istart, ilast);
 	/* A sync of everything starts the reverse maps afresh. */
 	if (!start && last == top) {

@@ -56,6 +56,7 @@
 struct shadow;
 
 #define SHADOW_TCACHE 16 /* a power of two */
+#define SHADOW_FP_KNOWN (1u << 31)
 
 /* Shadow PT_PROT_* for a guest leaf with stage-1 PT_PERM_* @s1 over a
  * stage-2 leaf with @s2; false: no shadow entry (the fault path decides
@@ -103,12 +104,17 @@ struct shadow {
 		void *node;
 	} tcache[SHADOW_TCACHE];
 	unsigned tcache_next;
+	/* What a shadow walk decodes of a granule leaf mapped with PT_PROT_*
+	 * p (PT_PERM_DIRTY aside), as learned from the last one-page sync
+	 * that mapped one: fp_perm[p] | SHADOW_FP_KNOWN, else 0. */
+	uint32_t fp_perm[64];
 	/* Tables emptied by updates (shadow_take_tables). */
 	uint64_t deferred; /* linked through their first word */
 	bool destroying;
 	size_t table_bytes; /* shadow table memory in use */
 	/* Statistics (under lock). */
 	uint64_t syncs, fills, drops;
+	uint64_t syncs_same; /* one-page syncs that found nothing changed */
 };
 
 int shadow_init(struct shadow *s, const struct shadow_cfg *cfg);

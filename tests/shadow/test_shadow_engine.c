@@ -135,9 +135,16 @@ static void sync(struct fx *f, uint64_t start, uint64_t last)
 	uint64_t is, il;
 
 	assert_int_equal(shadow_sync(&f->sh, start, last, &is, &il), 0);
-	assert_true(is <= start && (il >= last || last == UINT64_MAX));
-	assert_int_equal(is % PAGE, 0);
-	assert_int_equal((il + 1) % PAGE, 0);
+	/* Either the range is reported or (a one-page sync that found the
+	 * page as it was) nothing changed. */
+	if (is > il) {
+		assert_int_equal(is, UINT64_MAX);
+		assert_int_equal(il, 0);
+	} else {
+		assert_true(is <= start && (il >= last || last == UINT64_MAX));
+		assert_int_equal(is % PAGE, 0);
+		assert_int_equal((il + 1) % PAGE, 0);
+	}
 	shadow_free_tables(&f->sh, shadow_take_tables(&f->sh));
 }
 
@@ -399,6 +406,7 @@ static void test_2m_leaves(void **state)
 {
 	struct fx *f = fx_new(2 * MB);
 	struct pt_walk w = { 0 };
+	uint64_t same;
 
 	(void)state;
 	gmap(f, 4 * MB, 2 * MB, 4 * MB, RW, 2 * MB);
@@ -416,8 +424,82 @@ static void test_2m_leaves(void **state)
 	assert_int_equal(check(f, 4 * MB, 8 * MB, true), 1023);
 	assert_int_equal(runs(f), 2);
 	/* A one-page sync inside a 2M shadow leaf resyncs the leaf. */
+	same = f->sh.syncs_same;
 	sync(f, 7 * MB, 7 * MB + PAGE - 1);
+	assert_int_equal(f->sh.syncs_same, same);
 	assert_int_equal(check(f, 4 * MB, 8 * MB, true), 1023);
+	fx_free(f);
+}
+
+/* One-page sync of @iova: whether it found nothing changed (is > il). */
+static bool sync_page_same(struct fx *f, uint64_t iova)
+{
+	uint64_t is, il, same = f->sh.syncs_same;
+
+	assert_int_equal(shadow_sync(&f->sh, iova + 5, iova + 9, &is, &il), 0);
+	shadow_free_tables(&f->sh, shadow_take_tables(&f->sh));
+	if (f->sh.syncs_same != same) {
+		assert_int_equal(f->sh.syncs_same, same + 1);
+		assert_true(is > il);
+		return true;
+	}
+	assert_true(is <= iova && il >= iova + PAGE - 1);
+	return false;
+}
+
+/* The one-page resync of a page the guest did not change does nothing;
+ * any change takes the full sync. */
+static void test_one_page_same(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+	uint64_t n = 0;
+
+	(void)state;
+	gmap(f, 0, 0, 16 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	/* Unchanged: nothing to do, the shadow is as it was. */
+	assert_true(sync_page_same(f, 3 * PAGE));
+	assert_true(sync_page_same(f, 3 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 16);
+	assert_int_equal(runs(f), 1);
+	/* Another GPA. */
+	gunmap(f, 3 * PAGE, PAGE);
+	gmap(f, 3 * PAGE, 100 * PAGE, PAGE, RW, PAGE);
+	assert_false(sync_page_same(f, 3 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 16);
+	assert_true(sync_page_same(f, 3 * PAGE));
+	/* Other permissions (then a prot seen the first time is learned
+	 * from the full sync's map). */
+	gunmap(f, 4 * PAGE, PAGE);
+	gmap(f, 4 * PAGE, 4 * PAGE, PAGE, PT_PROT_READ, PAGE);
+	assert_false(sync_page_same(f, 4 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 16);
+	assert_true(sync_page_same(f, 4 * PAGE));
+	gunmap(f, 4 * PAGE, PAGE);
+	gmap(f, 4 * PAGE, 4 * PAGE, PAGE, RW, PAGE);
+	assert_false(sync_page_same(f, 4 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 16);
+	/* Now unmapped by the guest. */
+	gunmap(f, 5 * PAGE, PAGE);
+	assert_false(sync_page_same(f, 5 * PAGE));
+	assert_false(present(f, 5 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 15);
+	assert_false(sync_page_same(f, 5 * PAGE));
+	/* A parent mapping that aliases page 6's host page at another GPA:
+	 * the guest moving page 6 there leaves the shadow leaf as it was,
+	 * but the reverse map must follow the GPA. */
+	assert_int_equal(
+		pt_map(&f->ss, GRAM, hpa_of(f, 6 * PAGE), PAGE, RW, PAGE), 0);
+	gunmap(f, 6 * PAGE, PAGE);
+	gmap(f, 6 * PAGE, GRAM, PAGE, RW, PAGE);
+	assert_false(sync_page_same(f, 6 * PAGE));
+	assert_true(sync_page_same(f, 6 * PAGE));
+	punmap(f, 6 * PAGE, PAGE);
+	assert_true(present(f, 6 * PAGE));
+	punmap(f, GRAM, PAGE);
+	assert_false(present(f, 6 * PAGE));
+	assert_int_equal(pt_unmap(&f->fs, 6 * PAGE, PAGE, 0, NULL, &n), 0);
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 14);
 	fx_free(f);
 }
 
@@ -552,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_range_across_tables),
 		cmocka_unit_test(test_2m_leaves),
+		cmocka_unit_test(test_one_page_same),
 		cmocka_unit_test(test_mixed_perms),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_alloc_failures),
