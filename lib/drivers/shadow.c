@@ -156,6 +156,7 @@ static int table_record(struct shadow *s, uint64_t gpa, size_t size,
 static void tcache_clear(struct shadow *s)
 {
 	memset(s->tcache, 0, sizeof(s->tcache));
+	s->s1p.valid = false;
 }
 
 static void tables_clear(struct shadow *s)
@@ -239,6 +240,18 @@ static void *table_of(struct shadow *s, struct sync_ctx *c, uint64_t gpa,
 
 /* The sync's accessor: whole tables (leaf iteration), or one descriptor
  * (a walk), which is looked up and recorded as its whole table. */
+/* The guest table holding the descriptor at @gpa: its GPA, *tsize. */
+static uint64_t table_base(const struct shadow *s, uint64_t gpa,
+			   uint64_t *tsize)
+{
+	if (gpa - s->s1.root < s->s1.root_size) {
+		*tsize = s->s1.root_size;
+		return s->s1.root;
+	}
+	*tsize = 1ull << s->s1.cfg.granule_shift;
+	return gpa & ~(*tsize - 1);
+}
+
 static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
 {
 	struct shadow *s = ctx;
@@ -247,15 +260,8 @@ static void *iter_table(void *ctx, uint64_t gpa, size_t size, bool write)
 
 	if (write || !c || size > sizeof(zero_table))
 		return NULL;
-	if (size == 8) {
-		if (gpa - s->s1.root < s->s1.root_size) {
-			base = s->s1.root;
-			tsize = s->s1.root_size;
-		} else {
-			tsize = 1ull << s->s1.cfg.granule_shift;
-			base = gpa & ~(tsize - 1);
-		}
-	}
+	if (size == 8)
+		base = table_base(s, gpa, &tsize);
 	return (uint8_t *)table_of(s, c, base, tsize) + (gpa - base);
 }
 
@@ -665,6 +671,86 @@ out:
 	s->npend = 0;
 }
 
+/* Remember the guest walk @w of @iova (sync_same), whose table reads were
+ * recorded for @c. */
+static void s1p_save(struct shadow *s, struct sync_ctx *c, uint64_t iova,
+		     const struct pt_walk *w, const struct pt_walk_level *rec)
+{
+	struct shadow_s1path *p = &s->s1p;
+	unsigned i;
+
+	p->valid = false;
+	if (!w->nrec || rec[w->nrec - 1].level != 0 ||
+	    w->leaf_shift != s->s1.cfg.granule_shift)
+		return;
+	for (i = 0; i < w->nrec; i++) {
+		const struct pt_walk_level *r = &rec[i];
+		uint64_t da = r->table + 8ull * r->index, tsize;
+		uint64_t base = table_base(s, da, &tsize);
+		struct shadow_tcache *e =
+			&s->tcache[(base >> 12) & (SHADOW_TCACHE - 1)];
+		uint64_t *t = table_of(s, c, base, tsize);
+
+		if (t == zero_table || e->gpa != base || !e->node)
+			return;
+		p->ptr[i] = (uint64_t *)((uint8_t *)t + (da - base));
+		p->desc[i] = r->desc;
+		p->node[i] = e->node;
+	}
+	p->ptr[w->nrec - 1] -= rec[w->nrec - 1].index;
+	p->nrec = w->nrec;
+	p->iova = iova;
+	p->gpa = w->oa;
+	p->leaf = w->desc;
+	p->perm = w->perm;
+	p->valid = true;
+}
+
+/*
+ * The guest walk of @iova by the last one's path: the tables above the
+ * leaf table read as they were, the page's hull recorded in every table
+ * on it, and a leaf that differs from the last one only by k granules in
+ * the address field (linear below 2^48 in every format), so that it
+ * decodes alike at another GPA.
+ */
+static bool s1p_walk(struct shadow *s, uint64_t iova, uint64_t *gpa,
+		     uint32_t *perm)
+{
+	const struct shadow_s1path *p = &s->s1p;
+	unsigned g = s->s1.cfg.granule_shift, i;
+	unsigned oas = s->s1.cfg.oas < 48 ? s->s1.cfg.oas : 48;
+	uint64_t last = iova + ((1ull << g) - 1), d, delta;
+
+	if (!p->valid || (iova >> (2 * g - 3)) != (p->iova >> (2 * g - 3)))
+		return false;
+	for (i = 0; i < p->nrec; i++) {
+		const struct shadow_table *t = p->node[i];
+
+		if (t->lo > iova || t->hi < last)
+			return false;
+		if (i + 1 < p->nrec &&
+		    __atomic_load_n(p->ptr[i], __ATOMIC_ACQUIRE) != p->desc[i])
+			return false;
+	}
+	d = __atomic_load_n(
+		&p->ptr[p->nrec - 1][(iova >> g) & ((1ull << (g - 3)) - 1)],
+		__ATOMIC_ACQUIRE);
+	if (d >= p->leaf) {
+		delta = d - p->leaf;
+		if ((delta & ((1ull << g) - 1)) || delta >= (1ull << oas) ||
+		    p->gpa + delta >= (1ull << oas))
+			return false;
+		*gpa = p->gpa + delta;
+	} else {
+		delta = p->leaf - d;
+		if ((delta & ((1ull << g) - 1)) || delta > p->gpa)
+			return false;
+		*gpa = p->gpa - delta;
+	}
+	*perm = p->perm;
+	return true;
+}
+
 /*
  * The one-page resync of a page the guest did not change (the common
  * invalidation): one walk of each stage and one of the shadow, and
@@ -675,24 +761,32 @@ static bool sync_same(struct shadow *s, uint64_t start, uint64_t last)
 {
 	uint64_t m = min_size(pt_leaf_sizes(&s->sh));
 	unsigned g = (unsigned)__builtin_ctzll(m);
-	struct pt_walk w1 = { 0 }, w2 = { 0 }, w3 = { 0 };
-	struct sync_ctx c = { .s = s };
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w1 = { .rec = rec }, w2 = { 0 }, w3 = { 0 };
 	struct shadow_run *r;
 	uint32_t prot, known;
 	uint64_t iova = start & ~(m - 1);
-	int rc;
 
 	if ((last & ~(m - 1)) != iova || s->s1.cfg.granule_shift != g)
 		return false;
-	/* Through the sync accessor: the guest's table pages are recorded
-	 * for this page as the full sync would. */
-	c.start = iova;
-	c.pos = iova;
-	c.last = iova + (m - 1);
-	s->iter = &c;
-	rc = pt_walk(&s->s1, iova, 0, &w1);
-	s->iter = NULL;
-	if (rc || (s->s2_bits < 64 && (w1.oa >> s->s2_bits)))
+	if (!s1p_walk(s, iova, &w1.oa, &w1.perm)) {
+		struct sync_ctx c = { .s = s };
+		int rc;
+
+		/* Through the sync accessor: the guest's table pages are
+		 * recorded for this page as the full sync would. */
+		c.start = iova;
+		c.pos = iova;
+		c.last = iova + (m - 1);
+		s->iter = &c;
+		rc = pt_walk(&s->s1, iova, 0, &w1);
+		if (!rc)
+			s1p_save(s, &c, iova, &w1, rec);
+		s->iter = NULL;
+		if (rc)
+			return false;
+	}
+	if (s->s2_bits < 64 && (w1.oa >> s->s2_bits))
 		return false;
 	if (pt_walk(s->s2, w1.oa, 0, &w2) || w2.leaf_shift < g ||
 	    !s->compose(s, w1.perm, w2.perm, &prot) || prot >= 64)

@@ -104,6 +104,19 @@ struct shadow {
 		void *node;
 	} tcache[SHADOW_TCACHE];
 	unsigned tcache_next;
+	/* The guest walk of the last one-page sync: per level the host
+	 * address of the descriptor read (of the leaf table at the last
+	 * level), what it read and the table's reverse-map node. Valid
+	 * while the tcache is (a parent unmap empties both). */
+	struct shadow_s1path {
+		uint64_t iova, gpa, leaf;
+		uint32_t perm;
+		unsigned nrec;
+		bool valid;
+		uint64_t *ptr[PT_MAX_LEVELS];
+		uint64_t desc[PT_MAX_LEVELS];
+		void *node[PT_MAX_LEVELS];
+	} s1p;
 	/* What a shadow walk decodes of a granule leaf mapped with PT_PROT_*
 	 * p (PT_PERM_DIRTY aside), as learned from the last one-page sync
 	 * that mapped one: fp_perm[p] | SHADOW_FP_KNOWN, else 0. */

@@ -503,6 +503,39 @@ static void test_one_page_same(void **state)
 	fx_free(f);
 }
 
+/* The guest moves the leaf table of resynced pages: the one-page sync
+ * (which reuses the last walk's path) reads and records the new one. */
+static void test_one_page_table_moved(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
+	const struct pt_walk_level *up;
+	uint64_t old, nt, *pd;
+
+	(void)state;
+	gmap(f, 0, 0, 16 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	assert_true(sync_page_same(f, 3 * PAGE));
+	assert_true(sync_page_same(f, 4 * PAGE));
+	/* A copy of the leaf table at another GPA, linked in its place. */
+	assert_int_equal(pt_walk(&f->fs, 4 * PAGE, 0, &w), 0);
+	assert_true(w.nrec >= 2);
+	old = rec[w.nrec - 1].table;
+	up = &rec[w.nrec - 2];
+	nt = TBL + f->used;
+	f->used += PAGE;
+	memcpy(f->ram + nt, f->ram + old, PAGE);
+	pd = (uint64_t *)(void *)(f->ram + up->table + 8ull * up->index);
+	assert_int_equal(*pd, up->desc);
+	*pd = up->desc - old + nt;
+	/* Same translation: nothing to do, but the new table is recorded. */
+	assert_true(sync_page_same(f, 5 * PAGE));
+	punmap(f, nt, PAGE);
+	assert_false(present(f, 5 * PAGE));
+	fx_free(f);
+}
+
 /* Permissions that change along a contiguous run: several composed
  * runs, one reverse-map run. */
 static void test_mixed_perms(void **state)
@@ -635,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_range_across_tables),
 		cmocka_unit_test(test_2m_leaves),
 		cmocka_unit_test(test_one_page_same),
+		cmocka_unit_test(test_one_page_table_moved),
 		cmocka_unit_test(test_mixed_perms),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_alloc_failures),
