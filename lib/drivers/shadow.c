@@ -802,25 +802,18 @@ static bool sync_same(struct shadow *s, uint64_t start, uint64_t last)
 	return r && rmap_gpa(r, iova) == w1.oa;
 }
 
-int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
-		uint64_t *istart, uint64_t *ilast)
+/* The full sync of the clamped [start, last] (apart from shadow_sync so
+ * that the one-page check does not pay for its context). */
+static __attribute__((noinline)) void sync_range(struct shadow *s,
+						 uint64_t start, uint64_t last,
+						 uint64_t *istart,
+						 uint64_t *ilast)
 {
 	struct sync_ctx c = { .s = s };
-	uint64_t top = top_of(s);
 
-	if (start > last)
-		return -EINVAL;
-	clamp(s, &start, &last);
-	*istart = UINT64_MAX;
-	*ilast = 0;
-	if (sync_same(s, start, last)) {
-		s->syncs++;
-		s->syncs_same++;
-		return 0;
-	}
 	unmap_range(s, &start, &last, istart, ilast);
 	/* A sync of everything starts the reverse maps afresh. */
-	if (!start && last == top) {
+	if (!start && last == top_of(s)) {
 		tables_clear(s);
 		rmap_clear(&s->runs);
 	}
@@ -835,6 +828,20 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 	flush_s1(&c);
 	s->iter = NULL;
 	pend_commit(s, start, last, istart, ilast);
+}
+
+int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
+		uint64_t *istart, uint64_t *ilast)
+{
+	if (start > last)
+		return -EINVAL;
+	clamp(s, &start, &last);
+	*istart = UINT64_MAX;
+	*ilast = 0;
+	if (sync_same(s, start, last))
+		s->syncs_same++;
+	else
+		sync_range(s, start, last, istart, ilast);
 	s->syncs++;
 	/* Out of memory: what is missing is filled by the fault path. */
 	return 0;
