@@ -261,11 +261,11 @@ static __attribute__((noinline)) int dma_more(const struct machine_dma *c,
  * The fast path: a plain read or write whose first page hits the model's
  * TLB (its struct hw_dma_rule, applied inline), ends inside the block that
  * entry covers and is not at the MSI doorbell - a TLB probe, two counters,
- * one copy, and
- * nothing live across the copy (no call before it: no register to save).
- * Anything else is checked in full (dma_checked) or goes page by page from the
- * start (dma_more; the lookup here counted nothing), so every page is
- * translated and counted once, as the full path does.
+ * one copy, and nothing live across the copy (no call before it: no
+ * register to save). Anything else is checked in full (dma_checked) or
+ * goes page by page from the start (dma_more; the lookup here counted
+ * nothing), so every page is translated and counted once, as the full path
+ * does.
  */
 IONEST_API int ionest_device_dma(struct ionest_machine *m, int dev,
 				 uint32_t pasid, uint64_t iova, void *buf,
