@@ -32,7 +32,9 @@
 
 #include "bench.h"
 #include "drivers/shadow.h"
+#include "hw/smmuv3/smmu_regs.h"
 #include "pt/pt.h"
+#include "scenario/guest.h"
 
 #define PAGE 4096ull
 #define HOT 512u /* pages of the hot single-page updates */
@@ -384,18 +386,38 @@ static void bench_engine(void)
 	env_fini(&e);
 }
 
-/* ---- DMA through a whole machine, hw vs shadow ---- */
+/* ---- DMA through a whole machine, hw vs shadow, on each model ---- */
 
 #define DPAGES 512u
 #define DGPA 0x40000000ull
 #define DIOVA 0x10000000ull
+#define DRAM (DPAGES * PAGE + (1u << 20)) /* data, then the guest's tables */
+#define DTLB 96u /* IOTLB entries: far fewer than DPAGES */
+#define DCOLD 64u /* accesses measured with every cache flushed */
+#define GASID 0x71u /* the SMMUv3 guest's ASID */
+#define VSID 0x42u /* and its virtual StreamID */
 
+/* One machine: an IOMMU in one nesting mode, a device attached to a
+ * nested HWPT (the guest's stage 1 over a stage-2 parent). */
 struct dma_env {
 	struct ionest_machine *m;
-	int dev;
-	uint8_t *ram;
-	size_t ramlen;
-	uint64_t base_reads, base_miss, base_xl;
+	struct ionest_hw *hw;
+	int dev, fd, cdev;
+	unsigned i; /* the page last accessed */
+	struct vm vm; /* guest RAM: the data pages, then the tables */
+	struct pt s1; /* the guest's stage 1, in guest RAM */
+	uint32_t devid, parent, viommu;
+};
+
+/* What differs between the models: the part, the guest's stage-1 format,
+ * and how the VMM makes the nested HWPT and the guest invalidates. */
+struct dma_model {
+	const char *name; /* the metrics' prefix */
+	const char *tlb; /* what the model calls its TLB */
+	enum vm_s1_format s1fmt;
+	struct ionest_hw *(*hw_new)(void);
+	uint32_t (*nested)(struct dma_env *d); /* the nested HWPT's id */
+	void (*inv_all)(struct dma_env *d, uint32_t nested);
 };
 
 static int ioc(int fd, unsigned long req, void *arg)
@@ -403,113 +425,181 @@ static int ioc(int fd, unsigned long req, void *arg)
 	return ionest_ioctl(fd, req, arg) < 0 ? -errno : 0;
 }
 
-static void *g2_table(void *ctx, uint64_t gpa, size_t size, bool write)
+static uint32_t hwpt_alloc(struct dma_env *d, uint32_t pt_id, uint32_t type,
+			   const void *data, uint32_t len)
 {
-	struct dma_env *d = ctx;
+	struct iommu_hwpt_alloc ha = {
+		.size = sizeof(ha),
+		.dev_id = d->devid,
+		.pt_id = pt_id,
+		.data_type = type,
+		.data_len = len,
+		.data_uptr = (uint64_t)(uintptr_t)data,
+	};
 
-	(void)write;
-	if (gpa < DGPA || gpa - DGPA + size > d->ramlen)
-		return NULL;
-	return d->ram + (gpa - DGPA);
+	check(ioc(d->fd, IOMMU_HWPT_ALLOC, &ha), "nested hwpt");
+	return ha.out_hwpt_id;
 }
 
-static uint64_t g2_next;
-static int g2_alloc(void *ctx, size_t size, uint64_t *gpa)
+static struct ionest_hw *vtd_new(void)
 {
-	struct dma_env *d = ctx;
+	struct ionest_vtd_config c = { .tlb_entries = DTLB };
 
-	*gpa = DGPA + g2_next;
-	g2_next += size;
-	return g2_next <= d->ramlen ? 0 : -ENOMEM;
+	return ionest_vtd_new(&c);
 }
 
-static const struct pt_mem_ops g2_ops = { g2_table, g2_alloc, g_free };
+/* VT-d: the first-stage root in the HWPT's data, over the parent. */
+static uint32_t vtd_nested(struct dma_env *d)
+{
+	struct iommu_hwpt_vtd_s1 s1;
+
+	check(vm_vtd_s1_data(&d->s1, &s1), "vtd s1 data");
+	return hwpt_alloc(d, d->parent, IOMMU_HWPT_DATA_VTD_S1, &s1,
+			  sizeof(s1));
+}
+
+static void vtd_inv_all(struct dma_env *d, uint32_t nested)
+{
+	struct iommu_hwpt_vtd_s1_invalidate inv = { .npages = UINT64_MAX };
+	struct iommu_hwpt_invalidate hi = {
+		.size = sizeof(hi),
+		.hwpt_id = nested,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+		.data_uptr = (uint64_t)(uintptr_t)&inv,
+		.entry_len = sizeof(inv),
+		.entry_num = 1,
+	};
+
+	check(ioc(d->fd, IOMMU_HWPT_INVALIDATE, &hi), "vtd invalidate");
+}
+
+static struct ionest_hw *smmuv3_new(void)
+{
+	struct ionest_smmuv3_config c = { .tlb_entries = DTLB };
+
+	return ionest_smmuv3_new(&c);
+}
+
+/* SMMUv3: a vIOMMU over the parent, the device's vSID, and a guest STE
+ * pointing at the guest's one-CD table (CD 0: TTB0 = the stage 1). */
+static uint32_t smmuv3_nested(struct dma_env *d)
+{
+	struct iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.dev_id = d->devid,
+		.hwpt_id = d->parent,
+	};
+	struct iommu_vdevice_alloc vd = {
+		.size = sizeof(vd),
+		.dev_id = d->devid,
+		.virt_id = VSID,
+	};
+	struct iommu_hwpt_arm_smmuv3 ste;
+	struct vm_cdtab cdt;
+
+	check(ioc(d->fd, IOMMU_VIOMMU_ALLOC, &va), "viommu");
+	d->viommu = va.out_viommu_id;
+	vd.viommu_id = d->viommu;
+	check(ioc(d->fd, IOMMU_VDEVICE_ALLOC, &vd), "vdevice");
+	check(vm_cdtab_init(&cdt, &d->vm, 0), "cd table");
+	check(vm_cd_write(&cdt, 0, &d->s1, GASID), "cd");
+	vm_cdtab_ste(&cdt, VM_S1DSS_TERMINATE, ste.ste);
+	return hwpt_alloc(d, d->viommu, IOMMU_HWPT_DATA_ARM_SMMUV3, &ste,
+			  sizeof(ste));
+}
+
+static void smmuv3_inv_all(struct dma_env *d, uint32_t nested)
+{
+	const uint64_t cmd[2] = { CMD_TLBI_NH_ASID | (uint64_t)GASID << 48, 0 };
+	struct iommu_hwpt_invalidate hi = {
+		.size = sizeof(hi),
+		.hwpt_id = d->viommu,
+		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+		.data_uptr = (uint64_t)(uintptr_t)cmd,
+		.entry_len = sizeof(cmd),
+		.entry_num = 1,
+	};
+
+	(void)nested;
+	check(ioc(d->fd, IOMMU_HWPT_INVALIDATE, &hi), "smmuv3 invalidate");
+}
+
+static const struct dma_model dma_models[] = {
+	{ "VT-d", "IOTLB", VM_S1_X86_64_4L, vtd_new, vtd_nested, vtd_inv_all },
+	{ "SMMUv3", "TLB", VM_S1_ARM64_4K, smmuv3_new, smmuv3_nested,
+	  smmuv3_inv_all },
+};
 
 static uint64_t hwctr(struct dma_env *d, const char *name)
 {
 	uint64_t v = 0;
 
-	check(ionest_counter_get(
-		      ionest_hw_name(ionest_machine_iommu(d->m, "iommu0")),
-		      name, &v),
-	      name);
+	check(ionest_counter_get(ionest_hw_name(d->hw), name, &v), name);
 	return v;
 }
 
-static void dma_setup(struct dma_env *d, int mode)
+/* A machine as a VMM builds it: guest RAM in an IOAS, a nest parent on
+ * it (4K leaves), the guest's stage 1 (DIOVA + i -> data page i, 4K
+ * leaves) in RAM,
+ * the device attached to the nested HWPT, then the guest's invalidation. */
+static void dma_setup(struct dma_env *d, const struct dma_model *mo, int mode)
 {
-	struct ionest_vtd_config vc = { .tlb_entries = 96 };
 	struct ionest_device_config dc = {
 		.name = "fn",
 		.iommu = "iommu0",
 		.rid = 0x100,
 		.pasid_bits = 8,
 	};
-	struct pt_cfg fc = { .fmt = PT_FMT_X86_64,
-			     .granule_shift = 12,
-			     .ias = 48,
-			     .oas = 48,
-			     .start_level = -1 };
 	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b) };
 	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
 	struct iommu_hwpt_alloc ha = { .size = sizeof(ha) };
-	struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48 };
-	struct iommu_hwpt_vtd_s1_invalidate inv = { .addr = 0,
-						    .npages = UINT64_MAX };
-	struct iommu_hwpt_invalidate hi = { .size = sizeof(hi) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	struct iommu_ioas_map mp = { .size = sizeof(mp) };
-	struct pt fs;
-	int fd, cdev;
+	struct iommu_option opt = { .size = sizeof(opt),
+				    .option_id = IOMMU_OPTION_HUGE_PAGES,
+				    .op = IOMMU_OPTION_OP_SET };
+	uint64_t data;
 
 	memset(d, 0, sizeof(*d));
-	g2_next = DPAGES * PAGE;
-	d->ramlen = DPAGES * PAGE + (1u << 20);
-	d->ram = zalloc(PAGE, d->ramlen);
 	d->m = ionest_machine_new();
-	check(ionest_machine_add_iommu(d->m, "iommu0", ionest_vtd_new(&vc)),
-	      "add iommu");
+	d->hw = mo->hw_new();
+	check(!d->m || !d->hw, "machine");
+	check(ionest_machine_add_iommu(d->m, "iommu0", d->hw), "add iommu");
 	d->dev = ionest_machine_add_device(d->m, &dc);
 	check(d->dev < 0, "add device");
 	check(ionest_machine_set_nesting(d->m, "iommu0", mode), "nesting");
-	fd = ionest_open(d->m, "/dev/iommu", O_RDWR);
-	cdev = ionest_open(d->m, "/dev/vfio/devices/vfio0", O_RDWR);
-	check(fd < 0 || cdev < 0, "open");
-	b.iommufd = fd;
-	check(ioc(cdev, VFIO_DEVICE_BIND_IOMMUFD, &b), "bind");
-	check(ioc(fd, IOMMU_IOAS_ALLOC, &ia), "ioas");
-	mp.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-		   IOMMU_IOAS_MAP_WRITEABLE;
-	mp.ioas_id = ia.out_ioas_id;
-	mp.user_va = (uint64_t)(uintptr_t)d->ram;
-	mp.length = d->ramlen;
-	mp.iova = DGPA;
-	check(ioc(fd, IOMMU_IOAS_MAP, &mp), "map");
-	ha.dev_id = b.out_devid;
+	d->fd = ionest_open(d->m, "/dev/iommu", O_RDWR);
+	d->cdev = ionest_open(d->m, "/dev/vfio/devices/vfio0", O_RDWR);
+	check(d->fd < 0 || d->cdev < 0, "open");
+	b.iommufd = d->fd;
+	check(ioc(d->cdev, VFIO_DEVICE_BIND_IOMMUFD, &b), "bind");
+	d->devid = b.out_devid;
+	check(ioc(d->fd, IOMMU_IOAS_ALLOC, &ia), "ioas");
+	/* Stage 2 in 4K leaves, as the guest's stage 1: the full 4x4 walk
+	 * (the RAM is 2M aligned; blocks would shorten every stage-2 walk). */
+	opt.object_id = ia.out_ioas_id;
+	check(ioc(d->fd, IOMMU_OPTION, &opt), "huge pages off");
+	check(vm_init(&d->vm, "guest", DGPA, DRAM), "guest ram");
+	check(vm_ioas_map(&d->vm, d->fd, ia.out_ioas_id), "map");
+	ha.dev_id = d->devid;
 	ha.pt_id = ia.out_ioas_id;
 	ha.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
-	check(ioc(fd, IOMMU_HWPT_ALLOC, &ha), "parent");
-	check(pt_init(&fs, &fc, (struct pt_mem){ &g2_ops, d }), "s1");
-	for (unsigned i = 0; i < DPAGES; i++)
-		check(pt_map(&fs, DIOVA + i * PAGE, DGPA + i * PAGE, PAGE,
-			     PT_PROT_READ | PT_PROT_WRITE, PAGE),
-		      "s1 map");
-	s1.pgtbl_addr = fs.root;
-	ha.pt_id = ha.out_hwpt_id;
-	ha.flags = 0;
-	ha.data_type = IOMMU_HWPT_DATA_VTD_S1;
-	ha.data_len = sizeof(s1);
-	ha.data_uptr = (uint64_t)(uintptr_t)&s1;
-	check(ioc(fd, IOMMU_HWPT_ALLOC, &ha), "nested");
-	at.pt_id = ha.out_hwpt_id;
-	check(ioc(cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at), "attach");
-	hi.hwpt_id = ha.out_hwpt_id;
-	hi.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1;
-	hi.data_uptr = (uint64_t)(uintptr_t)&inv;
-	hi.entry_len = sizeof(inv);
-	hi.entry_num = 1;
-	check(ioc(fd, IOMMU_HWPT_INVALIDATE, &hi), "invalidate");
-	/* The guest's tables stay in guest RAM; fs is only the builder. */
+	check(ioc(d->fd, IOMMU_HWPT_ALLOC, &ha), "parent");
+	d->parent = ha.out_hwpt_id;
+	check(vm_alloc(&d->vm, DPAGES * PAGE, &data), "data");
+	check(vm_s1_init(&d->s1, &d->vm, mo->s1fmt), "s1");
+	check(vm_s1_map(&d->s1, DIOVA, data, DPAGES * PAGE, PT_PROT_WRITE),
+	      "s1 map");
+	at.pt_id = mo->nested(d);
+	check(ioc(d->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at), "attach");
+	mo->inv_all(d, at.pt_id);
+}
+
+static void dma_teardown(struct dma_env *d)
+{
+	ionest_machine_free(d->m);
+	vm_s1_fini(&d->s1);
+	vm_fini(&d->vm);
 }
 
 /* Page i, then i + 97 (mod 512): consecutive accesses land in different
@@ -517,66 +607,104 @@ static void dma_setup(struct dma_env *d, int mode)
 static void dma_pass(void *ctx, uint64_t iters)
 {
 	struct dma_env *d = ctx;
-	static unsigned i;
-	uint8_t v;
+	struct ionest_machine *m = d->m;
+	const int dev = d->dev;
+	unsigned i = d->i;
+	uint8_t v = 0;
 
 	for (uint64_t n = 0; n < iters; n++) {
 		i = (i + 97) % DPAGES;
-		if (ionest_device_dma(d->m, d->dev, IONEST_NO_PASID,
-				      DIOVA + i * PAGE, &v, 1,
-				      IONEST_DMA_FROM_MEM))
+		if (ionest_device_dma(m, dev, IONEST_NO_PASID, DIOVA + i * PAGE,
+				      &v, 1, IONEST_DMA_FROM_MEM))
 			check(-EFAULT, "dma");
 	}
+	d->i = i;
 	bench_keep(v);
+}
+
+/* The model's table reads per access with every cache flushed first:
+ * the whole walk, configuration structures included. */
+static double dma_cold_reads(struct dma_env *d)
+{
+	uint64_t reads = 0;
+
+	for (unsigned j = 0; j < DCOLD; j++) {
+		uint64_t w0;
+
+		ionest_hw_flush_caches(d->hw);
+		w0 = hwctr(d, "walk_read");
+		dma_pass(d, 1);
+		reads += hwctr(d, "walk_read") - w0;
+	}
+	return (double)reads / DCOLD;
+}
+
+/* "<model>: <what>, <mode>", shadow against hw nesting. */
+static void dma_metric(const struct dma_model *mo, const char *what,
+		       const char *mode, double v, const char *unit,
+		       const char *base_name, double base)
+{
+	char n[64];
+
+	snprintf(n, sizeof(n), "%s: %s, %s", mo->name, what, mode);
+	bench_report(n, v, unit, base_name, base, 0, false);
+}
+
+/*
+ * One model: a machine per mode, run alternately (both see the same load)
+ * with an IOTLB miss per access and the walk caches warm; then each
+ * with every cache flushed before each access. Shadow is reported
+ * against hw nesting; hw nesting's reads against the 2-D walk's 24.
+ */
+static void bench_dma_model(const struct dma_model *mo)
+{
+	static const char *const mode[] = { "hw nesting", "shadow" };
+	struct dma_env d[2];
+	uint64_t r0[2], m0[2], x0[2];
+	double t[2], reads[2], cold[2];
+	char what[32];
+
+	dma_setup(&d[0], mo, IONEST_NESTING_HW);
+	dma_setup(&d[1], mo, IONEST_NESTING_SHADOW);
+	for (int k = 0; k < 2; k++) {
+		dma_pass(&d[k], 4 * DPAGES); /* warm tables and walk caches */
+		r0[k] = hwctr(&d[k], "walk_read");
+		m0[k] = hwctr(&d[k], "tlb_miss");
+		x0[k] = hwctr(&d[k], "translate");
+	}
+	t[1] = bench_run2(dma_pass, &d[1], dma_pass, &d[0],
+			  bench_quick() ? 20000 : 100000, &t[0]);
+	for (int k = 0; k < 2; k++) {
+		uint64_t miss = hwctr(&d[k], "tlb_miss") - m0[k];
+
+		if (!miss ||
+		    miss < (hwctr(&d[k], "translate") - x0[k]) * 9 / 10)
+			fprintf(stderr,
+				"bench-shadow: %s %s: not a miss per access\n",
+				mo->name, mode[k]);
+		reads[k] = (double)(hwctr(&d[k], "walk_read") - r0[k]) /
+			   (double)(miss ? miss : 1);
+		cold[k] = dma_cold_reads(&d[k]);
+	}
+	snprintf(what, sizeof(what), "DMA, %s miss per page", mo->tlb);
+	dma_metric(mo, what, mode[0], t[0], "ns", "-", 0);
+	dma_metric(mo, what, mode[1], t[1], "ns", mode[0], t[0]);
+	dma_metric(mo, "table reads per miss", mode[0], reads[0], "reads",
+		   "2-D walk (24)", 24);
+	dma_metric(mo, "table reads per miss", mode[1], reads[1], "reads",
+		   mode[0], reads[0]);
+	dma_metric(mo, "table reads, caches cold", mode[0], cold[0], "reads",
+		   "2-D walk (24)", 24);
+	dma_metric(mo, "table reads, caches cold", mode[1], cold[1], "reads",
+		   mode[0], cold[0]);
+	for (int k = 0; k < 2; k++)
+		dma_teardown(&d[k]);
 }
 
 static void bench_dma(void)
 {
-	static const char *names[] = { "hw", "shadow" };
-	double t[2], reads[2];
-
-	for (int k = 0; k < 2; k++) {
-		struct dma_env d;
-		uint64_t r0, m0, x0, iters = bench_quick() ? 20000 : 100000;
-		char n[96];
-
-		dma_setup(&d, k ? IONEST_NESTING_SHADOW : IONEST_NESTING_HW);
-		dma_pass(&d, 4 * DPAGES);
-		r0 = hwctr(&d, "walk_read");
-		m0 = hwctr(&d, "tlb_miss");
-		x0 = hwctr(&d, "translate");
-		t[k] = bench_run(dma_pass, &d, iters);
-		if (hwctr(&d, "tlb_miss") - m0 <
-		    (hwctr(&d, "translate") - x0) * 9 / 10)
-			fprintf(stderr, "warning: %s: not a miss per access\n",
-				names[k]);
-		reads[k] = (double)(hwctr(&d, "walk_read") - r0) /
-			   (double)(hwctr(&d, "tlb_miss") - m0);
-		snprintf(n, sizeof(n), "DMA, IOTLB miss per page: %s",
-			 names[k]);
-		bench_report(n, t[k], "ns", "hw nesting", t[0], 0, false);
-		snprintf(n, sizeof(n), "DMA miss: table reads per miss, %s",
-			 names[k]);
-		bench_report(n, reads[k], "reads", "architectural max (24)", 24,
-			     0, false);
-		/* Every cache flushed before each access: the full walk. */
-		r0 = 0;
-		for (unsigned j = 0; j < 64; j++) {
-			uint64_t w0;
-
-			ionest_hw_flush_caches(
-				ionest_machine_iommu(d.m, "iommu0"));
-			w0 = hwctr(&d, "walk_read");
-			dma_pass(&d, 1);
-			r0 += hwctr(&d, "walk_read") - w0;
-		}
-		snprintf(n, sizeof(n), "DMA miss, caches cold: reads, %s",
-			 names[k]);
-		bench_report(n, (double)r0 / 64, "reads",
-			     "architectural max (24)", 24, 0, false);
-		ionest_machine_free(d.m);
-		free(d.ram);
-	}
+	for (size_t i = 0; i < sizeof(dma_models) / sizeof(dma_models[0]); i++)
+		bench_dma_model(&dma_models[i]);
 }
 
 int main(int argc, char **argv)
