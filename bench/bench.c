@@ -199,6 +199,13 @@ static void json_num(const char *key, double v, int prec)
 		printf("null");
 }
 
+static int width(int w, const char *s)
+{
+	int l = (int)strlen(s);
+
+	return l > w ? l : w;
+}
+
 int bench_finish(void)
 {
 	unsigned i, nmet = 0, ntarget = 0;
@@ -232,9 +239,18 @@ int bench_finish(void)
 		}
 		printf("\n]\n");
 	} else {
-		printf("%-30s %12s %-8s %-24s %10s %7s %8s %s\n", B.suite,
-		       "value", "unit", "baseline", "base", "ratio", "target",
-		       "");
+		/* Columns as wide as their longest entry, as `ionest bench`
+		 * prints them: metric names reach 56 characters. */
+		int wn = (int)strlen(B.suite), wu = 4, wb = 8;
+
+		for (i = 0; i < B.n; i++) {
+			wn = width(wn, B.m[i].name);
+			wu = width(wu, B.m[i].unit);
+			wb = width(wb, B.m[i].baseline_name);
+		}
+		printf("%-*s  %10s %-*s  %-*s  %10s  %7s  %8s\n", wn, B.suite,
+		       "value", wu, "unit", wb, "baseline", "base", "ratio",
+		       "target");
 		for (i = 0; i < B.n; i++) {
 			const struct metric *m = &B.m[i];
 			char tgt[24] = "-";
@@ -242,10 +258,10 @@ int bench_finish(void)
 			if (m->target > 0)
 				snprintf(tgt, sizeof(tgt), "%s%.2f",
 					 m->higher ? ">=" : "<=", m->target);
-			printf("%-30s %12.4g %-8s %-24s %10.4g %7.2f %8s %s\n",
-			       m->name, m->value, m->unit, m->baseline_name,
-			       m->baseline, ratio(m), tgt,
-			       m->target > 0 ? (met(m) ? "met" : "MISSED") :
+			printf("%-*s  %10.4g %-*s  %-*s  %10.4g  %7.2f  %8s%s\n",
+			       wn, m->name, m->value, wu, m->unit, wb,
+			       m->baseline_name, m->baseline, ratio(m), tgt,
+			       m->target > 0 ? (met(m) ? " met" : " MISSED") :
 					       "");
 		}
 		printf("%u/%u targets met\n", nmet, ntarget);
