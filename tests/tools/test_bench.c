@@ -137,6 +137,82 @@ static void test_real_suite_table(void **state)
 	assert_non_null(strstr(last, " targets met\n"));
 }
 
+/* The metric of @s named @name (it must be there). */
+static const struct json *metric(const struct json *s, const char *name)
+{
+	const struct json *ms = json_get(s, "metrics");
+
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		if (!strcmp(json_get_str(&ms->items[i], "name", ""), name))
+			return &ms->items[i];
+	}
+	print_error("no metric '%s'\n", name);
+	fail();
+	return NULL;
+}
+
+static double metric_num(const struct json *s, const char *model,
+			 const char *what, const char *mode, const char *key)
+{
+	char n[96];
+
+	snprintf(n, sizeof(n), "%s: %s, %s", model, what, mode);
+	return json_get_num(metric(s, n), key, -1);
+}
+
+/*
+ * bench-shadow's DMA-miss comparison, on both models: the time per miss
+ * in each mode (shadow against hw nesting), a miss on every access, and
+ * the model's table reads: with every cache flushed, the 2-D walk's 24
+ * (SMMUv3: and 4 that translate the guest CD's IPA) against the shadow's
+ * single-stage 4; warm, fewer than cold and at least the leaf.
+ */
+static void test_shadow_dma_miss(void **state)
+{
+	static const struct {
+		const char *model, *tlb;
+		double hw_cold;
+	} mo[] = { { "VT-d", "IOTLB", 24 }, { "SMMUv3", "TLB", 28 } };
+	const struct json *s;
+	struct json *doc;
+
+	unsetenv("IONEST_BENCH_DIR");
+	CLI(&r, "bench", "--quick", "--json", "shadow");
+	assert_int_equal(r.status, 0);
+	assert_null(strstr(r.e, "not a miss per access"));
+	doc = parse(r.o);
+	s = &json_get(doc, "suites")->items[0];
+	assert_string_equal(json_get_str(s, "suite", ""), "shadow");
+	for (size_t i = 0; i < sizeof(mo) / sizeof(mo[0]); i++) {
+		char dma[32];
+		double hw, warm, cold;
+
+		snprintf(dma, sizeof(dma), "DMA, %s miss per page", mo[i].tlb);
+		hw = metric_num(s, mo[i].model, dma, "hw nesting", "value");
+		assert_true(hw > 0);
+		assert_true(metric_num(s, mo[i].model, dma, "shadow", "value") >
+			    0);
+		assert_true(metric_num(s, mo[i].model, dma, "shadow",
+				       "baseline_value") == hw);
+		cold = metric_num(s, mo[i].model, "table reads, caches cold",
+				  "hw nesting", "value");
+		assert_true(cold == mo[i].hw_cold);
+		assert_true(metric_num(s, mo[i].model,
+				       "table reads, caches cold", "shadow",
+				       "value") == 4);
+		assert_true(metric_num(s, mo[i].model,
+				       "table reads, caches cold", "shadow",
+				       "baseline_value") == cold);
+		for (int k = 0; k < 2; k++) {
+			warm = metric_num(s, mo[i].model,
+					  "table reads per miss",
+					  k ? "shadow" : "hw nesting", "value");
+			assert_true(warm >= 1 && warm < (k ? 4 : cold));
+		}
+	}
+	json_free(doc);
+}
+
 static void test_list_and_usage(void **state)
 {
 	char *p;
@@ -400,6 +476,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_suite_json),
 		cmocka_unit_test(test_real_suite_table),
+		cmocka_unit_test(test_shadow_dma_miss),
 		cmocka_unit_test(test_list_and_usage),
 		cmocka_unit_test(test_fake_good),
 		cmocka_unit_test(test_fake_failures),
