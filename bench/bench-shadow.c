@@ -15,9 +15,11 @@
  *     (target <= 2.05x, 16.4 B) and against two minimal 4-level trees of
  *     the same mappings; and the worst case, 64 MiB mapped with no two
  *     pages contiguous (one reverse-map run per page), without a target.
- *   - DMA with an IOTLB miss per page through a whole machine (VT-d,
- *     iommufd, a nested HWPT) in hw and shadow modes: ns per access and
- *     table reads per miss from the model's counters.
+ *   - DMA with an IOTLB miss per page through a whole machine (iommufd,
+ *     a nested HWPT over a stage-2 parent) on VT-d and on SMMUv3 (guest
+ *     STE and CD table), in hw and shadow modes timed alternately: ns per
+ *     access (shadow against hw nesting) and table reads per miss from
+ *     the model's counters, walk caches warm and every cache flushed.
  */
 #include <errno.h>
 #include <fcntl.h>
