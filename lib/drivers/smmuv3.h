@@ -101,6 +101,13 @@ struct smmu_queue_mem {
 	unsigned dwords; /* per entry */
 };
 
+/* A stall the driver holds (software nesting, smmuv3_irq.c). */
+struct smmu_dstall {
+	uint32_t sid;
+	uint16_t stag;
+	bool used;
+};
+
 struct smmu_drv {
 	struct iommu_inst *inst;
 	struct ionest_hw *hw;
@@ -143,6 +150,12 @@ struct smmu_drv {
 
 	/* Software nesting (smmuv3_shadow.c). */
 	pthread_mutex_t sh_lock;
+	/* Stalls the driver holds for shadow domains (smmuv3_irq.c): as
+	 * many as IDR5.STALL_MAX, tagged as the SMMU tags its own. */
+	pthread_mutex_t stall_lock;
+	struct smmu_dstall *stalls;
+	unsigned stall_max;
+	uint16_t next_stag;
 
 	/* ASID / VMID allocators (bitmaps; 0 is never handed out). */
 	uint64_t *asid_map, *vmid_map;
@@ -274,6 +287,9 @@ void smmuv3_cmdq_unlock(struct smmu_drv *s);
 /* True (and @queue noted) if this thread holds cmdq_lock: the drain of
  * @queue waits for smmuv3_cmdq_unlock. */
 bool smmuv3_drain_deferred(struct smmu_drv *s, unsigned queue);
+/* True if this thread holds cmdq_lock (the SMMU may be consuming commands
+ * inside its PROD write): it must not issue commands now. */
+bool smmuv3_cmdq_mine(struct smmu_drv *s);
 
 /* Command encodings (spec/smmuv3.md §8). */
 uint64_t smmuv3_cmd_sid(unsigned op, uint32_t sid);
@@ -333,6 +349,11 @@ void smmuv3_cd_build(const struct smmu_domain *d, uint64_t cd[4]);
 int smmuv3_cd_set(struct smmu_master *m, uint32_t ssid, const uint64_t *cd);
 /* The CD at @ssid is valid. */
 bool smmuv3_cd_valid(const struct smmu_master *m, uint32_t ssid);
+/* Install @cd at @ssid where the CD there translates nothing (V=0, or
+ * EPD0 = EPD1 = 1: the SMMU reads no other word of it), in place and
+ * without waiting for DMA in flight (usable on a DMA thread): words 1-3,
+ * then word 0, CFGI_CD + CMD_SYNC. -EBUSY if the CD there translates. */
+int smmuv3_cd_arm(struct smmu_master *m, uint32_t ssid, const uint64_t cd[4]);
 
 /* ---- smmuv3_domain.c ---- */
 int smmuv3_domain_alloc_paging(struct iommu_dev *dev, uint32_t flags,
@@ -379,6 +400,17 @@ bool smmuv3_nested_event(struct smmu_drv *s, const uint64_t ev[4]);
 /* smmuv3_irq.c: an event record the driver made (software nesting), handled
  * as if drained from the event queue. */
 void smmuv3_event_inject(struct smmu_drv *s, const uint64_t ev[4]);
+/* Stalls of software nesting, held by the driver where the SMMU would
+ * hold them in hardware nesting: smmuv3_stall_init sizes the table from
+ * IDR0/IDR5; smmuv3_stall_hold takes a slot and a fresh tag for @sid
+ * (false: none free, the transaction terminates); smmuv3_stall_inject
+ * handles the record (Stall=1, the tag) as a drained stall record: kept,
+ * counted and reported to the core, whose answer (page_response) frees
+ * the slot as CMD_RESUME frees the SMMU's. Not under any driver lock. */
+int smmuv3_stall_init(struct smmu_drv *s);
+void smmuv3_stall_fini(struct smmu_drv *s);
+bool smmuv3_stall_hold(struct smmu_drv *s, uint32_t sid, uint16_t *stag);
+void smmuv3_stall_inject(struct smmu_drv *s, const uint64_t ev[4]);
 
 /* smmuv3_shadow.c (software nesting) */
 struct smmu_viommu;

@@ -27,6 +27,8 @@
 
 #define CD_DWORDS 8
 #define CD_V (1ull << 31)
+#define CD_EPD0 (1ull << 14)
+#define CD_EPD1 (1ull << 30)
 #define L2_CDS (1u << SMMUV3_CD_L2_LOG2)
 #define L2_BYTES ((size_t)L2_CDS * CD_SIZE)
 
@@ -267,6 +269,25 @@ int smmuv3_cd_set(struct smmu_master *m, uint32_t ssid, const uint64_t *cd)
 	} else {
 		cd_store(slot, cd);
 	}
+	cfgi_cd(m, ssid);
+	return 0;
+}
+
+int smmuv3_cd_arm(struct smmu_master *m, uint32_t ssid, const uint64_t cd[4])
+{
+	uint64_t *slot, d0;
+
+	if (!m->cd_ready || (uint64_t)ssid >> m->cdt.cdmax)
+		return -EINVAL;
+	slot = cd_slot(&m->cdt, ssid);
+	if (!slot || !(hw_read64(slot) & CD_V))
+		return smmuv3_cd_set(m, ssid, cd); /* no copy: nothing waits */
+	d0 = hw_read64(slot);
+	if ((d0 & (CD_EPD0 | CD_EPD1)) != (CD_EPD0 | CD_EPD1))
+		return -EBUSY;
+	/* §5: with both halves disabled the SMMU reads nothing but DW0, so
+	 * DW0 last makes the change in one store, as V does. */
+	cd_store(slot, cd);
 	cfgi_cd(m, ssid);
 	return 0;
 }

@@ -69,6 +69,12 @@ bool smmuv3_drain_deferred(struct smmu_drv *s, unsigned queue)
 	return true;
 }
 
+bool smmuv3_cmdq_mine(struct smmu_drv *s)
+{
+	return __atomic_load_n(&s->cmdq_owner, __ATOMIC_RELAXED) ==
+	       iommu_thread_token();
+}
+
 void smmuv3_gerror_ack(struct smmu_drv *s, uint32_t bits)
 {
 	uint32_t g, gn;

@@ -103,7 +103,7 @@ enum { SHCD_OK, SHCD_BAD, SHCD_FETCH };
 /* A guest CD, decoded with the model's rules. */
 struct gcd {
 	uint64_t w[4];
-	bool epd[2], had[2], r, wxn, affd, ha, hd;
+	bool epd[2], had[2], r, wxn, affd, ha, hd, stall;
 	uint8_t tbi, gran[2], ias[2], ips;
 	uint64_t ttb[2];
 	uint16_t asid;
@@ -333,6 +333,7 @@ static bool gcd_decode(const struct smmu_drv *s, bool s1stalld, struct gcd *g)
 	if (CD0_S(d0) && (stall_model(s) == SMMU_STALL_TERM_ONLY ||
 			  (stall_model(s) == SMMU_STALL_BOTH && s1stalld)))
 		return false;
+	g->stall = CD0_S(d0) || stall_model(s) == SMMU_STALL_FORCED;
 	g->asid = (uint16_t)(CD0_ASID(d0) & (s->asid16 ? 0xffff : 0xff));
 	g->affd = CD0_AFFD(d0);
 	g->r = CD0_R(d0);
@@ -1072,6 +1073,11 @@ static void event_build(uint64_t ev[4], const struct nres *o,
 	ev[0] = o->type | (uint64_t)req->sid << EVT0_SID_SHIFT;
 	if (req->ssid_valid)
 		ev[0] |= EVT0_SSV | (uint64_t)req->ssid << EVT0_SSID_SHIFT;
+	if (o->type == EVT_C_BAD_CD) {
+		/* Identification only. */
+		ev[1] = ev[2] = ev[3] = 0;
+		return;
+	}
 	ev[1] = attrs | (o->s2 ? EVT1_S2 : 0) |
 		(uint64_t)o->cls << EVT1_CLASS_SHIFT |
 		((o->cls == EVT_CLASS_TT && o->ttrnw) ? EVT1_TTRNW : 0);
@@ -1094,9 +1100,37 @@ static void ok_result(const struct nres *o, const struct ionest_xlate_req *req,
 	};
 }
 
+/* §9 stall model: the fault stalls where hardware nesting stalls it (a
+ * translation-class fault of a non-ATS transaction whose stage has
+ * stalls on: stage 1 with the guest CD's S (or forced stalls); stage 2
+ * never, the host's STE has no S2S), held by the driver in a slot of its
+ * own under a fresh tag, its record written whatever R says. */
+static bool stall(struct smmu_drv *s, bool s1_stall, const struct nres *o,
+		  const struct ionest_xlate_req *req,
+		  struct ionest_xlate_res *res)
+{
+	uint64_t ev[4];
+	uint16_t stag;
+
+	if (req->ats || !xlate_fault(o->type) || o->s2 || !s1_stall ||
+	    !smmuv3_stall_hold(s, req->sid, &stag))
+		return false;
+	event_build(ev, o, req);
+	ev[1] |= EVT1_STALL | stag;
+	res->status = IONEST_XLATE_STALLED;
+	res->stag = stag;
+	res->recorded = true;
+	smmuv3_count(s, drv_shadow_fault);
+	/* The answer may come at once (no fault queue): the result is
+	 * complete before. */
+	smmuv3_stall_inject(s, ev);
+	return true;
+}
+
 /* The model's report(): the fault hardware nesting gives. */
 static int report(struct iommu_dev *dev, struct smmu_drv *s, bool gate_r,
-		  const struct nres *o, const struct ionest_xlate_req *req,
+		  bool s1_stall, const struct nres *o,
+		  const struct ionest_xlate_req *req,
 		  struct ionest_xlate_res *res)
 {
 	uint64_t ev[4];
@@ -1121,6 +1155,8 @@ static int report(struct iommu_dev *dev, struct smmu_drv *s, bool gate_r,
 	};
 	if (req->ats && xlate_fault(o->type))
 		return 0;
+	if (stall(s, s1_stall, o, req, res))
+		return 0;
 	gate = o->type == EVT_F_WALK_EABT || o->s2 || o->gate_s2 ? true :
 								   gate_r;
 	if (!gate)
@@ -1144,6 +1180,74 @@ static bool s1_bypassed(const struct smmu_domain *d,
 	       STE1_S1DSS(d->gste[1]) == S1DSS_BYPASS;
 }
 
+/* The stage-2 fault of @c's last fetch. */
+static void fetch_fault(const struct smmu_shcd *c, struct nres *o)
+{
+	*o = (struct nres){
+		.type = c->ftype,
+		.s2 = true,
+		.cls = EVT_CLASS_CD,
+		.addr = c->fipa,
+	};
+}
+
+/*
+ * A guest CD whose fetch faulted is not cached, as hardware caches no
+ * configuration it could not read: each transaction that meets its host
+ * CD (one that translates nothing) fetches it again, as the next
+ * transaction does in hardware nesting once the parent maps the page.
+ * 0: legal now, its host CD installed in place (smmuv3_cd_arm) and @c
+ * freed: the caller retries; -EAGAIN: an attachment is changing; 1: *o
+ * is the fault of this fetch (its stage-2 fault, or C_BAD_CD for a CD or
+ * L1 descriptor that is not valid or legal). sh_lock held.
+ */
+static int shcd_refetch(struct smmu_domain *d, struct smmu_shcd *c,
+			struct nres *o)
+{
+	struct smmu_drv *s = d->s;
+	struct smmu_shcd *nc, *old;
+
+	if (shcd_make(d, c->ssid, &nc) || !nc) {
+		/* As shcd_refresh: no memory or ASID is an invalid CD. */
+		*o = (struct nres){ .type = EVT_C_BAD_CD, .gate_s2 = true };
+		return 1;
+	}
+	if (nc->state == SHCD_FETCH) {
+		c->ftype = nc->ftype;
+		c->fipa = nc->fipa;
+		shcd_free(s, nc);
+		fetch_fault(c, o);
+		return 1;
+	}
+	/* Never published: nothing cached or walked it. */
+	if (smmuv3_cmdq_mine(s)) {
+		/* An endpoint retrying from inside the command queue (a
+		 * response): no CFGI can be issued here, the CD stays as
+		 * last fetched until the next transaction. */
+		shcd_free(s, nc);
+		fetch_fault(c, o);
+		return 1;
+	}
+	if (pthread_mutex_trylock(&d->lock)) {
+		shcd_free(s, nc);
+		return -EAGAIN;
+	}
+	for (unsigned i = 0; i < d->natt; i++) {
+		struct smmu_master *m = d->att[i].m;
+
+		/* Out of memory for a 2-level leaf: that master keeps the
+		 * host CD that translates nothing, whose faults the walk
+		 * below serves. */
+		if (d->att[i].ssid == IOMMU_NO_PASID && m->cd_ready)
+			(void)smmuv3_cd_arm(m, c->ssid, nc->hcd);
+	}
+	pthread_mutex_unlock(&d->lock);
+	(void)shcd_set(d->sh, c->ssid, nc, &old); /* replaces: no memory */
+	/* No ASID and no shadow: nothing of it is cached or walked. */
+	shcd_free(s, old);
+	return 0;
+}
+
 int smmuv3_shadow_translate(struct iommu_dev *dev,
 			    const struct ionest_xlate_req *req,
 			    struct ionest_xlate_res *res)
@@ -1155,12 +1259,14 @@ int smmuv3_shadow_translate(struct iommu_dev *dev,
 	struct smmu_shcd *c;
 	struct nres o = { 0 };
 	uint32_t prot;
-	bool gate_r;
+	bool gate_r, s1_stall;
 	int rc;
 
 	if (!d || !d->sh)
 		return dev->hw_translate(dev->hw, req, res);
 	r.pri = false;
+again:
+	o = (struct nres){ 0 };
 	rc = dev->hw_translate(dev->hw, &r, res);
 	if (rc)
 		return rc;
@@ -1171,7 +1277,7 @@ int smmuv3_shadow_translate(struct iommu_dev *dev,
 			ok_result(&o, req, res);
 			return 0;
 		}
-		return report(dev, s, true, &o, &r, res);
+		return report(dev, s, true, false, &o, &r, res);
 	}
 	if (res->status != IONEST_XLATE_FAULT || res->recorded ||
 	    !xlate_fault(res->fault))
@@ -1185,14 +1291,16 @@ int smmuv3_shadow_translate(struct iommu_dev *dev,
 	}
 	smmuv3_count(s, drv_shadow_miss);
 	if (c->state == SHCD_FETCH) {
-		o.type = c->ftype;
-		o.s2 = true;
-		o.cls = EVT_CLASS_CD;
-		o.addr = c->fipa;
+		rc = shcd_refetch(d, c, &o);
 		pthread_mutex_unlock(&s->sh_lock);
-		return report(dev, s, true, &o, req, res);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			goto again; /* as the SMMU reads the CD now */
+		return report(dev, s, true, false, &o, req, res);
 	}
 	gate_r = c->g.r;
+	s1_stall = c->g.stall;
 	if (c->s && pthread_mutex_trylock(&c->s->lock)) {
 		pthread_mutex_unlock(&s->sh_lock);
 		return -EAGAIN;
@@ -1207,7 +1315,7 @@ int smmuv3_shadow_translate(struct iommu_dev *dev,
 		pthread_mutex_unlock(&c->s->lock);
 	pthread_mutex_unlock(&s->sh_lock);
 	if (rc)
-		return report(dev, s, gate_r, &o, req, res);
+		return report(dev, s, gate_r, s1_stall, &o, req, res);
 	rc = dev->hw_translate(dev->hw, &r, res);
 	if (!rc && res->status == IONEST_XLATE_OK)
 		return 0;
