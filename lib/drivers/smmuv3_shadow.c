@@ -279,20 +279,27 @@ static int s2_walk(const struct smmu_domain *par, uint64_t ipa, uint32_t access,
 	return 0;
 }
 
-/* Read @n words of guest memory at @ipa through stage 2 (a CD fetch). */
+/* Read @n words of guest memory at @ipa through stage 2 (a CD fetch), as
+ * the model's hw_nest_read: one translation per 4K page touched, of the
+ * page's address (which a fault reports). */
 static int s2_read(const struct smmu_domain *par, uint64_t ipa, uint64_t *out,
 		   unsigned n, struct nres *o)
 {
+	uint64_t page = 1, base = 0;
 	struct pt_walk w;
 
 	for (unsigned i = 0; i < n; i++) {
-		const uint64_t *p;
+		uint64_t a = ipa + 8ull * i;
 
-		if (s2_walk(par, ipa + 8ull * i, ACC_P | ACC_R, EVT_CLASS_CD, o,
-			    &w))
-			return -EFAULT;
-		p = (const uint64_t *)(uintptr_t)w.oa;
-		out[i] = hw_read64(p);
+		if ((a >> 12) != page) {
+			if (s2_walk(par, a & ~0xfffull, ACC_P | ACC_R,
+				    EVT_CLASS_CD, o, &w))
+				return -EFAULT;
+			base = w.oa;
+			page = a >> 12;
+		}
+		out[i] = hw_read64(
+			(const void *)(uintptr_t)(base + (a & 0xfff)));
 	}
 	return 0;
 }
