@@ -34,12 +34,22 @@
 #define PAGE 4096ull
 #define VSID0 0x42ull
 
+/* The platform's view of CMD_RESUME (ionest_hw_set_resume_handler). */
+struct resumes {
+	unsigned n, retries;
+	uint32_t sid;
+	uint16_t stag;
+};
+
 struct side {
 	struct sx x;
 	struct vm vm;
 	uint8_t *mem;
 	uint32_t ioas, parent, viommu, vdev[2], nested[2], qid;
 	int qfd;
+	uint32_t fid; /* device 0's fault queue (stall sides), or 0 */
+	int ffd;
+	struct resumes rs;
 	struct pt s1[NS];
 	struct vm_cdtab cdt[2]; /* device 0: 8 CDs, device 1: one */
 	bool mapped[RAM / CHUNK];
@@ -94,6 +104,9 @@ static int side_unmap_chunk(struct side *s, unsigned c)
 	return rc;
 }
 
+/* STE DW1 bits the next nested HWPTs carry besides the table's. */
+static uint64_t ste1_extra;
+
 static uint32_t nested_alloc(struct side *s, int dev, uint32_t fault_id)
 {
 	struct iommu_hwpt_arm_smmuv3 d;
@@ -101,6 +114,7 @@ static uint32_t nested_alloc(struct side *s, int dev, uint32_t fault_id)
 
 	vm_cdtab_ste(&s->cdt[dev], dev ? VM_S1DSS_TERMINATE : VM_S1DSS_SSID0,
 		     d.ste);
+	d.ste[1] |= ste1_extra;
 	assert_int_equal(
 		nest_hwpt_alloc(s->x.f.fd, s->x.f.devid[dev], s->viommu,
 				fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0,
@@ -192,6 +206,8 @@ static void side_teardown(struct side *s)
 	while (sx_event(&s->x, ev))
 		;
 	assert_int_equal(ionest_close(s->qfd), 0);
+	if (s->fid)
+		assert_int_equal(ionest_close(s->ffd), 0);
 	for (int i = 0; i < NS; i++)
 		vm_s1_fini(&s->s1[i]);
 	sx_teardown(&s->x);
@@ -275,8 +291,10 @@ struct vrec {
 	struct iommu_vevent_arm_smmuv3 ev;
 };
 
-/* Records compared so far. */
-static unsigned events_compared;
+/* Records compared so far; vEVENTQ records among them; the last host
+ * event compared. */
+static unsigned events_compared, vevents_compared;
+static uint64_t last_host_ev[4];
 
 /* The vEVENTQ records and the host's kept events of both sides. */
 static unsigned pair_events(struct pair *p)
@@ -313,6 +331,7 @@ static unsigned pair_events(struct pair *p)
 			assert_memory_equal(r[0][i].ev.evt, r[1][i].ev.evt,
 					    sizeof(r[0][i].ev.evt));
 			total++;
+			vevents_compared++;
 		}
 	}
 	for (;;) {
@@ -321,15 +340,26 @@ static unsigned pair_events(struct pair *p)
 		assert_int_equal(more[0], more[1]);
 		if (!more[0])
 			break;
+		if (memcmp(ev[0], ev[1], sizeof(ev[0])))
+			fprintf(stderr,
+				"host event hw %#" PRIx64 " %#" PRIx64
+				" %#" PRIx64 " %#" PRIx64 " shadow %#" PRIx64
+				" %#" PRIx64 " %#" PRIx64 " %#" PRIx64 "\n",
+				ev[0][0], ev[0][1], ev[0][2], ev[0][3],
+				ev[1][0], ev[1][1], ev[1][2], ev[1][3]);
 		assert_memory_equal(ev[0], ev[1], sizeof(ev[0]));
+		memcpy(last_host_ev, ev[0], sizeof(last_host_ev));
 		total++;
 	}
 	events_compared += total;
 	return total;
 }
 
-static bool pair_dma(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
-		     size_t len, int dir, uint8_t fill)
+static void pair_check_resumes(struct pair *p);
+
+/* The DMA in both modes, everything compared; its result. */
+static int pair_dma_rc(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
+		       size_t len, int dir, uint8_t fill)
 {
 	uint8_t buf[2][64];
 	struct ionest_dma_fault f[2];
@@ -351,6 +381,7 @@ static bool pair_dma(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
 			f[1].code, f[0].stage2, f[1].stage2);
 	assert_int_equal(rc[0], rc[1]);
 	assert_memory_equal(buf[0], buf[1], len);
+	pair_check_resumes(p);
 	assert_int_equal(frc[0], frc[1]);
 	if (!frc[0]) {
 		assert_int_equal(f[0].count, f[1].count);
@@ -364,7 +395,13 @@ static bool pair_dma(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
 		assert_int_equal(f[0].stage2, f[1].stage2);
 	}
 	(void)pair_events(p);
-	return rc[0] == 0;
+	return rc[0];
+}
+
+static bool pair_dma(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
+		     size_t len, int dir, uint8_t fill)
+{
+	return pair_dma_rc(p, dev, pasid, iova, len, dir, fill) == 0;
 }
 
 static void pair_rw(struct pair *p, int dev, uint32_t pasid, uint64_t iova)
@@ -385,6 +422,127 @@ static struct ionest_dma_fault last_fault(struct side *s, int dev)
 	assert_int_equal(
 		ionest_device_last_fault(s->x.f.m, s->x.f.dev[dev], &f), 0);
 	return f;
+}
+
+/* ---- stalls ---- */
+
+#define CD0_S_BIT (1ull << 44)
+#define STE1_S1STALLD_BIT (1ull << 27)
+
+static void on_resume(void *ctx, uint32_t sid, uint16_t stag, bool retry)
+{
+	struct resumes *r = ctx;
+
+	r->n++;
+	r->retries += retry;
+	r->sid = sid;
+	r->stag = stag;
+}
+
+/* Guest CD @ssid of device @dev with S set or clear (the guest's CFGI
+ * follows, or the CD was never fetched). */
+static void side_cd_stall(struct side *s, int dev, uint32_t ssid, bool on)
+{
+	uint64_t *cd = vm_ptr(&s->vm, vm_cd_gpa(&s->cdt[dev], ssid), 64);
+	uint64_t d0 = __atomic_load_n(&cd[0], __ATOMIC_RELAXED);
+
+	__atomic_store_n(&cd[0], on ? d0 | CD0_S_BIT : d0 & ~CD0_S_BIT,
+			 __ATOMIC_RELEASE);
+}
+
+static void pair_cfgi_all(struct pair *p)
+{
+	for (uint64_t v = 0; v < 2; v++)
+		pair_cmd(p, CMD_CFGI_CD_ALL | (VSID0 + v) << 32, 0);
+}
+
+/* Both modes with a fault queue on device 0's nested HWPT (device 1's
+ * has none: the core answers its stalls at once) and the platform's
+ * resumes logged; guest CDs with S=1 as @stall says (bit 0: device 0's
+ * CD 0, bit 1: its CD 5, bit 2: device 1's CD 0). */
+static void pair_setup_stall(struct pair *p,
+			     const struct ionest_smmuv3_config *cfg, bool pri,
+			     unsigned stall)
+{
+	for (int k = 0; k < 2; k++) {
+		struct side *sd = &p->s[k];
+
+		side_setup(sd, k ? IONEST_NESTING_SHADOW : IONEST_NESTING_HW,
+			   cfg, pri);
+		ionest_hw_set_resume_handler(sd->x.hw, on_resume, &sd->rs);
+		side_cd_stall(sd, 0, 0, stall & 1);
+		side_cd_stall(sd, 0, PASID, stall & 2);
+		side_cd_stall(sd, 1, 0, stall & 4);
+		assert_int_equal(
+			nest_fault_alloc(sd->x.f.fd, &sd->fid, &sd->ffd), 0);
+		sd->nested[0] = nested_alloc(sd, 0, sd->fid);
+		sd->nested[1] = nested_alloc(sd, 1, 0);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(fx_attach(&sd->x.f, i, &sd->nested[i]),
+					 0);
+	}
+}
+
+static void pair_check_resumes(struct pair *p)
+{
+	assert_int_equal(p->s[0].rs.n, p->s[1].rs.n);
+	assert_int_equal(p->s[0].rs.retries, p->s[1].rs.retries);
+	assert_int_equal(p->s[0].rs.sid, p->s[1].rs.sid);
+	assert_int_equal(p->s[0].rs.stag, p->s[1].rs.stag);
+}
+
+/* Up to @max pending fault records of device 0, read in both modes (they
+ * must be alike) and answered with @code (IOMMUFD_PAGE_RESP_*); the
+ * platform must see the same resumes. Returns how many. */
+static unsigned pair_answer(struct pair *p, uint32_t code, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max) {
+		struct iommu_hwpt_pgfault rec[2];
+		ssize_t got[2];
+
+		for (int k = 0; k < 2; k++)
+			got[k] = ionest_read(p->s[k].ffd, &rec[k],
+					     sizeof(rec[k]));
+		assert_int_equal(got[0], got[1]);
+		if (got[0] <= 0)
+			break;
+		assert_int_equal(got[0], sizeof(rec[0]));
+		assert_int_equal(rec[0].flags, rec[1].flags);
+		assert_int_equal(rec[0].dev_id, rec[1].dev_id);
+		assert_int_equal(rec[0].pasid, rec[1].pasid);
+		assert_int_equal(rec[0].grpid, rec[1].grpid);
+		assert_int_equal(rec[0].perm, rec[1].perm);
+		assert_int_equal(rec[0].addr, rec[1].addr);
+		assert_int_equal(rec[0].length, rec[1].length);
+		assert_int_equal(rec[0].cookie, rec[1].cookie);
+		for (int k = 0; k < 2; k++) {
+			struct iommu_hwpt_page_response r = {
+				.cookie = rec[k].cookie,
+				.code = code,
+			};
+
+			assert_int_equal(ionest_write(p->s[k].ffd, &r,
+						      sizeof(r)),
+					 sizeof(r));
+		}
+		pair_check_resumes(p);
+		n++;
+	}
+	return n;
+}
+
+/* The last fault of device @dev in both modes: @status, @code. */
+static void pair_last(struct pair *p, int dev, uint32_t status, uint32_t code)
+{
+	for (int k = 0; k < 2; k++) {
+		struct ionest_dma_fault f = last_fault(&p->s[k], dev);
+
+		assert_int_equal(f.status, status);
+		assert_int_equal(f.code, code);
+		assert_true(f.recorded);
+	}
 }
 
 /* ---- directed cases ---- */
@@ -741,6 +899,305 @@ static void test_page_requests(void **state)
 	pair_teardown(&p);
 }
 
+static unsigned chunk_of(uint64_t gpa)
+{
+	return (unsigned)((gpa - GPA) / CHUNK);
+}
+
+/* A guest CD with S=1: a stage-1 translation fault stalls in both modes
+ * (the same record, Stall=1 and the tag, kept by the host and not the
+ * guest's vEVENT; the same fault-queue record); RESUME retry once the
+ * guest mapped the page lets the access through, abort (or retry
+ * without a mapping) leaves it stalling; the platform sees the same
+ * resumes; a stage-2 fault never stalls. */
+static void test_stall_resume(void **state)
+{
+	struct pair p;
+	uint64_t ev[4];
+	unsigned vev;
+
+	(void)state;
+	pair_setup_stall(&p, NULL, false, 7);
+	vev = vevents_compared;
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + 0x10, 8,
+				     IONEST_DMA_TO_MEM, 1),
+			 -EAGAIN);
+	pair_last(&p, 0, IONEST_XLATE_STALLED, EVT_F_TRANSLATION);
+	memcpy(ev, last_host_ev, sizeof(ev));
+	assert_int_equal(ev[0] & 0xff, EVT_F_TRANSLATION);
+	assert_int_equal(ev[0] >> 32, 0x100); /* the physical StreamID */
+	assert_true(ev[1] & EVT1_STALL);
+	assert_int_equal(ev[2], IOVA + 0x10);
+	assert_int_equal(vevents_compared, vev);
+	assert_int_equal(p.s[1].rs.n, 0);
+	/* The guest maps the page, the VMM answers: RESUME retry. */
+	pair_s1_map(&p, 0, IOVA, data_gpa(50), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_va(&p, 0, IOVA, PAGE);
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_SUCCESS, 8), 1);
+	assert_int_equal(p.s[1].rs.n, 1);
+	assert_int_equal(p.s[1].rs.retries, 1);
+	assert_int_equal(p.s[1].rs.sid, 0x100);
+	assert_int_equal(p.s[1].rs.stag, ev[1] & 0xffff);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + 0x10, 8,
+				     IONEST_DMA_TO_MEM, 1),
+			 0);
+	assert_int_equal(p.s[1].mem[data_gpa(50) - GPA + 0x10], 1);
+	/* PASID 5 (CD 5, S=1), not mapped: stalls; abort; stalls again
+	 * under another tag. */
+	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA + PAGE, 4,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EAGAIN);
+	assert_true(last_host_ev[0] & EVT0_SSV);
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, 8), 1);
+	assert_int_equal(p.s[1].rs.n, 2);
+	assert_int_equal(p.s[1].rs.retries, 1);
+	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA + PAGE, 4,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EAGAIN);
+	assert_int_not_equal(last_host_ev[1] & 0xffff, p.s[1].rs.stag);
+	/* Unknown cookies are refused alike. */
+	for (int k = 0; k < 2; k++) {
+		struct iommu_hwpt_page_response r = { .cookie = 999 };
+
+		errno = 0;
+		assert_int_equal(ionest_write(p.s[k].ffd, &r, sizeof(r)), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	/* Retry without a mapping: the access stalls again. */
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_SUCCESS, 8), 1);
+	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA + PAGE, 4,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EAGAIN);
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, 8), 1);
+	/* Device 1 has no fault queue: the core aborts each stall at once,
+	 * so more of them than the SMMU holds come and go. */
+	for (int i = 0; i < 70; i++)
+		assert_int_equal(pair_dma_rc(&p, 1, IONEST_NO_PASID,
+					     IOVA + 3 * PAGE, 1,
+					     IONEST_DMA_FROM_MEM, 0),
+				 -EAGAIN);
+	assert_int_equal(p.s[1].rs.n, 74);
+	assert_int_equal(sx_ctr(&p.s[0].x, drv_stall),
+			 sx_ctr(&p.s[1].x, drv_stall));
+	/* Mapped by the guest, not by the parent: a stage-2 fault, which
+	 * does not stall (the host's STE has no S2S). */
+	pair_s1_map(&p, 0, IOVA + 4 * PAGE, data_gpa(120), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_va(&p, 0, IOVA + 4 * PAGE, PAGE);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(
+			side_unmap_chunk(&p.s[k], chunk_of(data_gpa(120))), 0);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + 4 * PAGE, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EFAULT);
+	assert_true(last_fault(&p.s[1], 0).stage2);
+	pair_teardown(&p);
+}
+
+/* As many stalls as the SMMU holds (IDR5.STALL_MAX), unanswered: the
+ * next fault terminates (its record the guest's, R=1) in both modes;
+ * answers free them. */
+static void test_stall_max(void **state)
+{
+	struct pair p;
+	unsigned max, vev;
+
+	(void)state;
+	pair_setup_stall(&p, NULL, false, 1);
+	max = (unsigned)SMMU_BITS(sx_rd32(&p.s[0].x, SMMU_IDR5), 31, 16);
+	assert_true(max > 0 && max < 1024);
+	for (unsigned i = 0; i < max; i++)
+		assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID,
+					     IOVA + i * PAGE, 1,
+					     IONEST_DMA_FROM_MEM, 0),
+				 -EAGAIN);
+	vev = vevents_compared;
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + max * PAGE,
+				     1, IONEST_DMA_FROM_MEM, 0),
+			 -EFAULT);
+	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_F_TRANSLATION);
+	assert_int_equal(vevents_compared, vev + 1);
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, max + 1),
+			 max);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + max * PAGE,
+				     1, IONEST_DMA_FROM_MEM, 0),
+			 -EAGAIN);
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, 8), 1);
+	pair_teardown(&p);
+}
+
+/* S=1 where it is illegal is C_BAD_CD in both modes (a terminate-only
+ * part; STE.S1STALLD on a part with both models). A PRI function's
+ * "not present" fault is a page request, not a stall, in both. */
+static void test_stall_rules(void **state)
+{
+	struct ionest_smmuv3_config term = { .stall_model = IONEST_CFG(1) };
+	struct pair p;
+
+	(void)state;
+	pair_setup_stall(&p, &term, false, 1);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EFAULT);
+	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_C_BAD_CD);
+	pair_teardown(&p);
+	ste1_extra = STE1_S1STALLD_BIT;
+	pair_setup_stall(&p, NULL, false, 1);
+	ste1_extra = 0;
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EFAULT);
+	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_C_BAD_CD);
+	/* CD 5 has S=0: legal under S1STALLD, and terminates. */
+	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA, 1, IONEST_DMA_FROM_MEM,
+				     0),
+			 -EFAULT);
+	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_F_TRANSLATION);
+	pair_teardown(&p);
+	pair_setup_stall(&p, NULL, true, 1);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EAGAIN);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(last_fault(&p.s[k], 0).status,
+				 IONEST_XLATE_PAGE_REQUEST);
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, 8), 1);
+	assert_int_equal(p.s[1].rs.n, 0);
+	assert_int_equal(sx_ctr(&p.s[1].x, drv_stall), 0);
+	pair_teardown(&p);
+}
+
+/* The guest's CD table unmapped in the parent when the guest invalidates
+ * its CDs: the fetch faults in stage 2 (CLASS=CD, the host's event) in
+ * both modes; once the VMM maps the page again the next DMA fetches the
+ * CD and translates, with no guest command. */
+static void test_cd_fetch_mapped_later(void **state)
+{
+	struct pair p;
+	uint64_t before;
+
+	(void)state;
+	pair_setup(&p, NULL);
+	pair_s1_map(&p, 0, IOVA, data_gpa(70), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_s1_map(&p, 1, IOVA, data_gpa(71), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_asid(&p, 0);
+	pair_tlbi_asid(&p, 1);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(side_unmap_chunk(&p.s[k], 0), 0);
+	pair_cfgi_all(&p);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 8,
+				     IONEST_DMA_TO_MEM, 2),
+			 -EFAULT);
+	for (int k = 0; k < 2; k++) {
+		struct ionest_dma_fault f = last_fault(&p.s[k], 0);
+
+		assert_true(f.stage2);
+		assert_int_equal(f.code, EVT_F_TRANSLATION);
+		assert_int_equal(f.fault_addr, vm_cd_gpa(&p.s[k].cdt[0], 0));
+	}
+	assert_true(last_host_ev[1] & EVT1_S2);
+	assert_int_equal(SMMU_BITS(last_host_ev[1], 41, 40), EVT_CLASS_CD);
+	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA, 1, IONEST_DMA_FROM_MEM,
+				     0),
+			 -EFAULT);
+	assert_int_equal(pair_dma_rc(&p, 1, IONEST_NO_PASID, IOVA, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EFAULT);
+	/* Mapped again: no guest command needed. */
+	for (int k = 0; k < 2; k++)
+		side_map_chunk(&p.s[k], 0);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 8,
+				     IONEST_DMA_TO_MEM, 3),
+			 0);
+	assert_int_equal(p.s[1].mem[data_gpa(70) - GPA], 3);
+	pair_rw(&p, 0, PASID, IOVA);
+	pair_rw(&p, 1, IONEST_NO_PASID, IOVA);
+	assert_int_equal(p.s[1].mem[data_gpa(71) - GPA], 0x5a);
+	/* From then on the shadow serves it: no miss. */
+	before = sx_ctr(&p.s[1].x, drv_shadow_miss);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	assert_int_equal(sx_ctr(&p.s[1].x, drv_shadow_miss), before);
+	pair_teardown(&p);
+}
+
+/* The same with a 2-level guest CD table (S1Fmt = 4K leaves): a leaf
+ * and then the level-1 table unmapped in the parent, each fetch
+ * faulting at its own IPA until the VMM maps it again. */
+static void test_cd_fetch_2level(void **state)
+{
+	const uint64_t l1 = data_gpa(200), leaf = data_gpa(300);
+	struct pair p;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct side *sd = &p.s[k];
+		struct vm_cdtab t = { .vm = NULL, .gpa = leaf, .s1cdmax = 6 };
+		struct iommu_hwpt_arm_smmuv3 d;
+		uint64_t *l1p;
+
+		side_setup(sd, k ? IONEST_NESTING_SHADOW : IONEST_NESTING_HW,
+			   NULL, false);
+		t.vm = &sd->vm;
+		l1p = vm_ptr(&sd->vm, l1, 16);
+		__atomic_store_n(&l1p[0], leaf | 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&l1p[1], 0, __ATOMIC_RELEASE);
+		assert_int_equal(vm_cd_write(&t, 0, &sd->s1[0], gasid[0]), 0);
+		assert_int_equal(vm_cd_write(&t, PASID, &sd->s1[1], gasid[1]),
+				 0);
+		t.gpa = l1;
+		t.s1cdmax = 7;
+		vm_cdtab_ste(&t, VM_S1DSS_SSID0, d.ste);
+		d.ste[0] |= (uint64_t)S1FMT_4K << 4;
+		assert_int_equal(side_unmap_chunk(sd, chunk_of(leaf)), 0);
+		assert_int_equal(nest_hwpt_alloc(sd->x.f.fd, sd->x.f.devid[0],
+						 sd->viommu, 0,
+						 IOMMU_HWPT_DATA_ARM_SMMUV3, &d,
+						 sizeof(d), 0, &sd->nested[0]),
+				 0);
+		assert_int_equal(fx_attach(&sd->x.f, 0, &sd->nested[0]), 0);
+	}
+	pair_s1_map(&p, 0, IOVA, data_gpa(80), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_s1_map(&p, 1, IOVA, data_gpa(81), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
+				     IONEST_DMA_TO_MEM, 4),
+			 -EFAULT);
+	assert_true(last_fault(&p.s[1], 0).stage2);
+	assert_int_equal(last_fault(&p.s[1], 0).fault_addr, leaf);
+	for (int k = 0; k < 2; k++)
+		side_map_chunk(&p.s[k], chunk_of(leaf));
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
+				     IONEST_DMA_TO_MEM, 4),
+			 0);
+	assert_int_equal(p.s[1].mem[data_gpa(80) - GPA], 4);
+	pair_rw(&p, 0, PASID, IOVA);
+	/* SubstreamID 70: level-1 descriptor 1 is not valid. */
+	assert_int_equal(pair_dma_rc(&p, 0, 70, IOVA, 1, IONEST_DMA_FROM_MEM,
+				     0),
+			 -EFAULT);
+	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_C_BAD_CD);
+	/* The level-1 table unmapped, the guest invalidates its CDs. */
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(side_unmap_chunk(&p.s[k], chunk_of(l1)), 0);
+	pair_cmd(&p, CMD_CFGI_CD_ALL | VSID0 << 32, 0);
+	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA, 1, IONEST_DMA_FROM_MEM,
+				     0),
+			 -EFAULT);
+	assert_true(last_fault(&p.s[1], 0).stage2);
+	assert_int_equal(last_fault(&p.s[1], 0).fault_addr, l1);
+	for (int k = 0; k < 2; k++)
+		side_map_chunk(&p.s[k], chunk_of(l1));
+	pair_rw(&p, 0, PASID, IOVA);
+	pair_rw(&p, 0, IONEST_NO_PASID, IOVA);
+	assert_int_equal(p.s[1].mem[data_gpa(81) - GPA], 0x5a);
+	pair_teardown(&p);
+}
+
 /* ---- the random differential run ---- */
 
 struct leaf {
@@ -756,7 +1213,7 @@ static void test_random(void **state)
 	uint64_t seed = 0x5eed5eedull;
 	const char *env = getenv("IONEST_SHADOW_SEED");
 	struct leaf leaves[NS][NLEAF];
-	unsigned ops = 3000, dmas = 0, ok = 0, evs;
+	unsigned ops = 3000, dmas = 0, ok = 0, evs, stalls = 0, cdfetch = 0;
 	struct pair p;
 
 	(void)state;
@@ -767,7 +1224,9 @@ static void test_random(void **state)
 	test_rng_seed(&rng, seed);
 	memset(leaves, 0, sizeof(leaves));
 	events_compared = 0;
-	pair_setup(&p, NULL);
+	/* Guest CDs with S=1 at random; device 0's stalls go to a fault
+	 * queue answered at random, device 1's are aborted by the core. */
+	pair_setup_stall(&p, NULL, false, (unsigned)test_rng_below(&rng, 8));
 	for (unsigned op = 0; op < ops; op++) {
 		unsigned kind = (unsigned)test_rng_below(&rng, 100);
 		int sp = (int)test_rng_below(&rng, NS);
@@ -821,17 +1280,40 @@ static void test_random(void **state)
 			/* CD 5 of device 0 moves between the spaces. */
 			int to = (int)test_rng_below(&rng, NS);
 
-			for (int k = 0; k < 2; k++)
+			bool st = test_rng_below(&rng, 2);
+
+			for (int k = 0; k < 2; k++) {
 				assert_int_equal(
 					vm_cd_write(&p.s[k].cdt[0], PASID,
 						    &p.s[k].s1[to], gasid[to]),
 					0);
+				side_cd_stall(&p.s[k], 0, PASID, st);
+			}
 			pair_cmd(&p,
 				 CMD_CFGI_CD | VSID0 << 32 |
 					 (uint64_t)PASID << 12,
 				 0);
 			pair_cmd(&p, CMD_TLBI_NH_ALL, 0);
-		} else if (kind < 46) {
+		} else if (kind == 45 ||
+			   (kind >= 40 && kind < 45 && !p.s[0].mapped[0])) {
+			/* The CD tables' area: unmapped in the parent and
+			 * the CDs invalidated by the guest (fetches fault),
+			 * or mapped again, more often (the next DMA fetches
+			 * them). */
+			bool unmap = p.s[0].mapped[0];
+
+			for (int k = 0; k < 2; k++) {
+				if (unmap)
+					assert_int_equal(
+						side_unmap_chunk(&p.s[k], 0),
+						0);
+				else
+					side_map_chunk(&p.s[k], 0);
+			}
+			if (unmap)
+				pair_cfgi_all(&p);
+			cdfetch++;
+		} else if (kind < 45) {
 			/* Parent unmap of an area (data, or the guest's
 			 * stage-1 tables; chunk 0 holds the CD tables), or
 			 * a remap. */
@@ -854,7 +1336,7 @@ static void test_random(void **state)
 			}
 		} else {
 			uint64_t iova;
-			int dev = (int)test_rng_below(&rng, 2);
+			int rc, dev = (int)test_rng_below(&rng, 2);
 			uint32_t pasid = IONEST_NO_PASID;
 			size_t len = 1 + test_rng_below(&rng, 16);
 
@@ -868,23 +1350,36 @@ static void test_random(void **state)
 				iova = l->iova + test_rng_below(&rng, l->size);
 			else
 				iova = IOVA + test_rng_below(&rng, WIN);
-			ok += pair_dma(&p, dev, pasid, iova, len,
-				       test_rng_below(&rng, 2) ?
-					       IONEST_DMA_TO_MEM :
-					       IONEST_DMA_FROM_MEM,
-				       (uint8_t)op);
+			rc = pair_dma_rc(&p, dev, pasid, iova, len,
+					 test_rng_below(&rng, 2) ?
+						 IONEST_DMA_TO_MEM :
+						 IONEST_DMA_FROM_MEM,
+					 (uint8_t)op);
+			ok += rc == 0;
+			stalls += rc == -EAGAIN;
 			dmas++;
+			/* The VMM answers what is pending, now or later. */
+			if (test_rng_below(&rng, 2))
+				(void)pair_answer(
+					&p,
+					test_rng_below(&rng, 2) ?
+						IOMMUFD_PAGE_RESP_SUCCESS :
+						IOMMUFD_PAGE_RESP_INVALID,
+					UINT32_MAX);
 		}
 		(void)pair_events(&p);
 	}
+	(void)pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, UINT32_MAX);
 	evs = events_compared;
 	assert_memory_equal(p.s[0].mem + (DATA - GPA),
 			    p.s[1].mem + (DATA - GPA), RAM - (DATA - GPA));
 	fprintf(stderr,
-		"# %u operations, %u DMAs compared (%u succeeded), %u events; "
+		"# %u operations, %u DMAs compared (%u succeeded, %u stalled), "
+		"%u events, %u CD table unmaps/remaps, %u resumes; "
 		"shadow: %" PRIu64 " syncs, %" PRIu64 " misses, %" PRIu64
 		" fills, %" PRIu64 " faults, %" PRIu64 " drops\n",
-		ops, dmas, ok, evs, sx_ctr(&p.s[1].x, drv_shadow_sync),
+		ops, dmas, ok, stalls, evs, cdfetch, p.s[1].rs.n,
+		sx_ctr(&p.s[1].x, drv_shadow_sync),
 		sx_ctr(&p.s[1].x, drv_shadow_miss),
 		sx_ctr(&p.s[1].x, drv_shadow_fill),
 		sx_ctr(&p.s[1].x, drv_shadow_fault),
@@ -893,6 +1388,9 @@ static void test_random(void **state)
 	assert_true(sx_ctr(&p.s[1].x, drv_shadow_fault) > 0);
 	assert_true(sx_ctr(&p.s[1].x, drv_shadow_drop) > 0);
 	assert_true(evs > 0);
+	assert_true(stalls > 0 && cdfetch > 0 && p.s[1].rs.retries > 0);
+	assert_int_equal(sx_ctr(&p.s[0].x, drv_stall),
+			 sx_ctr(&p.s[1].x, drv_stall));
 	pair_teardown(&p);
 }
 
@@ -907,6 +1405,11 @@ int main(void)
 		cmocka_unit_test(test_asid_isolation),
 		cmocka_unit_test(test_s1_only_part),
 		cmocka_unit_test(test_page_requests),
+		cmocka_unit_test(test_stall_resume),
+		cmocka_unit_test(test_stall_max),
+		cmocka_unit_test(test_stall_rules),
+		cmocka_unit_test(test_cd_fetch_mapped_later),
+		cmocka_unit_test(test_cd_fetch_2level),
 		cmocka_unit_test(test_random),
 	};
 
