@@ -17,11 +17,18 @@
  * (spec/smmuv3.md §5: V, AA64, ENDI, IPS, granules, TxSZ, TTB within IPS,
  * stall rules); an illegal one becomes an invalid host CD (the model then
  * records C_BAD_CD, which goes to the vEVENTQ as in hardware nesting). A
- * CD whose fetch faults in stage 2 becomes a CD that translates nothing
- * (EPD0 = EPD1 = 1), and the fault path reports the stage-2 fault of the
- * fetch (S2, CLASS=CD, the IPA). A legal CD gets a host CD with the
- * guest's translation controls (T0SZ, TG0, walk attributes, TBI, WXN,
- * AFFD, MAIR), TTB0 = a shadow table (VMSAv8-64 stage 1, the guest's
+ * CD whose fetch (of the L1 descriptor or the CD, per 4K page as the
+ * model reads them) faults in stage 2 becomes a CD that translates
+ * nothing (EPD0 = EPD1 = 1). Hardware caches no configuration it could
+ * not read, so the fault path fetches such a CD again on every
+ * transaction that meets it: still faulting, it reports the stage-2 fault
+ * of the fetch (S2, CLASS=CD, the IPA); not valid or illegal now,
+ * C_BAD_CD; legal (the VMM mapped the page), it builds the shadow CD,
+ * writes the host CD in place (smmuv3_cd_arm: only DW0 of a CD with both
+ * halves disabled is read, so no copy and no wait for DMA in flight,
+ * which a DMA thread cannot do), CFGI_CD, and retries. A legal CD gets a
+ * host CD with the guest's translation controls (T0SZ, TG0, walk
+ * attributes, TBI, WXN, AFFD, MAIR), TTB0 = a shadow table (VMSAv8-64 stage 1, the guest's
  * granule and input size, host output) composed from the guest's TTB0
  * tree through the parent, and an ASID of its own from the instance's
  * allocator: guest ASIDs are per VM, host ones never shared. R=0 and HA=
@@ -44,12 +51,22 @@
  * output with CLASS=IN): a translation found is filled into the shadow
  * and the request retried (a guest mapping added without invalidation, a
  * first access with HA, a first write with HD); otherwise the fault is
- * reported as the model would: an event record made as the model makes
- * it, handled by the driver like a drained one (stage-1 faults to the
- * vEVENTQ, stage-2 faults kept by the host), or for a PRI device a
- * stage-1 translation fault replayed with PRI so the model queues the
- * same page request. A guest STE that bypasses stage 1 (Config=bypass on
- * a part without stage 2, S1DSS=bypass) leaves the model's answer a bypass,
+ * reported as the model would: for a PRI device a stage-1 translation
+ * fault replayed with PRI so the model queues the same page request;
+ * else (§9) a stall where hardware nesting stalls (a stage-1
+ * translation-class fault, not ATS, of a guest CD with S=1): the driver
+ * holds it in a slot of its own (IDR5.STALL_MAX of them) under a tag
+ * chosen as the SMMU chooses its own (smmuv3_stall_hold), and the record
+ * with Stall=1 and the tag is handled as a drained stall record (kept
+ * by the host, reported to the core for the HWPT's fault queue); the
+ * answer (page_response) releases the slot and tells the platform's
+ * resume handler, as CMD_RESUME does in the SMMU, and an answer naming a
+ * tag the driver does not hold goes to the SMMU as CMD_RESUME (which
+ * ignores it, as it ignores any RESUME naming nothing); else an event
+ * record made as the model makes it, handled by the driver like a
+ * drained one (stage-1 faults to the vEVENTQ, stage-2 faults kept by the
+ * host). A guest STE that bypasses stage 1 (Config=bypass on a part
+ * without stage 2, S1DSS=bypass) leaves the model's answer a bypass,
  * which the hook translates with the parent's stage 2 in software.
  *
  * Parent unmaps (smmuv3_shadow_parent_begin/end): the engine drops what
@@ -57,9 +74,12 @@
  * host ASIDs are invalidated and DMA in flight drained before the unmap
  * returns.
  *
- * Not mirrored: stalls (a guest CD with S=1 terminates), guest TTB1
- * regions are never cached in the shadow, and the config cache: a guest
- * CD is read at attach and at CFGI_CD, as a correct guest expects.
+ * Not mirrored: guest TTB1 regions are never cached in the shadow; the
+ * config cache: a guest CD that could be read is read at attach and at
+ * CFGI_CD, as a correct guest expects; stalls of a part with forced
+ * stalls (IDR0.STALL_MODEL=2): the SMMU then stalls every shadow miss
+ * itself, fills included; the driver's stall slots are not the SMMU's
+ * (stalls of other streams do not count against them).
  */
 #include <errno.h>
 #include <string.h>
