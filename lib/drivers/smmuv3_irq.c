@@ -11,11 +11,11 @@
  * the fault queue of the HWPT the device is attached to, or answers
  * INVALID at once when there is none; page_response() then sends
  * CMD_PRI_RESP or CMD_RESUME. The stalls of software nesting are held by
- * the driver (a table like the SMMU's, smmuv3_stall_*): their records
- * take the same way, and their answer releases the driver's slot and
- * tells the platform instead of sending a RESUME. Global errors other than command queue
- * errors (handled by the submitter) are counted and acknowledged. ATC
- * invalidations the SMMU sends towards a function are forwarded to the
+ * the driver (a table like the SMMU's, smmuv3_stall_*): their records take
+ * the same way, and their answer releases the driver's slot and tells the
+ * platform instead of sending a RESUME. Global errors other than command
+ * queue errors (handled by the submitter) are counted and acknowledged.
+ * ATC invalidations the SMMU sends towards a function are forwarded to the
  * function's device TLB.
  *
  * The handlers run on whatever thread made the SMMU report: often a DMA

@@ -17,24 +17,24 @@
  * (spec/smmuv3.md §5: V, AA64, ENDI, IPS, granules, TxSZ, TTB within IPS,
  * stall rules); an illegal one becomes an invalid host CD (the model then
  * records C_BAD_CD, which goes to the vEVENTQ as in hardware nesting). A
- * CD whose fetch (of the L1 descriptor or the CD, per 4K page as the
- * model reads them) faults in stage 2 becomes a CD that translates
- * nothing (EPD0 = EPD1 = 1). Hardware caches no configuration it could
- * not read, so the fault path fetches such a CD again on every
- * transaction that meets it: still faulting, it reports the stage-2 fault
- * of the fetch (S2, CLASS=CD, the IPA); not valid or illegal now,
- * C_BAD_CD; legal (the VMM mapped the page), it builds the shadow CD,
- * writes the host CD in place (smmuv3_cd_arm: only DW0 of a CD with both
- * halves disabled is read, so no copy and no wait for DMA in flight,
- * which a DMA thread cannot do), CFGI_CD, and retries. A legal CD gets a
- * host CD with the guest's translation controls (T0SZ, TG0, walk
- * attributes, TBI, WXN, AFFD, MAIR), TTB0 = a shadow table (VMSAv8-64 stage 1, the guest's
- * granule and input size, host output) composed from the guest's TTB0
- * tree through the parent, and an ASID of its own from the instance's
- * allocator: guest ASIDs are per VM, host ones never shared. R=0 and HA=
- * HD=0: the shadow's faults are not recorded, the driver reports what
- * hardware nesting reports. EPD1 is set: TTB1 regions are translated by
- * the fault path (a software nested walk, no shadow).
+ * CD whose fetch (of the L1 descriptor or the CD, per 4K page as the model
+ * reads them) faults in stage 2 becomes a CD that translates nothing (EPD0
+ * = EPD1 = 1). Hardware caches no configuration it could not read, so the
+ * fault path fetches such a CD again on every transaction that meets it:
+ * still faulting, it reports the stage-2 fault of the fetch (S2, CLASS=CD,
+ * the IPA); not valid or illegal now, C_BAD_CD; legal (the VMM mapped the
+ * page), it builds the shadow CD, writes the host CD in place
+ * (smmuv3_cd_arm: only DW0 of a CD with both halves disabled is read, so
+ * no copy and no wait for DMA in flight, which a DMA thread cannot do),
+ * CFGI_CD, and retries. A legal CD gets a host CD with the guest's
+ * translation controls (T0SZ, TG0, walk attributes, TBI, WXN, AFFD, MAIR),
+ * TTB0 = a shadow table (VMSAv8-64 stage 1, the guest's granule and input
+ * size, host output) composed from the guest's TTB0 tree through the
+ * parent, and an ASID of its own from the instance's allocator: guest
+ * ASIDs are per VM, host ones never shared. R=0 and HA= HD=0: the shadow's
+ * faults are not recorded, the driver reports what hardware nesting
+ * reports. EPD1 is set: TTB1 regions are translated by the fault path (a
+ * software nested walk, no shadow).
  *
  * Guest commands (smmuv3_shadow_cmd): CFGI_CD(_ALL) re-reads the CD(s)
  * and rewrites the host CD(s) on every attached master (CFGI_CD on the
