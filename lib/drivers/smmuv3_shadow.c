@@ -31,7 +31,7 @@
  * TTB0 = a shadow table (VMSAv8-64 stage 1, the guest's granule and input
  * size, host output) composed from the guest's TTB0 tree through the
  * parent, and an ASID of its own from the instance's allocator: guest
- * ASIDs are per VM, host ones never shared. R=0 and HA= HD=0: the shadow's
+ * ASIDs are per VM, host ones never shared. R=0 and HA=HD=0: the shadow's
  * faults are not recorded, the driver reports what hardware nesting
  * reports. EPD1 is set: TTB1 regions are translated by the fault path (a
  * software nested walk, no shadow).
