@@ -104,15 +104,17 @@ static int side_unmap_chunk(struct side *s, unsigned c)
 	return rc;
 }
 
-/* STE DW1 bits the next nested HWPTs carry besides the table's. */
+/* STE DW1 bits the next nested HWPTs carry besides the table's; device
+ * 0's S1DSS. */
 static uint64_t ste1_extra;
+static enum vm_s1dss dev0_s1dss = VM_S1DSS_SSID0;
 
 static uint32_t nested_alloc(struct side *s, int dev, uint32_t fault_id)
 {
 	struct iommu_hwpt_arm_smmuv3 d;
 	uint32_t id;
 
-	vm_cdtab_ste(&s->cdt[dev], dev ? VM_S1DSS_TERMINATE : VM_S1DSS_SSID0,
+	vm_cdtab_ste(&s->cdt[dev], dev ? VM_S1DSS_TERMINATE : dev0_s1dss,
 		     d.ste);
 	d.ste[1] |= ste1_extra;
 	assert_int_equal(
@@ -1068,6 +1070,47 @@ static void test_stall_rules(void **state)
 	pair_teardown(&p);
 }
 
+/* S1DSS variants of device 0 (with SubstreamIDs): bypass (traffic without
+ * PASID translated by stage 2 alone, its faults the host's; PASID 5 by
+ * its CD, stalling with S=1) and terminate (F_STREAM_DISABLED). */
+static void test_s1dss(void **state)
+{
+	struct pair p;
+
+	(void)state;
+	dev0_s1dss = VM_S1DSS_BYPASS;
+	pair_setup_stall(&p, NULL, false, 3);
+	dev0_s1dss = VM_S1DSS_SSID0;
+	pair_s1_map(&p, 1, IOVA, data_gpa(90), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_asid(&p, 1);
+	/* Without PASID the IOVA is a GPA. */
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, data_gpa(91), 8,
+				     IONEST_DMA_TO_MEM, 6),
+			 0);
+	assert_int_equal(p.s[1].mem[data_gpa(91) - GPA], 6);
+	pair_rw(&p, 0, PASID, IOVA);
+	assert_int_equal(p.s[1].mem[data_gpa(90) - GPA], 0x5a);
+	/* Outside the parent's map: its stage-2 fault, no stall. */
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, GPA + RAM, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EFAULT);
+	assert_true(last_fault(&p.s[1], 0).stage2);
+	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA + PAGE, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EAGAIN);
+	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, 8), 1);
+	pair_teardown(&p);
+	dev0_s1dss = VM_S1DSS_TERMINATE;
+	pair_setup_stall(&p, NULL, false, 3);
+	dev0_s1dss = VM_S1DSS_SSID0;
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
+				     IONEST_DMA_FROM_MEM, 0),
+			 -EFAULT);
+	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_F_STREAM_DISABLED);
+	pair_teardown(&p);
+}
+
 /* The guest's CD table unmapped in the parent when the guest invalidates
  * its CDs: the fetch faults in stage 2 (CLASS=CD, the host's event) in
  * both modes; once the VMM maps the page again the next DMA fetches the
@@ -1408,6 +1451,7 @@ int main(void)
 		cmocka_unit_test(test_stall_resume),
 		cmocka_unit_test(test_stall_max),
 		cmocka_unit_test(test_stall_rules),
+		cmocka_unit_test(test_s1dss),
 		cmocka_unit_test(test_cd_fetch_mapped_later),
 		cmocka_unit_test(test_cd_fetch_2level),
 		cmocka_unit_test(test_random),
