@@ -431,6 +431,11 @@ void smmuv3_shadow_cmd(struct smmu_viommu *sv, const uint64_t c[2]);
 void smmuv3_shadow_parent_begin(struct smmu_domain *par, uint64_t start,
 				uint64_t last);
 void smmuv3_shadow_parent_end(struct smmu_domain *par);
+/* A stall record drained from the event queue (under evtq_lock) of a
+ * stream on a shadow nested domain: the SMMU stalled a shadow miss itself
+ * (forced stalls); the translate hook, which got the stall as its result,
+ * handles it. True if so: the drain drops the record. */
+bool smmuv3_shadow_stall_owned(struct smmu_drv *s, const uint64_t ev[4]);
 /* The device's translate hook while on a shadow nested domain. */
 int smmuv3_shadow_translate(struct iommu_dev *dev,
 			    const struct ionest_xlate_req *req,

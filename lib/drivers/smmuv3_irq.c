@@ -170,6 +170,12 @@ void smmuv3_drain_evtq(struct smmu_drv *s)
 
 			for (unsigned i = 0; i < 4; i++)
 				ev[i] = hw_read64(&e[i]);
+			if ((ev[1] & EVT1_STALL) &&
+			    smmuv3_shadow_stall_owned(s, ev)) {
+				/* The translate hook's (forced stalls). */
+				cons = q_inc(cons, log2);
+				continue;
+			}
 			if (ev[1] & EVT1_STALL) {
 				if (n == RESP_BATCH) {
 					more = true;

@@ -74,12 +74,19 @@
  * host ASIDs are invalidated and DMA in flight drained before the unmap
  * returns.
  *
+ * Forced stalls (IDR0.STALL_MODEL=2): the SMMU stalls every miss of the
+ * shadow itself, fills included. The drain leaves the record of a stall
+ * of a stream on a shadow domain to the hook (smmuv3_shadow_stall_owned),
+ * which releases it at once (CMD_RESUME abort) and handles the fault as
+ * an unrecorded one: a fill, or the stall hardware nesting makes (forced
+ * stalls stall stage-2 faults too), held by the driver as above.
+ *
  * Not mirrored: guest TTB1 regions are never cached in the shadow; the
  * config cache: a guest CD that could be read is read at attach and at
- * CFGI_CD, as a correct guest expects; stalls of a part with forced
- * stalls (IDR0.STALL_MODEL=2): the SMMU then stalls every shadow miss
- * itself, fills included; the driver's stall slots are not the SMMU's
- * (stalls of other streams do not count against them).
+ * CFGI_CD, as a correct guest expects; the driver's stall slots are not
+ * the SMMU's (stalls of other streams do not count against them); with
+ * forced stalls the platform's resume handler also sees the SMMU's own
+ * stalls of shadow misses released.
  */
 #include <errno.h>
 #include <string.h>
@@ -1129,17 +1136,19 @@ static void ok_result(const struct nres *o, const struct ionest_xlate_req *req,
 
 /* §9 stall model: the fault stalls where hardware nesting stalls it (a
  * translation-class fault of a non-ATS transaction whose stage has
- * stalls on: stage 1 with the guest CD's S (or forced stalls); stage 2
- * never, the host's STE has no S2S), held by the driver in a slot of its
- * own under a fresh tag, its record written whatever R says. */
+ * stalls on: stage 1 with the guest CD's S or forced stalls; stage 2 with
+ * forced stalls only, the host's STE has no S2S), held by the driver in a
+ * slot of its own under a fresh tag, its record written whatever R
+ * says. */
 static bool stall(struct smmu_drv *s, bool s1_stall, const struct nres *o,
 		  const struct ionest_xlate_req *req,
 		  struct ionest_xlate_res *res)
 {
+	bool forced = stall_model(s) == SMMU_STALL_FORCED;
 	uint64_t ev[4];
 	uint16_t stag;
 
-	if (req->ats || !xlate_fault(o->type) || o->s2 || !s1_stall ||
+	if (req->ats || !xlate_fault(o->type) || !(o->s2 ? forced : s1_stall) ||
 	    !smmuv3_stall_hold(s, req->sid, &stag))
 		return false;
 	event_build(ev, o, req);
@@ -1152,6 +1161,39 @@ static bool stall(struct smmu_drv *s, bool s1_stall, const struct nres *o,
 	 * complete before. */
 	smmuv3_stall_inject(s, ev);
 	return true;
+}
+
+/* Forced stalls (STALL_MODEL=2): the SMMU stalls every fault of the
+ * shadow, misses that hardware nesting would translate included. Such a
+ * stall (its record dropped by the drain, smmuv3_shadow_stall_owned) is
+ * released at once and taken for the unrecorded fault it stands for;
+ * what hardware nesting does is decided as for any shadow fault. From
+ * inside the command queue no RESUME can be sent: the slot stays held,
+ * and once all are the SMMU terminates the faults itself, unrecorded. */
+static void unstall(struct smmu_drv *s, const struct ionest_xlate_req *req,
+		    struct ionest_xlate_res *res)
+{
+	if (res->status != IONEST_XLATE_STALLED)
+		return;
+	if (!smmuv3_cmdq_mine(s))
+		smmuv3_cmd1(s,
+			    smmuv3_cmd_sid(CMD_RESUME, req->sid) |
+				    (uint64_t)RESUME_ABORT << 12,
+			    res->stag);
+	res->status = IONEST_XLATE_FAULT;
+	res->recorded = false;
+	res->stag = 0;
+}
+
+bool smmuv3_shadow_stall_owned(struct smmu_drv *s, const uint64_t ev[4])
+{
+	struct smmu_master *m =
+		smmuv3_sid_master(s, (uint32_t)(ev[0] >> EVT0_SID_SHIFT));
+	/* Alive under evtq_lock (nested_free takes it). */
+	const struct smmu_domain *d =
+		m ? __atomic_load_n(&m->rid_dom, __ATOMIC_ACQUIRE) : NULL;
+
+	return d && d->sh;
 }
 
 /* The model's report(): the fault hardware nesting gives. */
@@ -1172,6 +1214,7 @@ static int report(struct iommu_dev *dev, struct smmu_drv *s, bool gate_r,
 		if (rc || res->status == IONEST_XLATE_PAGE_REQUEST ||
 		    res->status == IONEST_XLATE_OK)
 			return rc;
+		unstall(s, req, res);
 	}
 	*res = (struct ionest_xlate_res){
 		.status = IONEST_XLATE_FAULT,
@@ -1297,6 +1340,7 @@ again:
 	rc = dev->hw_translate(dev->hw, &r, res);
 	if (rc)
 		return rc;
+	unstall(s, &r, res);
 	if (res->status == IONEST_XLATE_BYPASS && s1_bypassed(d, req)) {
 		/* Alive while in flight: the parent goes after its nested
 		 * domains, which wait for DMA in flight. */
@@ -1346,6 +1390,8 @@ again:
 	rc = dev->hw_translate(dev->hw, &r, res);
 	if (!rc && res->status == IONEST_XLATE_OK)
 		return 0;
+	if (!rc)
+		unstall(s, &r, res);
 	/* Not expressible as a shadow leaf (TTB1, PXN != UXN): the walk's
 	 * answer. */
 	ok_result(&o, req, res);
