@@ -254,6 +254,36 @@ int pt_unmap(struct pt *pt, uint64_t iova, uint64_t size, unsigned flags,
 	return ret;
 }
 
+uint64_t *pt_leaf_slot(const struct pt *pt, uint64_t iova)
+{
+	if (!range_fits(iova, 1, pt->cfg.ias))
+		return NULL;
+	return pt->ops->leaf_slot(pt, iova);
+}
+
+int pt_leaf_desc(const struct pt *pt, uint64_t pa, uint32_t prot,
+		 uint64_t *desc)
+{
+	uint64_t gran = 1ull << pt->cfg.granule_shift;
+
+	if ((prot & ~PT_PROT_ALL) || (pa & (gran - 1)) ||
+	    !(pt->cfg.pgsize_bitmap & gran))
+		return -EINVAL;
+	if (!range_fits(pa, gran, pt->cfg.oas))
+		return -EOVERFLOW;
+	if (pt->cfg.fmt == PT_FMT_VTD_SS &&
+	    !(prot & (PT_PROT_READ | PT_PROT_WRITE | PT_PROT_EXEC)) &&
+	    !(pt->cfg.flags & PT_CFG_FORCE_WRITEABLE))
+		return -EINVAL;
+	*desc = pt->ops->leaf_desc(pt, pa, prot);
+	return 0;
+}
+
+bool pt_leaf_same(const struct pt *pt, uint64_t a, uint64_t b)
+{
+	return pt->ops->leaf_clean(pt, a) == pt->ops->leaf_clean(pt, b);
+}
+
 int pt_walk(const struct pt *pt, uint64_t iova, unsigned flags,
 	    struct pt_walk *w)
 {

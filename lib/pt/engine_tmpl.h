@@ -990,6 +990,42 @@ static int PTT(set_dirty)(struct pt *pt, uint64_t iova)
 	return (w.perm & PT_PERM_DIRTY) ? 0 : -EPERM;
 }
 
+/* ------------------------------------------------- in-place leaf updates */
+
+static uint64_t *PTT(leaf_slot)(const struct pt *pt, uint64_t iova)
+{
+	unsigned l = pt->start_level;
+	uint64_t table = pt->root;
+	uint64_t imask = (1ull << PTT(ibits)(pt, l)) - 1;
+	uint64_t *t;
+
+	for (; l > 0; l--) {
+		uint64_t d;
+
+		t = pt_tbl(pt, table, pt_table_bytes(pt, l), false);
+		if (!t)
+			return NULL;
+		d = pte_load(&t[(iova >> PTT_SHIFT(l)) & imask]);
+		if (!PTT_PRESENT(pt, d) || !PTT_IS_TABLE(pt, l, d))
+			return NULL;
+		table = PTT_TABLE_PA(pt, d);
+		imask = (1ull << PTT_BITS) - 1;
+	}
+	t = pt_tbl(pt, table, pt_table_bytes(pt, 0), true);
+	return t ? &t[(iova >> PTT_G) & imask] : NULL;
+}
+
+static uint64_t PTT(leaf_desc)(const struct pt *pt, uint64_t pa, uint32_t prot)
+{
+	return PTT_ENC_OA(pt, pa) | PTT_LEAF_BITS(pt, 0, prot);
+}
+
+static uint64_t PTT(leaf_clean)(const struct pt *pt, uint64_t d)
+{
+	(void)pt;
+	return PTT_MK_CLEAN(pt, d);
+}
+
 /* --------------------------------------------------------------- destroy */
 
 static void PTT(free_tree)(const struct pt *pt, unsigned l, uint64_t tpa)

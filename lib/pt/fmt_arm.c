@@ -268,12 +268,14 @@ static bool arm_has_dirty(const struct pt *pt)
 #define PTT_MK_CLEAN(pt, d) \
 	(!((d)&ARM_DBM) ? (d) : ARM_S2 ? ((d) & ~ARM_S2AP_W) : ((d) | ARM_AP2))
 
-#define ARM_FMT(pfx, nm)                                             \
-	{                                                            \
-		.name = nm, .walk = pfx##walk, .map = pfx##map,      \
-		.unmap = pfx##unmap, .for_each = pfx##for_each,      \
-		.dirty = pfx##dirty, .set_dirty = pfx##set_dirty,    \
-		.destroy = pfx##destroy, .has_dirty = arm_has_dirty, \
+#define ARM_FMT(pfx, nm)                                                  \
+	{                                                                 \
+		.name = nm, .walk = pfx##walk, .map = pfx##map,           \
+		.unmap = pfx##unmap, .for_each = pfx##for_each,           \
+		.dirty = pfx##dirty, .set_dirty = pfx##set_dirty,         \
+		.destroy = pfx##destroy, .has_dirty = arm_has_dirty,      \
+		.leaf_slot = pfx##leaf_slot, .leaf_desc = pfx##leaf_desc, \
+		.leaf_clean = pfx##leaf_clean,                            \
 	}
 
 #define ARM_S2 0

@@ -131,4 +131,7 @@ const struct pt_fmt pt_fmt_vtd_ss = {
 	.set_dirty = ss_set_dirty,
 	.destroy = ss_destroy,
 	.has_dirty = ss_has_dirty,
+	.leaf_slot = ss_leaf_slot,
+	.leaf_desc = ss_leaf_desc,
+	.leaf_clean = ss_leaf_clean,
 };

@@ -140,4 +140,7 @@ const struct pt_fmt pt_fmt_x86_64 = {
 	.set_dirty = x86_set_dirty,
 	.destroy = x86_destroy,
 	.has_dirty = x86_has_dirty,
+	.leaf_slot = x86_leaf_slot,
+	.leaf_desc = x86_leaf_desc,
+	.leaf_clean = x86_leaf_clean,
 };

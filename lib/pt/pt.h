@@ -187,6 +187,28 @@ void pt_gather_release(struct pt *pt, struct pt_gather *g);
 int pt_unmap(struct pt *pt, uint64_t iova, uint64_t size, unsigned flags,
 	     struct pt_gather *g, uint64_t *unmapped);
 
+/*
+ * ---- In-place updates of one granule leaf ----
+ * For a caller that owns the tables and changes single pages often (the
+ * shadow engine): the slot of @iova's granule leaf in its last-level
+ * table, or NULL when no last-level table holds it (a hole or a larger
+ * leaf on the path, or @iova beyond ias). Storing a pt_leaf_desc() there
+ * (a 64-bit atomic store) maps the page as pt_map would; storing 0 unmaps
+ * it as pt_unmap would, except that an emptied table stays (until an
+ * unmap that covers it). pt_map never sets the contiguous hint, so a leaf
+ * it wrote may change alone. The slot is valid until its table is freed;
+ * the same serialisation as map and unmap applies.
+ */
+uint64_t *pt_leaf_slot(const struct pt *pt, uint64_t iova);
+/* The granule leaf mapping @pa with @prot: -EINVAL (unaligned, unknown
+ * prot, no granule leaves, a VT-d SS leaf without access) or -EOVERFLOW
+ * (beyond oas), as pt_map. */
+int pt_leaf_desc(const struct pt *pt, uint64_t pa, uint32_t prot,
+		 uint64_t *desc);
+/* Whether two leaves differ at most by the dirty state the hardware
+ * sets. */
+bool pt_leaf_same(const struct pt *pt, uint64_t a, uint64_t b);
+
 /* ---- Walk ---- */
 enum pt_fault {
 	PT_FAULT_NONE = 0,

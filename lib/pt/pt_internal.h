@@ -33,6 +33,9 @@ struct pt_fmt {
 	int (*set_dirty)(struct pt *pt, uint64_t iova);
 	void (*destroy)(struct pt *pt);
 	bool (*has_dirty)(const struct pt *pt);
+	uint64_t *(*leaf_slot)(const struct pt *pt, uint64_t iova);
+	uint64_t (*leaf_desc)(const struct pt *pt, uint64_t pa, uint32_t prot);
+	uint64_t (*leaf_clean)(const struct pt *pt, uint64_t d);
 };
 
 extern const struct pt_fmt pt_fmt_arm_s1[3]; /* granule 4K, 16K, 64K */

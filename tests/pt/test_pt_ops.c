@@ -3,7 +3,8 @@
  * pt_init/map/unmap/for_each/dirty contracts for every configuration:
  * geometry, block promotion, every documented errno, all-or-nothing under
  * allocation failure (no change, no leak), splitting, gathering, dirty
- * bitmaps, and walks racing with map/unmap.
+ * bitmaps, walks racing with map/unmap, and granule leaves written in
+ * place.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -964,6 +965,92 @@ static void *dirty_writer(void *arg)
 	return NULL;
 }
 
+/* A granule leaf written in place through pt_leaf_slot is what pt_map
+ * and pt_unmap make of it (but the emptied table stays). */
+static void expect_same_tables(const struct pt *a, const struct pt *b)
+{
+	struct pt_dump da = { 0 }, db = { 0 };
+
+	pt_dump_take(a, &da);
+	pt_dump_take(b, &db);
+	assert_true(pt_dump_equal(&da, &db));
+	pt_dump_free(&da);
+	pt_dump_free(&db);
+}
+
+static void test_leaf_in_place(void **state)
+{
+	const uint64_t PA = 0x1000000;
+
+	for (unsigned i = 0; i < pt_ncases; i++) {
+		struct pt a, b;
+		struct pt_walk w;
+		uint64_t g, L, d, n, *slot;
+		size_t h;
+
+		mk_case(&a, &pt_cases[i].cfg, i & 1);
+		mk_case(&b, &pt_cases[i].cfg, i & 1);
+		g = gran(&b);
+		L = big_leaf(&b);
+		if (b.start_level)
+			assert_null(pt_leaf_slot(&b, 5 * g));
+		assert_null(pt_leaf_slot(&b, pt_input_size(&b)));
+		assert_int_equal(pt_map(&a, 4 * g, PA, g, R, g), 0);
+		assert_int_equal(pt_map(&b, 4 * g, PA, g, R, g), 0);
+		/* A hole in an existing table, mapped. */
+		slot = pt_leaf_slot(&b, 5 * g);
+		assert_non_null(slot);
+		assert_int_equal(*slot, 0);
+		assert_int_equal(pt_leaf_desc(&b, PA + g, R | W, &d), 0);
+		__atomic_store_n(slot, d, __ATOMIC_RELEASE);
+		assert_int_equal(pt_map(&a, 5 * g, PA + g, g, R | W, g), 0);
+		expect_same_tables(&a, &b);
+		assert_int_equal(*pt_leaf_slot(&a, 5 * g), d);
+		/* Replaced by another page and permission. */
+		assert_int_equal(pt_leaf_desc(&b, PA + 2 * g, R | X, &d), 0);
+		__atomic_store_n(slot, d, __ATOMIC_RELEASE);
+		assert_int_equal(pt_unmap(&a, 5 * g, g, 0, NULL, &n), 0);
+		assert_int_equal(pt_map(&a, 5 * g, PA + 2 * g, g, R | X, g), 0);
+		expect_same_tables(&a, &b);
+		assert_int_equal(walk(&b, 5 * g + 8, 0, &w), 0);
+		assert_int_equal(w.oa, PA + 2 * g + 8);
+		/* Cleared: unmapped, the table stays. */
+		h = held(&b);
+		__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
+		assert_int_equal(pt_unmap(&a, 5 * g, g, 0, NULL, &n), 0);
+		expect_same_tables(&a, &b);
+		assert_int_equal(walk(&b, 5 * g, 0, &w), -EFAULT);
+		assert_int_equal(held(&b), h);
+		assert_ptr_equal(pt_leaf_slot(&b, 5 * g), slot);
+		/* Dirty state aside, leaves compare by what they map. */
+		assert_int_equal(pt_leaf_desc(&b, PA, R | W, &d), 0);
+		__atomic_store_n(slot, d, __ATOMIC_RELEASE);
+		if (!pt_set_dirty(&b, 5 * g)) {
+			assert_int_not_equal(*slot, d);
+			assert_true(pt_leaf_same(&b, *slot, d));
+		}
+		assert_true(pt_leaf_same(&b, d, d));
+		assert_int_equal(pt_leaf_desc(&b, PA + g, R | W, &n), 0);
+		assert_false(pt_leaf_same(&b, d, n));
+		assert_int_equal(pt_leaf_desc(&b, PA, R, &n), 0);
+		assert_false(pt_leaf_same(&b, d, n));
+		/* A larger leaf on the path has no granule slot. */
+		if (L > g) {
+			assert_int_equal(pt_map(&b, 2 * L, 0, L, R, L), 0);
+			assert_null(pt_leaf_slot(&b, 2 * L + g));
+		}
+		/* Errors, as pt_map's. */
+		assert_int_equal(pt_leaf_desc(&b, PA + g / 2, R, &d), -EINVAL);
+		assert_int_equal(pt_leaf_desc(&b, PA, 1u << 12, &d), -EINVAL);
+		assert_int_equal(pt_leaf_desc(&b, 1ull << b.cfg.oas, R, &d),
+				 -EOVERFLOW);
+		if (b.cfg.fmt == PT_FMT_VTD_SS)
+			assert_int_equal(pt_leaf_desc(&b, PA, 0, &d), -EINVAL);
+		pt_destroy(&a);
+		pt_destroy(&b);
+	}
+}
+
 static void test_dirty_race(void **state)
 {
 	unsigned f;
@@ -1039,6 +1126,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_walk),
 		cmocka_unit_test(test_map_into_empty_table),
 		cmocka_unit_test(test_dirty_race),
+		cmocka_unit_test(test_leaf_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
