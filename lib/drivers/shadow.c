@@ -74,6 +74,8 @@ static void sh_free(void *ctx, uint64_t pa, size_t size)
 	struct shadow *s = ctx;
 	uint64_t *t = (uint64_t *)(uintptr_t)pa;
 
+	if (t == s->slot_tbl)
+		s->slot_tbl = NULL;
 	if (s->destroying) {
 		memset(t, 0, size);
 		pt_pool_free(t, size);
@@ -286,22 +288,6 @@ static int pend_reserve(struct shadow *s)
 	return 0;
 }
 
-/* How the shadow encodes a leaf mapped with @prot (for sync_same), from
- * the one just mapped at @iova: learned where that is a granule leaf
- * without the contiguous hint. */
-static void learn_prot(struct shadow *s, uint64_t iova, uint64_t hpa,
-		       uint32_t prot)
-{
-	struct pt_walk w = { 0 };
-
-	if (pt_walk(&s->shw, iova, 0, &w) || w.oa != hpa ||
-	    (1ull << w.leaf_shift) != min_size(pt_leaf_sizes(&s->sh)) ||
-	    (w.perm & PT_PERM_CONTIG))
-		return;
-	s->fp_perm[prot] = (w.perm & ~(uint32_t)PT_PERM_DIRTY) |
-			   SHADOW_FP_KNOWN;
-}
-
 static void flush_composed(struct sync_ctx *c)
 {
 	struct shadow *s = c->s;
@@ -325,8 +311,6 @@ static void flush_composed(struct sync_ctx *c)
 	if (!rc) {
 		s->pend[s->npend++] =
 			(struct shadow_pend){ c->c_iova, c->c_gpa, c->c_len };
-		if (c->c_prot < 64 && !s->fp_perm[c->c_prot])
-			learn_prot(s, c->c_iova, c->c_hpa, c->c_prot);
 	} else if (rc == -ENOMEM)
 		c->err = rc;
 }
@@ -671,7 +655,7 @@ out:
 	s->npend = 0;
 }
 
-/* Remember the guest walk @w of @iova (sync_same), whose table reads were
+/* Remember the guest walk @w of @iova (s1p_walk), whose table reads were
  * recorded for @c. */
 static void s1p_save(struct shadow *s, struct sync_ctx *c, uint64_t iova,
 		     const struct pt_walk *w, const struct pt_walk_level *rec)
@@ -706,15 +690,18 @@ static void s1p_save(struct shadow *s, struct sync_ctx *c, uint64_t iova,
 	p->valid = true;
 }
 
+/* What the guest's stage 1 says of one page. */
+enum s1_page { S1_UNKNOWN, S1_ABSENT, S1_MAPPED };
+
 /*
  * The guest walk of @iova by the last one's path: the tables above the
  * leaf table read as they were, the page's hull recorded in every table
- * on it, and a leaf that differs from the last one only by k granules in
- * the address field (linear below 2^48 in every format), so that it
- * decodes alike at another GPA.
+ * on it, and a leaf that is zero (S1_ABSENT) or differs from the last one
+ * only by k granules in the address field (linear below 2^48 in every
+ * format), so that it decodes alike at another GPA (S1_MAPPED).
  */
-static bool s1p_walk(struct shadow *s, uint64_t iova, uint64_t *gpa,
-		     uint32_t *perm)
+static enum s1_page s1p_walk(struct shadow *s, uint64_t iova, uint64_t *gpa,
+			     uint32_t *perm)
 {
 	const struct shadow_s1path *p = &s->s1p;
 	unsigned g = s->s1.cfg.granule_shift, i;
@@ -722,84 +709,202 @@ static bool s1p_walk(struct shadow *s, uint64_t iova, uint64_t *gpa,
 	uint64_t last = iova + ((1ull << g) - 1), d, delta;
 
 	if (!p->valid || (iova >> (2 * g - 3)) != (p->iova >> (2 * g - 3)))
-		return false;
+		return S1_UNKNOWN;
 	for (i = 0; i < p->nrec; i++) {
 		const struct shadow_table *t = p->node[i];
 
 		if (t->lo > iova || t->hi < last)
-			return false;
+			return S1_UNKNOWN;
 		if (i + 1 < p->nrec &&
 		    __atomic_load_n(p->ptr[i], __ATOMIC_ACQUIRE) != p->desc[i])
-			return false;
+			return S1_UNKNOWN;
 	}
 	d = __atomic_load_n(
 		&p->ptr[p->nrec - 1][(iova >> g) & ((1ull << (g - 3)) - 1)],
 		__ATOMIC_ACQUIRE);
+	/* An all-zero descriptor is invalid in every format. */
+	if (!d)
+		return S1_ABSENT;
 	if (d >= p->leaf) {
 		delta = d - p->leaf;
 		if ((delta & ((1ull << g) - 1)) || delta >= (1ull << oas) ||
 		    p->gpa + delta >= (1ull << oas))
-			return false;
+			return S1_UNKNOWN;
 		*gpa = p->gpa + delta;
 	} else {
 		delta = p->leaf - d;
 		if ((delta & ((1ull << g) - 1)) || delta > p->gpa)
-			return false;
+			return S1_UNKNOWN;
 		*gpa = p->gpa - delta;
 	}
 	*perm = p->perm;
+	return S1_MAPPED;
+}
+
+/* The guest walk of the granule page at @iova through the sync accessor,
+ * which records the guest's table pages for it as the full sync would;
+ * a granule leaf's path is kept for s1p_walk. -1: a larger leaf, or a
+ * fault the full sync must judge. */
+static int s1_walk_page(struct shadow *s, uint64_t iova, uint64_t *gpa,
+			uint32_t *perm)
+{
+	struct pt_walk_level rec[PT_MAX_LEVELS];
+	struct pt_walk w = { .rec = rec };
+	struct sync_ctx c = { .s = s };
+	unsigned g = s->s1.cfg.granule_shift;
+	int rc;
+
+	c.start = iova;
+	c.pos = iova;
+	c.last = iova + ((1ull << g) - 1);
+	s->iter = &c;
+	rc = pt_walk(&s->s1, iova, 0, &w);
+	if (!rc && w.leaf_shift == g)
+		s1p_save(s, &c, iova, &w, rec);
+	s->iter = NULL;
+	if (rc)
+		return w.fault == PT_FAULT_TRANSLATION ? S1_ABSENT : -1;
+	if (w.leaf_shift != g)
+		return -1;
+	*gpa = w.oa;
+	*perm = w.perm;
+	return S1_MAPPED;
+}
+
+/* The shadow leaf of the page at @gpa with stage-1 permissions @perm:
+ * false if the sync would compose none. */
+static bool compose_page(const struct shadow *s, uint64_t gpa, uint32_t perm,
+			 unsigned g, uint64_t *hpa, uint32_t *prot)
+{
+	struct pt_walk w = { 0 };
+
+	if (s->s2_bits < 64 && (gpa >> s->s2_bits))
+		return false;
+	if (pt_walk(s->s2, gpa, 0, &w) || w.leaf_shift < g ||
+	    !s->compose(s, perm, w.perm, prot))
+		return false;
+	*hpa = w.oa;
+	return true;
+}
+
+/* The reverse map says the page [iova, iova + m) comes from @gpa; false
+ * if it cannot (out of memory: the page must have no shadow entry). May
+ * unmap and free shadow tables. */
+static bool page_claim(struct shadow *s, uint64_t iova, uint64_t gpa,
+		       uint64_t m, uint64_t *istart, uint64_t *ilast)
+{
+	struct shadow_run *r = rmap_covering(&s->runs, iova, iova + (m - 1));
+
+	if (r && rmap_gpa(r, iova) == gpa)
+		return true;
+	drop_range_runs(s, iova, iova + (m - 1), istart, ilast);
+	return !rmap_add(&s->runs, iova, gpa, m);
+}
+
+/* The slot of @iova's granule leaf in the shadow (pt_leaf_slot), through
+ * a one-table cache (one-page syncs come in neighbours): NULL if no
+ * last-level table holds it. */
+static uint64_t *sh_slot(struct shadow *s, uint64_t iova, unsigned g)
+{
+	uint64_t region = iova >> (2 * g - 3), *slot;
+	size_t ix = (size_t)(iova >> g) & ((1ull << (g - 3)) - 1);
+
+	if (s->slot_tbl && s->slot_region == region)
+		return s->slot_tbl + ix;
+	slot = pt_leaf_slot(&s->shw, iova);
+	if (slot) {
+		s->slot_tbl = slot - ix;
+		s->slot_region = region;
+	}
+	return slot;
+}
+
+/* sync_page where the shadow has no last-level table for the page: map
+ * it with pt_map (which adds one). False if a larger shadow leaf covers
+ * it. */
+static bool sync_page_new(struct shadow *s, uint64_t iova, uint64_t m,
+			  bool want, uint64_t gpa, uint64_t hpa, uint32_t prot,
+			  uint64_t *istart, uint64_t *ilast)
+{
+	struct pt_walk w = { 0 };
+
+	if (!pt_walk(&s->shw, iova, 0, &w))
+		return false;
+	if (!want) {
+		s->syncs_same++;
+		return true;
+	}
+	range_add(istart, ilast, iova, iova + (m - 1));
+	if (page_claim(s, iova, gpa, m, istart, ilast))
+		(void)pt_map(&s->sh, iova, hpa, m, prot, m);
 	return true;
 }
 
 /*
- * The one-page resync of a page the guest did not change (the common
- * invalidation): one walk of each stage and one of the shadow, and
- * nothing changes if the shadow's granule leaf already is what the sync
- * would map and its run already holds the GPA. True: nothing to do.
+ * The one-page sync (the common invalidation, after the guest mapped,
+ * unmapped or changed a page): the guest leaf read by the last walk's
+ * path, one stage-2 walk, and one store into the shadow's last-level
+ * table (pt_leaf_slot). Emptied shadow tables stay until a range sync or
+ * drop covers them. A run of the reverse map may outlive the entries it
+ * describes (an unmapped page keeps its claim: a parent unmap then drops
+ * what is no longer there); a page mapped again from another GPA takes
+ * the claim over. False: not one granule page in both tables (the full
+ * sync does it).
  */
-static bool sync_same(struct shadow *s, uint64_t start, uint64_t last)
+static bool sync_page(struct shadow *s, uint64_t start, uint64_t last,
+		      uint64_t *istart, uint64_t *ilast)
 {
 	uint64_t m = min_size(pt_leaf_sizes(&s->sh));
 	unsigned g = (unsigned)__builtin_ctzll(m);
-	struct pt_walk_level rec[PT_MAX_LEVELS];
-	struct pt_walk w1 = { .rec = rec }, w2 = { 0 }, w3 = { 0 };
-	struct shadow_run *r;
-	uint32_t prot, known;
-	uint64_t iova = start & ~(m - 1);
+	uint64_t iova = start & ~(m - 1), gpa = 0, hpa = 0, d = 0, cur;
+	uint32_t perm = 0, prot = 0;
+	uint64_t *slot;
+	bool same;
+	int st;
 
 	if ((last & ~(m - 1)) != iova || s->s1.cfg.granule_shift != g)
 		return false;
-	if (!s1p_walk(s, iova, &w1.oa, &w1.perm)) {
-		struct sync_ctx c = { .s = s };
-		int rc;
+	st = s1p_walk(s, iova, &gpa, &perm);
+	if (st == S1_UNKNOWN)
+		st = s1_walk_page(s, iova, &gpa, &perm);
+	if (st < 0)
+		return false;
+	if (st == S1_MAPPED && compose_page(s, gpa, perm, g, &hpa, &prot) &&
+	    pt_leaf_desc(&s->sh, hpa, prot, &d))
+		d = 0;
+	slot = sh_slot(s, iova, g);
+	if (!slot)
+		return sync_page_new(s, iova, m, d != 0, gpa, hpa, prot, istart,
+				     ilast);
+	cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	same = cur == d || (cur && d && pt_leaf_same(&s->sh, cur, d));
+	if (same) {
+		struct shadow_run *r;
 
-		/* Through the sync accessor: the guest's table pages are
-		 * recorded for this page as the full sync would. */
-		c.start = iova;
-		c.pos = iova;
-		c.last = iova + (m - 1);
-		s->iter = &c;
-		rc = pt_walk(&s->s1, iova, 0, &w1);
-		if (!rc)
-			s1p_save(s, &c, iova, &w1, rec);
-		s->iter = NULL;
-		if (rc)
-			return false;
+		if (!d) {
+			s->syncs_same++;
+			return true;
+		}
+		r = rmap_covering(&s->runs, iova, iova + (m - 1));
+		if (r && rmap_gpa(r, iova) == gpa) {
+			s->syncs_same++;
+			return true;
+		}
 	}
-	if (s->s2_bits < 64 && (w1.oa >> s->s2_bits))
-		return false;
-	if (pt_walk(s->s2, w1.oa, 0, &w2) || w2.leaf_shift < g ||
-	    !s->compose(s, w1.perm, w2.perm, &prot) || prot >= 64)
-		return false;
-	known = s->fp_perm[prot];
-	if (!known || pt_walk(&s->shw, iova, 0, &w3) || w3.leaf_shift != g ||
-	    w3.oa != w2.oa ||
-	    (w3.perm & ~(uint32_t)PT_PERM_DIRTY) != (known & ~SHADOW_FP_KNOWN))
-		return false;
-	/* The data-page map must name this GPA (the parent may map two
-	 * GPAs to one host page). */
-	r = rmap_covering(&s->runs, iova, iova + (m - 1));
-	return r && rmap_gpa(r, iova) == w1.oa;
+	range_add(istart, ilast, iova, iova + (m - 1));
+	if (d) {
+		/* The claim may unmap other pages, even free this table. */
+		if (!page_claim(s, iova, gpa, m, istart, ilast))
+			d = 0;
+		slot = sh_slot(s, iova, g);
+		if (!slot)
+			return sync_page_new(s, iova, m, d != 0, gpa, hpa, prot,
+					     istart, ilast);
+		if (same && d)
+			return true; /* only the claim moved */
+	}
+	__atomic_store_n(slot, d, __ATOMIC_RELEASE);
+	return true;
 }
 
 /* The full sync of the clamped [start, last] (apart from shadow_sync so
@@ -838,9 +943,7 @@ int shadow_sync(struct shadow *s, uint64_t start, uint64_t last,
 	clamp(s, &start, &last);
 	*istart = UINT64_MAX;
 	*ilast = 0;
-	if (sync_same(s, start, last))
-		s->syncs_same++;
-	else
+	if (!sync_page(s, start, last, istart, ilast))
 		sync_range(s, start, last, istart, ilast);
 	s->syncs++;
 	/* Out of memory: what is missing is filled by the fault path. */
@@ -871,12 +974,12 @@ int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 		uint32_t prot)
 {
 	uint64_t size, is = UINT64_MAX, il = 0, sizes, min, lo, hi, gpa;
-	uint64_t tlo, thi;
+	uint64_t tlo, thi, xs, xl;
 	struct sync_ctx c = { .s = s };
 	struct fill_ctx f = { 0 };
 	struct pt_walk w = { 0 };
 	struct shadow_run *r;
-	bool claim = false;
+	bool claim = false, mapped;
 	int rc;
 
 	if (shift >= 64 || iova > top_of(s))
@@ -901,13 +1004,15 @@ int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 	    pt_walk(s->s2, gpa, 0, &w) || w.leaf_shift < shift ||
 	    w.oa != (hpa & ~(size - 1)))
 		return -EAGAIN;
-	/* The node the claim may need, before anything changes. */
-	if (rmap_reserve(&s->runs, 1))
+	/* The nodes a split and the claim may need, before anything
+	 * changes. */
+	if (rmap_reserve(&s->runs, 2))
 		return -ENOMEM;
 	tlo = lo;
 	thi = hi;
 	w = (struct pt_walk){ 0 };
-	if (!pt_walk(&s->shw, iova, 0, &w)) {
+	mapped = !pt_walk(&s->shw, iova, 0, &w);
+	if (mapped) {
 		tlo &= ~((1ull << w.leaf_shift) - 1);
 		thi |= (1ull << w.leaf_shift) - 1;
 	}
@@ -915,9 +1020,14 @@ int shadow_fill(struct shadow *s, uint64_t iova, uint64_t hpa, unsigned shift,
 	if (!r || rmap_gpa(r, lo) != gpa) {
 		/* Entries composed otherwise may be cached by the hardware:
 		 * only the invalidation the guest owes (a sync) replaces
-		 * them, keeping their claims until then. */
-		if (itree_iter_first(&s->runs.iova, tlo, thi))
-			return -EAGAIN;
+		 * them, keeping their claims until then. A page without an
+		 * entry may hold a claim a one-page sync left: it goes. */
+		if (itree_iter_first(&s->runs.iova, tlo, thi)) {
+			if (mapped || size != min_size(pt_leaf_sizes(&s->sh)))
+				return -EAGAIN;
+			/* With a node reserved: cannot fail. */
+			(void)rmap_trim(&s->runs, lo, hi, &xs, &xl);
+		}
 		claim = true;
 	}
 	/* The leaf the fault went through (its pages keep their claims:

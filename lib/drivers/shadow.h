@@ -56,7 +56,6 @@
 struct shadow;
 
 #define SHADOW_TCACHE 16 /* a power of two */
-#define SHADOW_FP_KNOWN (1u << 31)
 
 /* Shadow PT_PROT_* for a guest leaf with stage-1 PT_PERM_* @s1 over a
  * stage-2 leaf with @s2; false: no shadow entry (the fault path decides
@@ -117,10 +116,10 @@ struct shadow {
 		uint64_t desc[PT_MAX_LEVELS];
 		void *node[PT_MAX_LEVELS];
 	} s1p;
-	/* What a shadow walk decodes of a granule leaf mapped with PT_PROT_*
-	 * p (PT_PERM_DIRTY aside), as learned from the last one-page sync
-	 * that mapped one: fp_perm[p] | SHADOW_FP_KNOWN, else 0. */
-	uint32_t fp_perm[64];
+	/* The shadow's last-level table of the last one-page sync (its
+	 * IOVA >> (2 * granule shift - 3)), until that table is freed. */
+	uint64_t *slot_tbl;
+	uint64_t slot_region;
 	/* Tables emptied by updates (shadow_take_tables). */
 	uint64_t deferred; /* linked through their first word */
 	bool destroying;

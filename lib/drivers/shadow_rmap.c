@@ -61,6 +61,8 @@ static void gpa_remove(struct shadow_rmap *m, struct shadow_run *r)
 
 static void run_free(struct shadow_rmap *m, struct shadow_run *r)
 {
+	if (m->hint == r)
+		m->hint = NULL;
 	itree_remove(&m->iova, &r->iova);
 	gpa_remove(m, r);
 	m->count--;
@@ -207,12 +209,18 @@ int rmap_trim(struct shadow_rmap *m, uint64_t start, uint64_t last,
 	return rc;
 }
 
-struct shadow_run *rmap_covering(const struct shadow_rmap *m, uint64_t start,
+struct shadow_run *rmap_covering(struct shadow_rmap *m, uint64_t start,
 				 uint64_t last)
 {
-	struct shadow_run *r = run_at(m, start);
+	struct shadow_run *r = m->hint;
 
-	return r && r->iova.last >= last ? r : NULL;
+	if (r && r->iova.start <= start && r->iova.last >= last)
+		return r;
+	r = run_at(m, start);
+	if (!r || r->iova.last < last)
+		return NULL;
+	m->hint = r;
+	return r;
 }
 
 struct shadow_run *rmap_find_gpa(const struct shadow_rmap *m, uint64_t gstart,

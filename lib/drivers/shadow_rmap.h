@@ -34,6 +34,10 @@ struct shadow_run {
 struct shadow_rmap {
 	struct itree iova, gpa;
 	struct itree_node *alias; /* gpa nodes of the aliased runs */
+	/* The run rmap_covering found last (one-page syncs come in
+	 * neighbours); runs are disjoint, so a run holding the range is
+	 * the one. Cleared when that run is freed. */
+	struct shadow_run *hint;
 	size_t count;
 	struct shadow_run *spare[2]; /* rmap_reserve's */
 };
@@ -61,8 +65,9 @@ int rmap_add(struct shadow_rmap *m, uint64_t iova, uint64_t gpa, uint64_t len);
 int rmap_trim(struct shadow_rmap *m, uint64_t start, uint64_t last,
 	      uint64_t *xstart, uint64_t *xlast);
 
-/* The run holding all of the IOVAs [start, last], or NULL. */
-struct shadow_run *rmap_covering(const struct shadow_rmap *m, uint64_t start,
+/* The run holding all of the IOVAs [start, last], or NULL (remembered
+ * as the hint). */
+struct shadow_run *rmap_covering(struct shadow_rmap *m, uint64_t start,
 				 uint64_t last);
 
 /* GPA of @iova in run @r (which holds it). */

@@ -448,7 +448,7 @@ static bool sync_page_same(struct fx *f, uint64_t iova)
 }
 
 /* The one-page resync of a page the guest did not change does nothing;
- * any change takes the full sync. */
+ * a change rewrites the page. */
 static void test_one_page_same(void **state)
 {
 	struct fx *f = fx_new(PAGE);
@@ -484,7 +484,8 @@ static void test_one_page_same(void **state)
 	assert_false(sync_page_same(f, 5 * PAGE));
 	assert_false(present(f, 5 * PAGE));
 	assert_int_equal(check(f, 0, 16 * PAGE, true), 15);
-	assert_false(sync_page_same(f, 5 * PAGE));
+	/* Unmapped in both: nothing to do. */
+	assert_true(sync_page_same(f, 5 * PAGE));
 	/* A parent mapping that aliases page 6's host page at another GPA:
 	 * the guest moving page 6 there leaves the shadow leaf as it was,
 	 * but the reverse map must follow the GPA. */
@@ -533,6 +534,134 @@ static void test_one_page_table_moved(void **state)
 	assert_true(sync_page_same(f, 5 * PAGE));
 	punmap(f, nt, PAGE);
 	assert_false(present(f, 5 * PAGE));
+	fx_free(f);
+}
+
+/* A changed page is rewritten in place: its shadow table stays, an
+ * unmapped page keeps its claim, a new GPA takes the claim over. */
+static void test_one_page_in_place(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+	size_t tb;
+
+	(void)state;
+	gmap(f, 0, 0, 16 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	tb = shadow_table_bytes(&f->sh);
+	gunmap(f, 3 * PAGE, PAGE);
+	assert_false(sync_page_same(f, 3 * PAGE));
+	assert_false(present(f, 3 * PAGE));
+	assert_int_equal(shadow_table_bytes(&f->sh), tb);
+	assert_int_equal(runs(f), 1);
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 15);
+	/* Mapped again from the same GPA, then read-only. */
+	gmap(f, 3 * PAGE, 3 * PAGE, PAGE, RW, PAGE);
+	assert_false(sync_page_same(f, 3 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 16);
+	gunmap(f, 3 * PAGE, PAGE);
+	gmap(f, 3 * PAGE, 3 * PAGE, PAGE, PT_PROT_READ, PAGE);
+	assert_false(sync_page_same(f, 3 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 16);
+	assert_int_equal(runs(f), 1);
+	/* Another GPA: the claim moves with the page. */
+	gunmap(f, 3 * PAGE, PAGE);
+	gmap(f, 3 * PAGE, 100 * PAGE, PAGE, RW, PAGE);
+	assert_false(sync_page_same(f, 3 * PAGE));
+	assert_int_equal(runs(f), 3);
+	punmap(f, 3 * PAGE, PAGE);
+	assert_true(present(f, 3 * PAGE));
+	punmap(f, 100 * PAGE, PAGE);
+	assert_false(present(f, 3 * PAGE));
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 15);
+	/* Every page unmapped one at a time: the table stays until a
+	 * range sync covers it. */
+	gunmap(f, 0, 16 * PAGE);
+	for (uint64_t i = 0; i < 16; i++)
+		sync(f, i * PAGE, i * PAGE + PAGE - 1);
+	assert_int_equal(check(f, 0, 16 * PAGE, false), 0);
+	assert_int_equal(shadow_table_bytes(&f->sh), tb);
+	sync(f, 0, 2 * MB - 1);
+	assert_true(shadow_table_bytes(&f->sh) < tb);
+	/* A page where the shadow has no table yet. */
+	gmap(f, 1ull << 30, 5 * PAGE, PAGE, RW, PAGE);
+	assert_false(sync_page_same(f, 1ull << 30));
+	assert_true(present(f, 1ull << 30));
+	assert_int_equal(check(f, 1ull << 30, (1ull << 30) + PAGE, true), 1);
+	fx_free(f);
+}
+
+/* A fill (the guest mapped without invalidating) of a page whose entry a
+ * one-page sync removed takes over the claim that sync left. */
+static void test_fill_after_page_unmap(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+
+	(void)state;
+	gmap(f, 0, 0, 16 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	gunmap(f, 3 * PAGE, PAGE);
+	assert_false(sync_page_same(f, 3 * PAGE));
+	gmap(f, 3 * PAGE, 200 * PAGE, PAGE, RW, PAGE);
+	assert_int_equal(shadow_fill(&f->sh, 3 * PAGE, hpa_of(f, 200 * PAGE),
+				     12, RW),
+			 0);
+	assert_int_equal(check(f, 0, 16 * PAGE, true), 16);
+	/* The claim is the new GPA's. */
+	punmap(f, 3 * PAGE, PAGE);
+	assert_true(present(f, 3 * PAGE));
+	punmap(f, 200 * PAGE, PAGE);
+	assert_false(present(f, 3 * PAGE));
+	/* A page with an entry from another GPA still waits for the
+	 * guest's invalidation. */
+	gunmap(f, 4 * PAGE, PAGE);
+	gmap(f, 4 * PAGE, 300 * PAGE, PAGE, RW, PAGE);
+	assert_int_equal(shadow_fill(&f->sh, 4 * PAGE, hpa_of(f, 300 * PAGE),
+				     12, RW),
+			 -EAGAIN);
+	fx_free(f);
+}
+
+/* Random one-page changes (guest maps, unmaps, moves, permission
+ * changes; parent unmaps and maps back), each followed by the one-page
+ * sync the guest's invalidation makes: the shadow always matches. */
+static void test_one_page_random(void **state)
+{
+	struct fx *f = fx_new(PAGE);
+	unsigned seed = 12345;
+
+	(void)state;
+	gmap(f, 0, 0, 1024 * PAGE, RW, PAGE);
+	sync(f, 0, UINT64_MAX);
+	for (unsigned n = 0; n < 4000; n++) {
+		uint64_t iova = (uint64_t)(rand_r(&seed) % 1024) * PAGE;
+		uint64_t gpa = (uint64_t)(rand_r(&seed) % 2048) * PAGE;
+		struct pt_walk w = { 0 };
+		unsigned op = (unsigned)rand_r(&seed) % 8;
+
+		if (op == 7) {
+			/* The parent takes a page away, then maps it back. */
+			punmap(f, gpa, PAGE);
+			check(f, 0, 1024 * PAGE, false);
+			assert_int_equal(pt_map(&f->ss, gpa, hpa_of(f, gpa),
+						PAGE, RW, PAGE),
+					 0);
+			continue;
+		}
+		if (!pt_walk(&f->fs, iova, 0, &w))
+			gunmap(f, iova, PAGE);
+		if (op < 5)
+			gmap(f, iova, gpa, PAGE, op < 3 ? RW : PT_PROT_READ,
+			     PAGE);
+		sync(f, iova, iova + PAGE - 1);
+		/* The page synced is complete, the rest never stale. */
+		check(f, iova, iova + PAGE, true);
+		check(f, 0, 1024 * PAGE, false);
+	}
+	sync(f, 0, UINT64_MAX);
+	check(f, 0, 1024 * PAGE, true);
+	/* Everything the parent maps goes: nothing may stay. */
+	punmap(f, 0, 16 * MB);
+	assert_int_equal(check(f, 0, 1024 * PAGE, false), 0);
 	fx_free(f);
 }
 
@@ -669,6 +798,9 @@ int main(void)
 		cmocka_unit_test(test_2m_leaves),
 		cmocka_unit_test(test_one_page_same),
 		cmocka_unit_test(test_one_page_table_moved),
+		cmocka_unit_test(test_one_page_in_place),
+		cmocka_unit_test(test_fill_after_page_unmap),
+		cmocka_unit_test(test_one_page_random),
 		cmocka_unit_test(test_mixed_perms),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_alloc_failures),
