@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1286,6 +1287,131 @@ static void test_cd_fetch_2level(void **state)
 	pair_teardown(&p);
 }
 
+/* ---- concurrency ---- */
+
+struct dma_thr {
+	struct side *s;
+	int dev;
+	uint32_t pasid;
+	bool stop;
+	unsigned n, ok, bad;
+};
+
+static void *dma_loop(void *arg)
+{
+	struct dma_thr *t = arg;
+
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		uint8_t b[8] = { 0 };
+		int rc = ionest_device_dma(
+			t->s->x.f.m, t->s->x.f.dev[t->dev], t->pasid,
+			IOVA + (t->n % 4) * PAGE, b, sizeof(b),
+			t->n % 2 ? IONEST_DMA_TO_MEM : IONEST_DMA_FROM_MEM);
+
+		t->n++;
+		t->ok += rc == 0;
+		t->bad += rc && rc != -EFAULT && rc != -EAGAIN;
+	}
+	return NULL;
+}
+
+/* Shadow mode under DMA from three threads (stalls answered by the VMM
+ * or at once by the core, the guest mapping and unmapping): the CD
+ * tables' area unmapped and remapped in the parent with the guest's
+ * CFGI_CD_ALL, so fetch-faulted CDs are fetched again by whichever DMA
+ * meets them first. Every DMA ends in success, a fault or a stall; no
+ * crash, leak or hang; afterwards everything translates. */
+static void test_concurrent_refetch_stall(void **state)
+{
+	struct pair p;
+	struct side *sd;
+	struct dma_thr t[3];
+	pthread_t th[3];
+	unsigned total = 0;
+
+	(void)state;
+	test_watchdog(120, "shadow refetch/stall threads");
+	pair_setup_stall(&p, NULL, false, 7);
+	sd = &p.s[1];
+	for (int i = 0; i < 3; i++) {
+		t[i] = (struct dma_thr){ .s = sd,
+					 .dev = i == 2,
+					 .pasid = i == 1 ? PASID :
+							   IONEST_NO_PASID };
+		assert_int_equal(pthread_create(&th[i], NULL, dma_loop, &t[i]),
+				 0);
+	}
+	for (unsigned it = 0; it < 200; it++) {
+		uint64_t u = 0;
+		struct iommu_hwpt_pgfault rec;
+
+		if (it % 4 == 0) {
+			if (sd->mapped[0]) {
+				assert_int_equal(side_unmap_chunk(sd, 0), 0);
+				for (uint64_t v = 0; v < 2; v++)
+					assert_int_equal(
+						cmd(sd,
+						    CMD_CFGI_CD_ALL |
+							    (VSID0 + v) << 32,
+						    0),
+						0);
+			} else {
+				side_map_chunk(sd, 0);
+			}
+		}
+		if (it % 3 == 0) {
+			for (int sp = 0; sp < NS; sp++)
+				(void)pt_map(&sd->s1[sp],
+					     IOVA + (it % 4) * PAGE,
+					     data_gpa(140 + it % 4), PAGE,
+					     PT_PROT_READ | PT_PROT_WRITE,
+					     PAGE);
+		} else if (it % 3 == 1) {
+			for (int sp = 0; sp < NS; sp++)
+				(void)pt_unmap(&sd->s1[sp],
+					       IOVA + (it % 4) * PAGE, PAGE, 0,
+					       NULL, &u);
+		}
+		assert_int_equal(cmd(sd, CMD_TLBI_NH_ALL, 0), 0);
+		while (ionest_read(sd->ffd, &rec, sizeof(rec)) == sizeof(rec)) {
+			struct iommu_hwpt_page_response r = {
+				.cookie = rec.cookie,
+				.code = it % 2 ? IOMMUFD_PAGE_RESP_SUCCESS :
+						 IOMMUFD_PAGE_RESP_INVALID,
+			};
+
+			assert_int_equal(ionest_write(sd->ffd, &r, sizeof(r)),
+					 sizeof(r));
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		__atomic_store_n(&t[i].stop, true, __ATOMIC_RELEASE);
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(t[i].bad, 0);
+		assert_true(t[i].n > 0);
+		total += t[i].n;
+	}
+	if (!sd->mapped[0])
+		side_map_chunk(sd, 0);
+	for (int sp = 0; sp < NS; sp++)
+		(void)pt_map(&sd->s1[sp], IOVA + 7 * PAGE, data_gpa(150), PAGE,
+			     PT_PROT_READ | PT_PROT_WRITE, PAGE);
+	assert_int_equal(cmd(sd, CMD_TLBI_NH_ALL, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		uint8_t b = 0;
+
+		assert_int_equal(ionest_device_dma(sd->x.f.m,
+						   sd->x.f.dev[t[i].dev],
+						   t[i].pasid, IOVA + 7 * PAGE,
+						   &b, 1, IONEST_DMA_FROM_MEM),
+				 0);
+	}
+	fprintf(stderr, "# %u DMAs from 3 threads (%u, %u, %u succeeded)\n",
+		total, t[0].ok, t[1].ok, t[2].ok);
+	test_watchdog_stop();
+	pair_teardown(&p);
+}
+
 /* ---- the random differential run ---- */
 
 struct leaf {
@@ -1518,6 +1644,7 @@ int main(void)
 		cmocka_unit_test(test_stall_forced),
 		cmocka_unit_test(test_cd_fetch_mapped_later),
 		cmocka_unit_test(test_cd_fetch_2level),
+		cmocka_unit_test(test_concurrent_refetch_stall),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_random_forced),
 	};
