@@ -10,7 +10,8 @@
  *   smmuv3_domain.c  paging domains, attach / PASID / blocked, map, unmap,
  *                    invalidation, dirty tracking
  *   smmuv3_irq.c     event and PRI queues, GERROR, interrupts, ATC
- *                    invalidations towards devices
+ *                    invalidations towards devices, the stalls the
+ *                    driver holds for software nesting
  *   smmuv3_nested.c  nesting: vIOMMU, vDEVICE, nested domains (the
  *                    guest's STE words), vIOMMU invalidation, vEVENTs
  *   smmuv3_shadow.c  software nesting: nested domains of a "shadow"-mode
@@ -38,7 +39,8 @@
  *   sh_lock      the shadow state of every nested domain (smmuv3_shadow.c)
  *                and the nest parents' lists of them; taken before
  *                cmdq_lock and a domain's lock; the DMA path only
- *                try-locks it.
+ *                try-locks it (and then a domain's lock too).
+ *   stall_lock   the driver's stall slots; nothing is taken under it.
  *   Masters and domains are otherwise serialised by the core (one
  *   iommufd context per device/domain). DMA (the model's translate) runs
  *   concurrently with everything; the event interrupt handler runs on DMA
