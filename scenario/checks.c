@@ -835,11 +835,29 @@ int seed_counters(const struct seed *s, struct seed_counters *c)
 		{ "page_request", &c->page_request },
 		{ "invalidation", &c->invalidation },
 	};
+	const struct {
+		const char *name;
+		uint64_t *v;
+	} d[] = {
+		{ "shadow_sync", &c->shadow_sync },
+		{ "shadow_miss", &c->shadow_miss },
+		{ "shadow_fill", &c->shadow_fill },
+		{ "shadow_fault", &c->shadow_fault },
+		{ "shadow_drop", &c->shadow_drop },
+	};
+	char drv[64];
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
 	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		int e = ionest_counter_get(hw, f[i].name, f[i].v);
+
+		if (e && !rc)
+			rc = e;
+	}
+	snprintf(drv, sizeof(drv), "%s-drv", hw);
+	for (unsigned i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		int e = ionest_counter_get(drv, d[i].name, d[i].v);
 
 		if (e && !rc)
 			rc = e;

@@ -65,10 +65,13 @@ bool check_msi(struct seed *s, struct check_result *r);
 #define CHECKS_MAX 24
 int checks_run_all(struct seed *s, struct check_result *out, int max);
 
-/* The IOMMU's counters (the model's, through ionest_counter_get). */
+/* The IOMMU's counters (the model's, through ionest_counter_get), and
+ * its driver's shadow-table work (zero with hardware nesting). */
 struct seed_counters {
 	uint64_t translate, tlb_hit, tlb_miss, walk, walk_read;
 	uint64_t fault, event, page_request, invalidation;
+	uint64_t shadow_sync, shadow_miss, shadow_fill, shadow_fault;
+	uint64_t shadow_drop;
 };
 int seed_counters(const struct seed *s, struct seed_counters *c);
 

@@ -281,7 +281,8 @@ static int smmuv3_init(struct iommu_inst *inst)
 		ionest_hw_set_atc_inv_handler(s->hw, NULL, NULL);
 		goto fail;
 	}
-	snprintf(s->ctr_name, sizeof(s->ctr_name), "smmuv3:%s", inst->name);
+	snprintf(s->ctr_name, sizeof(s->ctr_name), "%s-drv",
+		 ionest_hw_name(s->hw));
 	ctr_register(&s->ctr, s->ctr_name, smmuv3_counter_names, s->ctr_val,
 		     SMMUV3_COUNTER_COUNT);
 	inst->priv = s;

@@ -59,7 +59,8 @@
 #include "pt/pt.h"
 #include "trace/counters.h"
 
-/* Statistics of one instance ("smmuv3:<name>" in the counter API). */
+/* Statistics of one instance ("<model name>-drv" in the counter API, as
+ * every driver's). */
 #define SMMUV3_COUNTERS(X)     \
 	X(drv, cmd)            \
 	X(drv, sync)           \
