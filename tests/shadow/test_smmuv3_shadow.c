@@ -972,6 +972,20 @@ static void test_stall_resume(void **state)
 		assert_int_equal(ionest_write(p.s[k].ffd, &r, sizeof(r)), -1);
 		assert_int_equal(errno, EINVAL);
 	}
+	/* A resume naming a tag nobody holds changes nothing in either
+	 * mode (the driver's answer path, as for a late answer). */
+	for (int k = 0; k < 2; k++) {
+		struct iommu_fault f = {
+			.flags = IOMMU_FAULT_F_LAST_PAGE,
+			.priv = 1ull << 63 | 0x7777, /* a stall, tag 0x7777 */
+		};
+
+		smmuv3_page_response(sx_master(&p.s[k].x, 0)->dev, &f,
+				     IOMMU_PAGE_RESP_SUCCESS);
+		sx_check_clean(&p.s[k].x);
+	}
+	pair_check_resumes(&p);
+	assert_int_equal(p.s[1].rs.n, 2);
 	/* Retry without a mapping: the access stalls again. */
 	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_SUCCESS, 8), 1);
 	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA + PAGE, 4,
