@@ -1289,11 +1289,13 @@ static int shcd_refetch(struct smmu_domain *d, struct smmu_shcd *c,
 		fetch_fault(c, o);
 		return 1;
 	}
-	/* Never published: nothing cached or walked it. */
+	/* Below, nc was never published: nothing cached or walked it, it
+	 * is freed at once. */
 	if (smmuv3_cmdq_mine(s)) {
 		/* An endpoint retrying from inside the command queue (a
-		 * response): no CFGI can be issued here, the CD stays as
-		 * last fetched until the next transaction. */
+		 * response): no CFGI can be issued here; this transaction
+		 * gets the last fetch's fault, the next one outside the
+		 * queue fetches the CD again. */
 		shcd_free(s, nc);
 		fetch_fault(c, o);
 		return 1;
