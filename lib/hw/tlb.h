@@ -17,6 +17,32 @@
  * Concurrency: lookups are lock-free (per-set sequence counter); inserts and
  * invalidations take the set's sequence as a lock. Once an invalidation
  * returns, no later lookup returns a dropped entry.
+ *
+ * Invalidation is scoped by a directory, so that it costs what it can
+ * drop, not the cache's size. The directory holds up to 63 tuples (stream
+ * key, domain, ASID, S1/S2/GLOBAL class) that entries were inserted with;
+ * a full directory sends further tuples to a catch-all slot 63 that every
+ * invalidation includes. Each entry's set header records its tuple's slot,
+ * and each slot has a bitmap of the sets that may hold its entries (one
+ * bit a set; in caches of more than 4096 sets, one bit a group of sets).
+ * An invalidation
+ *  - picks the slots whose tuple can match (none: it returns at once - a
+ *    whole-ASID or per-stream command for a tag with nothing cached);
+ *  - with an address range of few blocks and no catch-all, probes exactly
+ *    the sets those blocks live in, for each stream key of the slots and
+ *    each block size present (hw_tlb_set_at), as a lookup would;
+ *  - otherwise visits only the sets in the union of the slots' bitmaps,
+ *    clearing bits of sets that hold no entry of a slot any more, and
+ *    frees slots left with no set.
+ * The fill path pays a hashed directory check (a registration under the
+ * directory lock only when the tuple is new), a bitmap test and a header
+ * byte; lookups are unchanged. Correctness rests on ordering: an insert
+ * registers its tuple, sets its bitmap bit and publishes its block size
+ * before it checks the generation, and an invalidation bumps the
+ * generation before it reads the directory, bitmaps and sizes, so a fill
+ * the invalidation cannot see is refused. Invalidations and flushes of a
+ * cache are serialised (a flush empties the directory before it bumps the
+ * generation; a concurrent invalidation must not see that window).
  */
 #ifndef IONEST_HW_TLB_H
 #define IONEST_HW_TLB_H
@@ -49,10 +75,39 @@ _Static_assert(sizeof(struct hw_tlb_entry) == 32, "two entries per line");
 struct hw_tlb_set {
 	uint32_t seq; /* odd while a writer holds the set */
 	uint32_t next; /* round-robin victim */
-	uint32_t pad[6];
+	uint8_t dslot[HW_TLB_WAYS]; /* each way's directory slot */
+	uint8_t pad[21];
 	struct hw_tlb_entry e[HW_TLB_WAYS];
 } __attribute__((aligned(128)));
 _Static_assert(sizeof(struct hw_tlb_set) == 128, "two cache lines a set");
+
+/* Directory slots: 63 tuples and the catch-all. */
+#define HW_TLB_DIR_SLOTS 64
+#define HW_TLB_DIR_OVF 63
+/* A tuple's tag word: the attribute word with the shift and the
+ * permission bits replaced by its state. */
+#define HW_TLB_DIR_LIVE (1ull << 16) /* inserts use it */
+#define HW_TLB_DIR_RETIRING (1ull << 17) /* being freed: inserts skip it */
+#define HW_TLB_DIR_TOMB (1ull << 18) /* freed; probe chains go on */
+#define HW_TLB_DIR_TAG_MASK 0xffffffff7000ffffull /* asid, class, dom */
+
+struct hw_tlb_dir {
+	uint32_t seq; /* odd while written (writers hold lock) */
+	uint32_t lock;
+	uint32_t ovf; /* catch-all: 0 unused, 1 in use, 2 retiring */
+	uint32_t pad;
+	uint64_t used; /* slots holding a live or retiring tuple */
+	uint64_t key[HW_TLB_DIR_OVF];
+	uint64_t tag[HW_TLB_DIR_OVF];
+};
+
+/* Which way hw_tlb_invalidate went (for tests and statistics). */
+enum {
+	HW_TLB_INV_NONE, /* no tuple could match: nothing visited */
+	HW_TLB_INV_PROBE, /* the sets of the range's blocks */
+	HW_TLB_INV_VISIT, /* the sets of the matching slots' bitmaps */
+	HW_TLB_INV_PATHS
+};
 
 struct hw_tlb {
 	struct hw_tlb_set *sets;
@@ -61,6 +116,13 @@ struct hw_tlb {
 	uint32_t nsets;
 	uint64_t shifts; /* bit s set: entries of size 1 << s may exist */
 	uint64_t set_mask; /* mask << 7: byte offset of a set */
+	struct hw_tlb_dir *dir;
+	uint64_t *bm; /* HW_TLB_DIR_SLOTS bitmaps of bm_words words */
+	uint32_t bm_words;
+	uint32_t bm_gshift; /* a bit covers 1 << bm_gshift sets */
+	uint32_t inv_lock; /* serialises invalidations and flushes */
+	uint32_t pad;
+	uint64_t inv_paths[HW_TLB_INV_PATHS]; /* under inv_lock */
 };
 
 /* Capacity: at least @entries, in a power-of-two number of sets. */
@@ -404,6 +466,60 @@ static inline void hw_tlb_set_unlock(struct hw_tlb_set *s)
 			 __ATOMIC_RELEASE);
 }
 
+/* The slot of tuple (@key, @tag) for an insert, registering it (or
+ * falling back to the catch-all) under the directory lock: the out-of-line
+ * rest of hw_tlb_dir_slot. */
+unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag);
+
+/* Where a tuple's probe chain starts, in [0, HW_TLB_DIR_OVF). */
+static inline unsigned hw_tlb_dir_home(uint64_t key, uint64_t tag)
+{
+	uint64_t h =
+		(key ^ (tag * 0xff51afd7ed558ccdull)) * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned)(((h >> 32) * HW_TLB_DIR_OVF) >> 32);
+}
+
+/*
+ * The directory slot an insert of (@key, @attr) records: a lock-free
+ * search of the tuple's chain under the directory's sequence (a tuple seen
+ * in use before the insert checks the generation is seen by every
+ * invalidation that generation check does not refuse). Inline: every fill
+ * pays it; a new tuple takes the lock.
+ */
+static inline __attribute__((always_inline)) unsigned
+hw_tlb_dir_slot(struct hw_tlb *t, uint64_t key, uint64_t attr)
+{
+	const struct hw_tlb_dir *d = t->dir;
+	const uint64_t tag = (attr & HW_TLB_DIR_TAG_MASK) | HW_TLB_DIR_LIVE;
+	uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_SEQ_CST);
+	unsigned i = hw_tlb_dir_home(key, tag), n, slot = HW_TLB_DIR_SLOTS;
+
+	for (n = 0; n < HW_TLB_DIR_OVF; n++) {
+		uint64_t tg = __atomic_load_n(&d->tag[i], __ATOMIC_RELAXED);
+
+		if (tg == tag &&
+		    __atomic_load_n(&d->key[i], __ATOMIC_RELAXED) == key) {
+			slot = i;
+			break;
+		}
+		if (!tg)
+			break; /* never used: the chain ends */
+		i = i + 1 < HW_TLB_DIR_OVF ? i + 1 : 0;
+	}
+	/* Every slot taken by other tuples: the catch-all, once in use. */
+	if (n == HW_TLB_DIR_OVF &&
+	    __atomic_load_n(&d->ovf, __ATOMIC_RELAXED) == 1)
+		slot = HW_TLB_DIR_OVF;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__builtin_expect(slot < HW_TLB_DIR_SLOTS && !(seq & 1) &&
+				     seq == __atomic_load_n(&d->seq,
+							    __ATOMIC_RELAXED),
+			     1))
+		return slot;
+	return hw_tlb_dir_register(t, key, tag);
+}
+
 /*
  * hw_tlb_insert_attr into set @s, which must be the entry's (hw_tlb_set_at
  * of @key's mix, @va and the attribute's shift): for a fill right after a
@@ -415,17 +531,30 @@ hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
 {
 	const unsigned shift = hw_tlb_attr_shift(attr);
 	const uint64_t tag = ((va >> shift) << shift) | 1;
+	const uint64_t bit = (uint64_t)((char *)s - (char *)t->sets) >>
+			     (7 + t->bm_gshift);
 	struct hw_tlb_entry *d;
-	uint64_t *q;
+	unsigned slot;
+	uint64_t *q, *bw;
 
 	/* Publish the size before the entry so a lookup racing with this
-	 * insert either misses (and walks) or finds it; never a wrong hit. */
-	if (__builtin_expect(!(__atomic_load_n(&t->shifts, __ATOMIC_RELAXED) &
+	 * insert either misses (and walks) or finds it; never a wrong hit.
+	 * Sequentially consistent, as the directory and bitmap updates
+	 * below: an invalidation that the generation check lets this fill
+	 * through must see all three. */
+	if (__builtin_expect(!(__atomic_load_n(&t->shifts, __ATOMIC_SEQ_CST) &
 			       (1ull << shift)),
 			     0))
-		__atomic_fetch_or(&t->shifts, 1ull << shift, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&t->shifts, 1ull << shift, __ATOMIC_SEQ_CST);
+	slot = hw_tlb_dir_slot(t, key, attr);
+	bw = &t->bm[slot * t->bm_words + (bit >> 6)];
 
 	hw_tlb_set_lock(s);
+	/* Only invalidations holding this set clear its bit. */
+	if (__builtin_expect(!(__atomic_load_n(bw, __ATOMIC_SEQ_CST) &
+			       (1ull << (bit & 63))),
+			     0))
+		__atomic_fetch_or(bw, 1ull << (bit & 63), __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&t->gen, __ATOMIC_SEQ_CST) != gen) {
 		hw_tlb_set_unlock(s);
 		return false;
@@ -456,6 +585,7 @@ hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
 	__atomic_store_n(&q[2], key, __ATOMIC_RELAXED);
 	__atomic_store_n(&q[3], attr, __ATOMIC_RELAXED);
 	__atomic_store_n(&q[0], tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dslot[d - s->e], (uint8_t)slot, __ATOMIC_RELAXED);
 	hw_tlb_set_unlock(s);
 	return true;
 }
@@ -479,8 +609,13 @@ struct hw_tlb_match {
 	uint64_t va_start, va_last;
 };
 
-/* Drop matching entries; returns how many were dropped. Once it returns,
- * no lookup finds them and no fill that walked before it is inserted. */
+/* Drop matching entries (and possibly others); returns how many were
+ * dropped. Once it returns, no lookup finds them and no fill that walked
+ * before it is inserted. Cost: nothing when no directory tuple can match;
+ * a probe of each block of a range of at most HW_TLB_PROBE_MAX (stream
+ * key, block size, block) triples; else the sets the matching tuples'
+ * bitmaps name. */
+#define HW_TLB_PROBE_MAX 64
 unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m);
 void hw_tlb_flush(struct hw_tlb *t);
 /* Valid entries (for tests and statistics). */
