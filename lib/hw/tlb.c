@@ -415,6 +415,7 @@ static bool probe_range(struct hw_tlb *t, const struct hw_tlb_match *m,
 
 	for (uint64_t sh = shifts; sh; sh &= sh - 1) {
 		unsigned s = (unsigned)__builtin_ctzll(sh);
+		/* (An inverted range wraps here and is visited.) */
 		uint64_t blocks = (m->va_last >> s) - (m->va_start >> s);
 
 		if (blocks >= HW_TLB_PROBE_MAX)
@@ -486,8 +487,7 @@ unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m)
 	 * directory, bitmaps and sizes read below include every other. */
 	__atomic_add_fetch(&t->gen, 1, __ATOMIC_SEQ_CST);
 	dir_scope(t, m, &sc);
-	if (!sc.slots ||
-	    ((m->fields & HW_TLB_M_RANGE) && m->va_start > m->va_last)) {
+	if (!sc.slots) {
 		path = HW_TLB_INV_NONE;
 	} else if ((m->fields & HW_TLB_M_RANGE) &&
 		   !(sc.slots >> HW_TLB_DIR_OVF) &&
