@@ -145,7 +145,10 @@ static void test_concurrent_invalidation(void **state)
  * fill that read a walk-cache entry the command is about to drop is either
  * refused or dropped too. Made deterministic by holding one stage-1
  * walk-cache set, which parks the invalidation in the middle of its walk-
- * cache scan while a translation misses and fills.
+ * cache visit while a translation misses and fills. The invalidation
+ * visits the sets holding the stream's entries in ascending order, so the
+ * parking set holds an entry of the stream too, and comes before the set
+ * of the entry the miss reads.
  */
 struct cfgi_arg {
 	struct smmu_h *h;
@@ -170,7 +173,7 @@ static void test_invalidation_order(void **state)
 	struct ionest_xlate_res r;
 	struct hw_tlb_set *park, *ent;
 	struct cfgi_arg a;
-	uint64_t d, va = 0, wgen;
+	uint64_t d, va = 0, pva, wgen;
 	pthread_t t;
 
 	smmu_h_init(&h, NULL);
@@ -181,20 +184,35 @@ static void test_invalidation_order(void **state)
 	a.cd = smmu_h_alloc(&h, 64, 64);
 	smmu_h_cd(a.cd, &pt, NULL, 3);
 	smmu_h_ste_s1(smmu_h_ste(&h, 1), smmu_h_pa(a.cd), 0, 0, 0);
-	/* A 2M block whose walk-cache set is not the first one. */
-	park = &s->s1wc.sets[0];
-	for (va = 0x200000;; va += 0x200000) {
+	/* Two 2M blocks in different walk-cache sets: the lower set parks
+	 * the invalidation, the miss reads the other one's entry. */
+	pva = 0x200000;
+	park = hw_tlb_set_of(&s->s1wc, 1, 0, pva, 21);
+	for (va = pva + 0x200000;; va += 0x200000) {
 		ent = hw_tlb_set_of(&s->s1wc, 1, 0, va, 21);
 		if (ent != park)
 			break;
 	}
+	if (ent < park) {
+		struct hw_tlb_set *x = ent;
+		uint64_t y = va;
+
+		ent = park;
+		park = x;
+		va = pva;
+		pva = y;
+	}
+	assert_int_equal(pt_map(&pt, pva, d, 0x1000, PT_PROT_READ, 0), 0);
 	assert_int_equal(pt_map(&pt, va, d, 0x1000, PT_PROT_READ, 0), 0);
 	assert_int_equal(pt_map(&pt, va + 0x1000, d + 0x1000, 0x1000,
 				PT_PROT_READ | PT_PROT_WRITE | PT_PROT_EXEC, 0),
 			 0);
+	assert_int_equal(
+		smmu_h_xlate(&h, 1, -1, pva, IONEST_ACCESS_READ).status,
+		IONEST_XLATE_OK);
 	assert_int_equal(smmu_h_xlate(&h, 1, -1, va, IONEST_ACCESS_READ).status,
 			 IONEST_XLATE_OK);
-	assert_true(hw_tlb_count(&s->s1wc) == 1);
+	assert_true(hw_tlb_count(&s->s1wc) == 2);
 
 	/* Park the CFGI in its walk-cache scan (at the first set). */
 	hw_tlb_set_lock(park);
