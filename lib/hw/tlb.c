@@ -405,12 +405,20 @@ static unsigned set_drop(struct hw_tlb *t, struct hw_tlb_set *s,
 	return dropped;
 }
 
+/* Both lines of a set, for writing (it is locked if it holds a match). */
+static void prefetch_set(const struct hw_tlb_set *s)
+{
+	__builtin_prefetch(s, 1);
+	__builtin_prefetch((const char *)s + 64, 1);
+}
+
 /* Probe the range's blocks at each size present for each stream key:
  * false (nothing done) if there are more than HW_TLB_PROBE_MAX. */
 static bool probe_range(struct hw_tlb *t, const struct hw_tlb_match *m,
 			const struct scope *sc, unsigned *dropped)
 {
 	uint64_t shifts = __atomic_load_n(&t->shifts, __ATOMIC_SEQ_CST);
+	struct hw_tlb_set *set[HW_TLB_PROBE_MAX];
 	uint64_t n = 0;
 
 	for (uint64_t sh = shifts; sh; sh &= sh - 1) {
@@ -424,6 +432,8 @@ static bool probe_range(struct hw_tlb *t, const struct hw_tlb_match *m,
 		if (n > HW_TLB_PROBE_MAX)
 			return false;
 	}
+	/* All the sets first, fetched in parallel, then their entries. */
+	n = 0;
 	for (unsigned k = 0; k < sc->nkeys; k++) {
 		uint64_t mix = hw_tlb_mix(sc->keys[k]);
 
@@ -431,14 +441,18 @@ static bool probe_range(struct hw_tlb *t, const struct hw_tlb_match *m,
 			unsigned s = (unsigned)__builtin_ctzll(sh);
 			uint64_t last = m->va_last >> s;
 
-			for (uint64_t b = m->va_start >> s; b <= last; b++)
-				*dropped += set_drop(
-					t, hw_tlb_set_at(t, mix, b << s, s), m,
-					0);
+			for (uint64_t b = m->va_start >> s; b <= last; b++) {
+				set[n] = hw_tlb_set_at(t, mix, b << s, s);
+				prefetch_set(set[n++]);
+			}
 		}
 	}
+	for (uint64_t i = 0; i < n; i++)
+		*dropped += set_drop(t, set[i], m, 0);
 	return true;
 }
+
+#define PREFETCH_AHEAD 4
 
 /* Visit the sets in the union of the bitmaps of @sc's slots. */
 static unsigned visit_sets(struct hw_tlb *t, const struct hw_tlb_match *m,
@@ -459,12 +473,26 @@ static unsigned visit_sets(struct hw_tlb *t, const struct hw_tlb_match *m,
 				__ATOMIC_SEQ_CST);
 			bits |= word[k];
 		}
+		uint64_t ahead = bits;
+
+		/* Keep a few sets in flight ahead of the one visited. */
+		for (unsigned k = 0; k < PREFETCH_AHEAD && ahead; k++) {
+			prefetch_set(&t->sets[(wi * 64 + __builtin_ctzll(ahead))
+					      << t->bm_gshift]);
+			ahead &= ahead - 1;
+		}
 		while (bits) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
 			uint32_t first = (wi * 64 + b) << t->bm_gshift;
 			uint64_t stale = 0;
 
 			bits &= bits - 1;
+			if (ahead) {
+				prefetch_set(&t->sets[(wi * 64 +
+						       __builtin_ctzll(ahead))
+						      << t->bm_gshift]);
+				ahead &= ahead - 1;
+			}
 			/* Grouped bits stay: a group is not visited under
 			 * one lock. */
 			for (unsigned k = 0; k < n && group == 1; k++)
