@@ -21,10 +21,9 @@ int hw_tlb_init(struct hw_tlb *t, unsigned entries)
 	t->bm_words = (nbits + 63) / 64;
 	t->bm_gshift = (uint32_t)__builtin_ctz(nsets / nbits);
 	t->sets = xaligned_zalloc(128, sizeof(*t->sets) * nsets);
-	t->dir = xaligned_zalloc(64, sizeof(*t->dir));
 	t->bm = xaligned_zalloc(64, sizeof(*t->bm) * t->bm_words *
 					    HW_TLB_DIR_SLOTS);
-	if (!t->sets || !t->dir || !t->bm) {
+	if (!t->sets || !t->bm) {
 		hw_tlb_fini(t);
 		return -ENOMEM;
 	}
@@ -37,10 +36,8 @@ int hw_tlb_init(struct hw_tlb *t, unsigned entries)
 void hw_tlb_fini(struct hw_tlb *t)
 {
 	xfree(t->sets);
-	xfree(t->dir);
 	xfree(t->bm);
 	t->sets = NULL;
-	t->dir = NULL;
 	t->bm = NULL;
 }
 
@@ -166,7 +163,7 @@ static void dir_write_end(struct hw_tlb_dir *d)
 
 static void dir_set_tag(struct hw_tlb_dir *d, unsigned i, uint64_t tag)
 {
-	__atomic_store_n(&d->tag[i], tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->s[i].tag, tag, __ATOMIC_RELAXED);
 }
 
 static bool tag_in_use(uint64_t tag)
@@ -178,17 +175,17 @@ static bool tag_in_use(uint64_t tag)
 
 unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag)
 {
-	struct hw_tlb_dir *d = t->dir;
+	struct hw_tlb_dir *d = &t->dir;
 	unsigned i = hw_tlb_dir_home(key, tag);
 	unsigned slot = HW_TLB_DIR_SLOTS, spare = HW_TLB_DIR_SLOTS;
 
 	dir_write_begin(d);
 	for (unsigned n = 0; n < HW_TLB_DIR_OVF; n++) {
-		uint64_t tg = d->tag[i];
+		uint64_t tg = d->s[i].tag;
 
 		if (tag_in_use(tg) &&
 		    (tg & HW_TLB_DIR_TAG_MASK) == (tag & HW_TLB_DIR_TAG_MASK) &&
-		    d->key[i] == key) {
+		    d->s[i].key == key) {
 			/* Another fill registered it, or an invalidation is
 			 * freeing it: it stays (see dir_free). */
 			slot = i;
@@ -203,7 +200,7 @@ unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag)
 	}
 	if (slot == HW_TLB_DIR_SLOTS && spare < HW_TLB_DIR_SLOTS) {
 		slot = spare;
-		__atomic_store_n(&d->key[slot], key, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->s[slot].key, key, __ATOMIC_RELAXED);
 		dir_set_tag(d, slot, tag);
 		__atomic_store_n(&d->used, d->used | 1ull << slot,
 				 __ATOMIC_RELAXED);
@@ -248,7 +245,7 @@ struct scope {
 static void dir_scope(struct hw_tlb *t, const struct hw_tlb_match *m,
 		      struct scope *sc)
 {
-	const struct hw_tlb_dir *d = t->dir;
+	const struct hw_tlb_dir *d = &t->dir;
 	uint32_t seq;
 
 	for (;;) {
@@ -265,9 +262,9 @@ static void dir_scope(struct hw_tlb *t, const struct hw_tlb_match *m,
 		while (used) {
 			unsigned i = (unsigned)__builtin_ctzll(used);
 			uint64_t tag =
-				__atomic_load_n(&d->tag[i], __ATOMIC_RELAXED);
+				__atomic_load_n(&d->s[i].tag, __ATOMIC_RELAXED);
 			uint64_t key =
-				__atomic_load_n(&d->key[i], __ATOMIC_RELAXED);
+				__atomic_load_n(&d->s[i].key, __ATOMIC_RELAXED);
 			unsigned k = 0;
 
 			used &= used - 1;
@@ -306,7 +303,7 @@ static bool bitmap_empty(const struct hw_tlb *t, unsigned slot)
  */
 static void dir_free(struct hw_tlb *t, uint64_t cand)
 {
-	struct hw_tlb_dir *d = t->dir;
+	struct hw_tlb_dir *d = &t->dir;
 	uint64_t c;
 
 	for (c = cand; c; c &= c - 1) {
@@ -324,9 +321,9 @@ static void dir_free(struct hw_tlb *t, uint64_t cand)
 		if (i == HW_TLB_DIR_OVF)
 			__atomic_store_n(&d->ovf, d->ovf ? 2 : 0,
 					 __ATOMIC_RELAXED);
-		else if (d->tag[i] & HW_TLB_DIR_LIVE)
+		else if (d->s[i].tag & HW_TLB_DIR_LIVE)
 			dir_set_tag(d, i,
-				    (d->tag[i] & ~HW_TLB_DIR_LIVE) |
+				    (d->s[i].tag & ~HW_TLB_DIR_LIVE) |
 					    HW_TLB_DIR_RETIRING);
 	}
 	dir_write_end(d);
@@ -340,7 +337,7 @@ static void dir_free(struct hw_tlb *t, uint64_t cand)
 			if (d->ovf == 2)
 				__atomic_store_n(&d->ovf, empty ? 0 : 1,
 						 __ATOMIC_RELAXED);
-		} else if (d->tag[i] & HW_TLB_DIR_RETIRING) {
+		} else if (d->s[i].tag & HW_TLB_DIR_RETIRING) {
 			if (empty) {
 				dir_set_tag(d, i, HW_TLB_DIR_TOMB);
 				__atomic_store_n(&d->used,
@@ -348,7 +345,8 @@ static void dir_free(struct hw_tlb *t, uint64_t cand)
 						 __ATOMIC_RELAXED);
 			} else {
 				dir_set_tag(d, i,
-					    (d->tag[i] & ~HW_TLB_DIR_RETIRING) |
+					    (d->s[i].tag &
+					     ~HW_TLB_DIR_RETIRING) |
 						    HW_TLB_DIR_LIVE);
 			}
 		}
@@ -534,7 +532,7 @@ unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m)
 
 void hw_tlb_flush(struct hw_tlb *t)
 {
-	struct hw_tlb_dir *d = t->dir;
+	struct hw_tlb_dir *d = &t->dir;
 
 	spin_lock(&t->inv_lock);
 	/* Empty the directory, bitmaps and sizes before the generation
@@ -542,7 +540,7 @@ void hw_tlb_flush(struct hw_tlb *t)
 	 * refused or dropped below. */
 	dir_write_begin(d);
 	for (unsigned i = 0; i < HW_TLB_DIR_OVF; i++) {
-		__atomic_store_n(&d->key[i], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->s[i].key, 0, __ATOMIC_RELAXED);
 		dir_set_tag(d, i, 0);
 	}
 	__atomic_store_n(&d->used, 0, __ATOMIC_RELAXED);

@@ -97,8 +97,9 @@ struct hw_tlb_dir {
 	uint32_t ovf; /* catch-all: 0 unused, 1 in use, 2 retiring */
 	uint32_t pad;
 	uint64_t used; /* slots holding a live or retiring tuple */
-	uint64_t key[HW_TLB_DIR_OVF];
-	uint64_t tag[HW_TLB_DIR_OVF];
+	struct {
+		uint64_t tag, key; /* one line holds both */
+	} s[HW_TLB_DIR_OVF];
 };
 
 /* Which way hw_tlb_invalidate went (for tests and statistics). */
@@ -116,13 +117,13 @@ struct hw_tlb {
 	uint32_t nsets;
 	uint64_t shifts; /* bit s set: entries of size 1 << s may exist */
 	uint64_t set_mask; /* mask << 7: byte offset of a set */
-	struct hw_tlb_dir *dir;
 	uint64_t *bm; /* HW_TLB_DIR_SLOTS bitmaps of bm_words words */
 	uint32_t bm_words;
 	uint32_t bm_gshift; /* a bit covers 1 << bm_gshift sets */
 	uint32_t inv_lock; /* serialises invalidations and flushes */
 	uint32_t pad;
 	uint64_t inv_paths[HW_TLB_INV_PATHS]; /* under inv_lock */
+	struct hw_tlb_dir dir __attribute__((aligned(64)));
 };
 
 /* Capacity: at least @entries, in a power-of-two number of sets. */
@@ -471,13 +472,17 @@ static inline void hw_tlb_set_unlock(struct hw_tlb_set *s)
  * rest of hw_tlb_dir_slot. */
 unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag);
 
-/* Where a tuple's probe chain starts, in [0, HW_TLB_DIR_OVF). */
+/* Where a tuple's probe chain starts, in [0, HW_TLB_DIR_OVF): a fold of
+ * SID, SSID, domain and ASID, a few cycles on the fill path (collisions
+ * only lengthen a chain). */
 static inline unsigned hw_tlb_dir_home(uint64_t key, uint64_t tag)
 {
-	uint64_t h =
-		(key ^ (tag * 0xff51afd7ed558ccdull)) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = key ^ (key >> 29) ^ tag ^ (tag >> 26);
+	unsigned i;
 
-	return (unsigned)(((h >> 32) * HW_TLB_DIR_OVF) >> 32);
+	h ^= h >> 12;
+	i = (unsigned)(h ^ (h >> 6)) & 63;
+	return i == HW_TLB_DIR_OVF ? 0 : i;
 }
 
 /*
@@ -490,16 +495,16 @@ static inline unsigned hw_tlb_dir_home(uint64_t key, uint64_t tag)
 static inline __attribute__((always_inline)) unsigned
 hw_tlb_dir_slot(struct hw_tlb *t, uint64_t key, uint64_t attr)
 {
-	const struct hw_tlb_dir *d = t->dir;
+	const struct hw_tlb_dir *d = &t->dir;
 	const uint64_t tag = (attr & HW_TLB_DIR_TAG_MASK) | HW_TLB_DIR_LIVE;
 	uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_SEQ_CST);
 	unsigned i = hw_tlb_dir_home(key, tag), n, slot = HW_TLB_DIR_SLOTS;
 
 	for (n = 0; n < HW_TLB_DIR_OVF; n++) {
-		uint64_t tg = __atomic_load_n(&d->tag[i], __ATOMIC_RELAXED);
+		uint64_t tg = __atomic_load_n(&d->s[i].tag, __ATOMIC_RELAXED);
 
 		if (tg == tag &&
-		    __atomic_load_n(&d->key[i], __ATOMIC_RELAXED) == key) {
+		    __atomic_load_n(&d->s[i].key, __ATOMIC_RELAXED) == key) {
 			slot = i;
 			break;
 		}
@@ -520,6 +525,36 @@ hw_tlb_dir_slot(struct hw_tlb *t, uint64_t key, uint64_t attr)
 	return hw_tlb_dir_register(t, key, tag);
 }
 
+/* Under @s's lock: the directory slot of a valid way of @s filled with
+ * the tuple of (@key, @attr), HW_TLB_DIR_SLOTS if none. Such a way keeps
+ * its slot in use and the set's bit in the slot's bitmap set. */
+static inline __attribute__((always_inline)) unsigned
+hw_tlb_set_slot(const struct hw_tlb_set *s, uint64_t key, uint64_t attr)
+{
+	for (unsigned w = 0; w < HW_TLB_WAYS; w++) {
+		const uint64_t *q = (const uint64_t *)&s->e[w];
+
+		if ((__atomic_load_n(&q[0], __ATOMIC_RELAXED) & 1) &&
+		    __atomic_load_n(&q[2], __ATOMIC_RELAXED) == key &&
+		    !((__atomic_load_n(&q[3], __ATOMIC_RELAXED) ^ attr) &
+		      HW_TLB_DIR_TAG_MASK))
+			return __atomic_load_n(&s->dslot[w], __ATOMIC_RELAXED);
+	}
+	return HW_TLB_DIR_SLOTS;
+}
+
+/* Under @s's lock: set @s's bit in @slot's bitmap (only invalidations
+ * holding the set clear it). */
+static inline void hw_tlb_set_bit(struct hw_tlb *t, struct hw_tlb_set *s,
+				  unsigned slot)
+{
+	uint64_t bit = (uint64_t)(s - t->sets) >> t->bm_gshift;
+	uint64_t *bw = &t->bm[slot * t->bm_words + (bit >> 6)];
+
+	if (!(__atomic_load_n(bw, __ATOMIC_SEQ_CST) & (1ull << (bit & 63))))
+		__atomic_fetch_or(bw, 1ull << (bit & 63), __ATOMIC_SEQ_CST);
+}
+
 /*
  * hw_tlb_insert_attr into set @s, which must be the entry's (hw_tlb_set_at
  * of @key's mix, @va and the attribute's shift): for a fill right after a
@@ -531,11 +566,9 @@ hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
 {
 	const unsigned shift = hw_tlb_attr_shift(attr);
 	const uint64_t tag = ((va >> shift) << shift) | 1;
-	const uint64_t bit = (uint64_t)((char *)s - (char *)t->sets) >>
-			     (7 + t->bm_gshift);
 	struct hw_tlb_entry *d;
 	unsigned slot;
-	uint64_t *q, *bw;
+	uint64_t *q;
 
 	/* Publish the size before the entry so a lookup racing with this
 	 * insert either misses (and walks) or finds it; never a wrong hit.
@@ -546,15 +579,13 @@ hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
 			       (1ull << shift)),
 			     0))
 		__atomic_fetch_or(&t->shifts, 1ull << shift, __ATOMIC_SEQ_CST);
-	slot = hw_tlb_dir_slot(t, key, attr);
-	bw = &t->bm[slot * t->bm_words + (bit >> 6)];
 
 	hw_tlb_set_lock(s);
-	/* Only invalidations holding this set clear its bit. */
-	if (__builtin_expect(!(__atomic_load_n(bw, __ATOMIC_SEQ_CST) &
-			       (1ull << (bit & 63))),
-			     0))
-		__atomic_fetch_or(bw, 1ull << (bit & 63), __ATOMIC_SEQ_CST);
+	/* A way of the same tuple: its slot, whose bit this set has. Else
+	 * the directory's slot and the bit. */
+	slot = hw_tlb_set_slot(s, key, attr);
+	if (__builtin_expect(slot == HW_TLB_DIR_SLOTS, 0))
+		hw_tlb_set_bit(t, s, slot = hw_tlb_dir_slot(t, key, attr));
 	if (__atomic_load_n(&t->gen, __ATOMIC_SEQ_CST) != gen) {
 		hw_tlb_set_unlock(s);
 		return false;
