@@ -30,6 +30,7 @@ __thread struct inflight_slot *inflight_self
 __thread struct inflight_slot *inflight_fast
 	__attribute__((tls_model("initial-exec")));
 bool inflight_asym;
+static uint64_t barriers;
 
 __attribute__((constructor)) static void inflight_init(void)
 {
@@ -98,6 +99,10 @@ struct inflight_slot *inflight_slot_get(void)
 	inflight_self = s;
 	if (inflight_asym)
 		inflight_fast = s;
+	/* Pairs with the fence in inflight_wait: a waiter that found no
+	 * other thread's slot in use (and so issued no membarrier) made its
+	 * changes visible before this thread's first access reads. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return s;
 }
 
@@ -125,14 +130,40 @@ static void wait_slot(struct inflight_slot *s)
 	}
 }
 
+/* Whether a thread other than the caller holds a slot (has ever entered
+ * a section and not exited). */
+static bool others_registered(void)
+{
+	for (struct inflight_chunk *c = &first_chunk; c;
+	     c = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE)) {
+		for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
+			struct inflight_slot *s = &c->slot[i];
+
+			if (s != inflight_self &&
+			    __atomic_load_n(&s->used, __ATOMIC_SEQ_CST))
+				return true;
+		}
+	}
+	return false;
+}
+
 void inflight_wait(void)
 {
 	/* Pairs with inflight_begin: either the section sees what the caller
 	 * changed before this point, or we see it busy. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (inflight_asym &&
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
-		abort(); /* registered at load time: cannot fail */
+	/* No other thread has a slot: none is in a section, and one that
+	 * claims a slot from now on fences before its first access (see
+	 * inflight_slot_get), so it sees the caller's changes. The common
+	 * single-threaded caller then pays no system call. */
+	if (!others_registered())
+		return;
+	if (inflight_asym) {
+		if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0,
+			    0))
+			abort(); /* registered at load time: cannot fail */
+		__atomic_add_fetch(&barriers, 1, __ATOMIC_RELAXED);
+	}
 	for (struct inflight_chunk *c = &first_chunk; c;
 	     c = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE)) {
 		for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++) {
@@ -144,4 +175,9 @@ void inflight_wait(void)
 			wait_slot(s);
 		}
 	}
+}
+
+uint64_t inflight_barriers(void)
+{
+	return __atomic_load_n(&barriers, __ATOMIC_RELAXED);
 }

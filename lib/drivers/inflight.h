@@ -107,6 +107,14 @@ static inline void inflight_end(void)
 	__atomic_store_n(&s->state, v, __ATOMIC_RELEASE);
 }
 
+/*
+ * Wait for every section open now, on other threads, to end. Issues the
+ * membarrier only where another thread holds a slot: a thread's first
+ * section fences after claiming one, so with no other slot in use there is
+ * nothing to order.
+ */
 void inflight_wait(void);
+/* Membarriers inflight_wait issued (statistics, tests). */
+uint64_t inflight_barriers(void);
 
 #endif

@@ -3,7 +3,8 @@
  * DMA in-flight sections (lib/drivers/inflight.h): the per-thread word
  * (nesting depth, finished outermost sections), and inflight_wait
  * returning only once every section that was open when it was called has
- * ended - nested ones included - while skipping the caller's own.
+ * ended - nested ones included - while skipping the caller's own, and
+ * issuing its barrier only while another thread holds a slot.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -150,6 +151,45 @@ static void test_slots_reused(void **state)
 	wait_for_holder(2);
 }
 
+/* A thread that holds a slot (has done DMA) until told to exit. */
+static void *idle_thread(void *p)
+{
+	int *stop = p;
+
+	inflight_begin();
+	inflight_end();
+	__atomic_store_n(stop, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(stop, __ATOMIC_ACQUIRE) != 2)
+		sched_yield();
+	return NULL;
+}
+
+/* The membarrier is issued only while another thread holds a slot: one
+ * thread alone (the caller's own section aside) pays no system call. */
+static void test_barrier_only_with_others(void **state)
+{
+	uint64_t b0;
+	pthread_t t;
+	int stop = 0;
+
+	inflight_begin();
+	b0 = inflight_barriers();
+	inflight_wait();
+	inflight_end();
+	inflight_wait();
+	assert_int_equal(inflight_barriers(), b0);
+	assert_int_equal(pthread_create(&t, NULL, idle_thread, &stop), 0);
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE))
+		sched_yield();
+	inflight_wait();
+	assert_int_equal(inflight_barriers(), b0 + (inflight_asym ? 1 : 0));
+	__atomic_store_n(&stop, 2, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	/* Its slot is released with the thread. */
+	inflight_wait();
+	assert_int_equal(inflight_barriers(), b0 + (inflight_asym ? 1 : 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_wait_for_other),
 		cmocka_unit_test(test_wait_for_nested),
 		cmocka_unit_test(test_slots_reused),
+		cmocka_unit_test(test_barrier_only_with_others),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
