@@ -220,6 +220,7 @@ struct upd {
 	uint64_t npages;
 	uint64_t *pte[HOT]; /* the hot pages' guest leaf entries */
 	uint64_t saved[HOT]; /* their mapped value while cleared */
+	uint64_t moved; /* GPA offset of the moved pages */
 };
 
 /* Where the guest's leaf entry of each hot page lives (host address). */
@@ -290,8 +291,9 @@ static void one_page_changed_pass(void *ctx, uint64_t iters)
 
 /*
  * A page the guest maps again from another GPA (a new buffer at a reused
- * IOVA): each visit moves a hot page HOT pages up in guest memory, or
- * back, so that every sync also moves the page's reverse-map claim.
+ * IOVA): each visit moves a hot page to a GPA beyond the mapped ones (the
+ * parent maps HOT more pages there), or back, so that every sync also
+ * moves the page's reverse-map claim.
  */
 static void one_page_moved_pass(void *ctx, uint64_t iters)
 {
@@ -302,7 +304,7 @@ static void one_page_moved_pass(void *ctx, uint64_t iters)
 		unsigned i = u->i++ % HOT;
 		uint64_t iova = (uint64_t)i * PAGE;
 		uint64_t v = *u->pte[i] == u->saved[i] ?
-				     u->saved[i] + HOT * PAGE :
+				     u->saved[i] + u->moved :
 				     u->saved[i];
 
 		__atomic_store_n(u->pte[i], v, __ATOMIC_RELAXED);
@@ -365,6 +367,10 @@ static void bench_engine(void)
 	shadow_sync(&e.sh, 0, HOT * PAGE - 1, &s1, &l1);
 	shadow_free_tables(&e.sh, shadow_take_tables(&e.sh));
 	/* Without a target: a change that also moves the claim. */
+	u.moved = 2 * e.pages * PAGE; /* past the guest's tables */
+	check(pt_map(&e.ss, u.moved, DATA_HPA + u.moved, HOT * PAGE,
+		     PT_PROT_READ | PT_PROT_WRITE, PAGE),
+	      "map ss moved");
 	u.i = 0;
 	one_page_moved_pass(&u, 4 * HOT);
 	u.i = 0;
