@@ -299,7 +299,8 @@ static bool bitmap_empty(const struct hw_tlb *t, unsigned slot)
  * fill may have found the tuple before this and not yet set its bit: mark
  * them retiring (fills stop using them), bump the generation (a fill that
  * found them before is refused unless its bit was already set), then free
- * those still empty; the rest are live again. Under inv_lock.
+ * those still empty; the rest are live again. Safe whichever slots are
+ * candidates, and against other invalidations freeing the same ones.
  */
 static void dir_free(struct hw_tlb *t, uint64_t cand)
 {
@@ -365,7 +366,10 @@ static void dir_free(struct hw_tlb *t, uint64_t cand)
 static unsigned set_drop(struct hw_tlb *t, struct hw_tlb_set *s,
 			 const struct hw_tlb_match *m, uint64_t stale)
 {
-	bool any = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST) & 1;
+	/* Without a range, a set the bitmaps name almost always holds a
+	 * match or a stale bit: no unlocked look first. */
+	bool any = (stale && !(m->fields & HW_TLB_M_RANGE)) ||
+		   (__atomic_load_n(&s->seq, __ATOMIC_SEQ_CST) & 1);
 	uint64_t live = 0, bit;
 	unsigned dropped = 0;
 
@@ -508,7 +512,8 @@ unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m)
 	unsigned dropped = 0, path;
 	struct scope sc;
 
-	spin_lock(&t->inv_lock);
+	uint32_t fs = __atomic_load_n(&t->flush_seq, __ATOMIC_SEQ_CST);
+
 	/* From here on, fills that walked before this call are refused; the
 	 * directory, bitmaps and sizes read below include every other. */
 	__atomic_add_fetch(&t->gen, 1, __ATOMIC_SEQ_CST);
@@ -525,8 +530,20 @@ unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m)
 		if (!t->bm_gshift)
 			dir_free(t, sc.slots);
 	}
-	t->inv_paths[path]++;
-	spin_unlock(&t->inv_lock);
+	/* Statistics: a lost count under concurrent invalidations is
+	 * fine. */
+	__atomic_store_n(
+		&t->inv_paths[path],
+		__atomic_load_n(&t->inv_paths[path], __ATOMIC_RELAXED) + 1,
+		__ATOMIC_RELAXED);
+	/* A flush that overlapped this call emptied the directory while
+	 * old entries remained: they are gone once it finishes. */
+	if (__builtin_expect((fs & 1) ||
+				     fs != __atomic_load_n(&t->flush_seq,
+							   __ATOMIC_SEQ_CST),
+			     0))
+		while (__atomic_load_n(&t->flush_seq, __ATOMIC_SEQ_CST) & 1)
+			__builtin_ia32_pause();
 	return dropped;
 }
 
@@ -534,7 +551,10 @@ void hw_tlb_flush(struct hw_tlb *t)
 {
 	struct hw_tlb_dir *d = &t->dir;
 
-	spin_lock(&t->inv_lock);
+	spin_lock(&t->flush_lock);
+	/* Odd while the directory may be empty with entries left (see
+	 * hw_tlb_invalidate). */
+	__atomic_store_n(&t->flush_seq, t->flush_seq + 1, __ATOMIC_SEQ_CST);
 	/* Empty the directory, bitmaps and sizes before the generation
 	 * moves: fills that walk after it register again, earlier ones are
 	 * refused or dropped below. */
@@ -558,7 +578,8 @@ void hw_tlb_flush(struct hw_tlb *t)
 			entry_kill(&s->e[w]);
 		set_unlock(s);
 	}
-	spin_unlock(&t->inv_lock);
+	__atomic_store_n(&t->flush_seq, t->flush_seq + 1, __ATOMIC_SEQ_CST);
+	spin_unlock(&t->flush_lock);
 }
 
 unsigned hw_tlb_count(struct hw_tlb *t)

@@ -34,15 +34,17 @@
  *  - otherwise visits only the sets in the union of the slots' bitmaps,
  *    clearing bits of sets that hold no entry of a slot any more, and
  *    frees slots left with no set.
- * The fill path pays a hashed directory check (a registration under the
- * directory lock only when the tuple is new), a bitmap test and a header
- * byte; lookups are unchanged. Correctness rests on ordering: an insert
+ * A fill takes its slot from a way of its set filled with the same tuple
+ * (nothing more to touch), else from a lock-free search of the directory
+ * (registering under the directory lock only a new tuple) and sets the
+ * set's bit; lookups are unchanged. Correctness rests on ordering: a fill
  * registers its tuple, sets its bitmap bit and publishes its block size
  * before it checks the generation, and an invalidation bumps the
  * generation before it reads the directory, bitmaps and sizes, so a fill
- * the invalidation cannot see is refused. Invalidations and flushes of a
- * cache are serialised (a flush empties the directory before it bumps the
- * generation; a concurrent invalidation must not see that window).
+ * the invalidation cannot see is refused; a slot is freed in two steps
+ * around a generation bump (dir_free). A flush empties the directory before
+ * it bumps the generation and kills entries after: an invalidation that
+ * overlaps a flush waits for it to finish.
  */
 #ifndef IONEST_HW_TLB_H
 #define IONEST_HW_TLB_H
@@ -120,9 +122,9 @@ struct hw_tlb {
 	uint64_t *bm; /* HW_TLB_DIR_SLOTS bitmaps of bm_words words */
 	uint32_t bm_words;
 	uint32_t bm_gshift; /* a bit covers 1 << bm_gshift sets */
-	uint32_t inv_lock; /* serialises invalidations and flushes */
-	uint32_t pad;
-	uint64_t inv_paths[HW_TLB_INV_PATHS]; /* under inv_lock */
+	uint32_t flush_lock; /* serialises flushes */
+	uint32_t flush_seq; /* odd while a flush runs */
+	uint64_t inv_paths[HW_TLB_INV_PATHS];
 	struct hw_tlb_dir dir __attribute__((aligned(64)));
 };
 

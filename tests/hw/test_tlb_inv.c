@@ -577,13 +577,14 @@ static void test_init_nomem(void **state)
  * stream 1) and fill, taking the generation first, while churning the
  * directory with tuples of other ASIDs; a writer changes the tables and
  * invalidates, by each path in turn and with flushes, then publishes the
- * epoch it invalidated. No lookup after that may find an older output.
+ * epoch it invalidated, while another thread invalidates too. No lookup
+ * after that may find an older output.
  */
 struct race {
 	struct hw_tlb t;
 	uint64_t tables, checked;
 	bool stop;
-	unsigned bad, fills;
+	unsigned bad, fills, churns;
 };
 
 static void *filler(void *arg)
@@ -614,6 +615,44 @@ static void *filler(void *arg)
 	return NULL;
 }
 
+/* Invalidations of every scope from another thread at the same time:
+ * they free and re-register slots under the fillers and the writer. */
+static void *churner(void *arg)
+{
+	struct race *r = arg;
+	struct test_rng g;
+
+	test_rng_seed(&g, 7);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		struct hw_tlb_match m = { .dom = 1, .asid = 5 };
+
+		switch (test_rng_below(&g, 4)) {
+		case 0:
+			m.fields = HW_TLB_M_ASID;
+			m.asid = (uint32_t)(6 + test_rng_below(&g, 80));
+			break;
+		case 1:
+			m.fields = HW_TLB_M_SID;
+			m.sid = (uint32_t)(2 + test_rng_below(&g, 4));
+			break;
+		case 2:
+			m.fields = HW_TLB_M_DOM | HW_TLB_M_ASID |
+				   HW_TLB_M_RANGE;
+			m.va_start = 0x1000;
+			m.va_last = 0x1fff;
+			break;
+		default:
+			m.fields = HW_TLB_M_RANGE;
+			m.va_start = test_rng_below(&g, 64) << 12;
+			m.va_last = m.va_start + 0xfff;
+			break;
+		}
+		hw_tlb_invalidate(&r->t, &m);
+		__atomic_add_fetch(&r->churns, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 static void test_fill_races_invalidation(void **state)
 {
 	static const struct hw_tlb_match ms[] = {
@@ -627,14 +666,15 @@ static void test_fill_races_invalidation(void **state)
 		{ .fields = HW_TLB_M_RANGE, .va_start = 0, .va_last = 0x1000 },
 	};
 	struct race r = { 0 };
-	pthread_t th[2];
+	pthread_t th[3];
 
 	(void)state;
 	test_watchdog(300, "test_fill_races_invalidation");
 	assert_int_equal(hw_tlb_init(&r.t, 256), 0);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, filler, &r), 0);
-	for (uint64_t ep = 1; ep < 20000; ep++) {
+	assert_int_equal(pthread_create(&th[2], NULL, churner, &r), 0);
+	for (uint64_t ep = 1; ep < 10000; ep++) {
 		__atomic_store_n(&r.tables, ep, __ATOMIC_SEQ_CST);
 		if (ep % 97 == 0)
 			hw_tlb_flush(&r.t);
@@ -651,11 +691,12 @@ static void test_fill_races_invalidation(void **state)
 			__builtin_ia32_pause();
 	}
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
 	test_watchdog_stop();
 	assert_int_equal(r.bad, 0);
 	assert_true(r.fills > 0);
+	assert_true(r.churns > 0);
 	hw_tlb_fini(&r.t);
 }
 
