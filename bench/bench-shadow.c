@@ -261,32 +261,41 @@ static void one_page_pass(void *ctx, uint64_t iters)
 	bench_keep(s + l);
 }
 
-/*
- * What a guest's invalidation of one page usually follows: the page
- * changed. Each visit of a hot page unmaps it (clears its leaf) or maps it
- * again (restores it), then syncs it: every sync removes or composes a
- * shadow entry. The guest's own store is one write per iteration.
- */
-static void one_page_changed_pass(void *ctx, uint64_t iters)
+/* Each iteration: @change stores the new guest leaf of hot page i (one
+ * write, as the guest's own store), then the page is synced and what the
+ * sync emptied freed, as the driver does after its invalidation. */
+static void page_changes(struct upd *u, uint64_t iters,
+			 uint64_t (*change)(struct upd *u, unsigned i))
 {
-	struct upd *u = ctx;
 	uint64_t s, l;
 
 	for (uint64_t n = 0; n < iters; n++) {
 		unsigned i = u->i++ % HOT;
 		uint64_t iova = (uint64_t)i * PAGE;
 
-		if (*u->pte[i]) {
-			u->saved[i] = *u->pte[i];
-			__atomic_store_n(u->pte[i], 0, __ATOMIC_RELAXED);
-		} else {
-			__atomic_store_n(u->pte[i], u->saved[i],
-					 __ATOMIC_RELAXED);
-		}
+		__atomic_store_n(u->pte[i], change(u, i), __ATOMIC_RELAXED);
 		shadow_sync(&u->e->sh, iova, iova + PAGE - 1, &s, &l);
 		shadow_free_tables(&u->e->sh, shadow_take_tables(&u->e->sh));
 	}
 	bench_keep(s + l);
+}
+
+/*
+ * What a guest's invalidation of one page usually follows: the page
+ * changed. Each visit of a hot page unmaps it (clears its leaf) or maps it
+ * again (restores it): every sync removes or composes a shadow entry.
+ */
+static uint64_t unmap_or_restore(struct upd *u, unsigned i)
+{
+	if (!*u->pte[i])
+		return u->saved[i];
+	u->saved[i] = *u->pte[i];
+	return 0;
+}
+
+static void one_page_changed_pass(void *ctx, uint64_t iters)
+{
+	page_changes(ctx, iters, unmap_or_restore);
 }
 
 /*
@@ -295,23 +304,14 @@ static void one_page_changed_pass(void *ctx, uint64_t iters)
  * parent maps HOT more pages there), or back, so that every sync also
  * moves the page's reverse-map claim.
  */
+static uint64_t move_or_restore(struct upd *u, unsigned i)
+{
+	return *u->pte[i] == u->saved[i] ? u->saved[i] + u->moved : u->saved[i];
+}
+
 static void one_page_moved_pass(void *ctx, uint64_t iters)
 {
-	struct upd *u = ctx;
-	uint64_t s, l;
-
-	for (uint64_t n = 0; n < iters; n++) {
-		unsigned i = u->i++ % HOT;
-		uint64_t iova = (uint64_t)i * PAGE;
-		uint64_t v = *u->pte[i] == u->saved[i] ?
-				     u->saved[i] + u->moved :
-				     u->saved[i];
-
-		__atomic_store_n(u->pte[i], v, __ATOMIC_RELAXED);
-		shadow_sync(&u->e->sh, iova, iova + PAGE - 1, &s, &l);
-		shadow_free_tables(&u->e->sh, shadow_take_tables(&u->e->sh));
-	}
-	bench_keep(s + l);
+	page_changes(ctx, iters, move_or_restore);
 }
 
 static void range_pass(void *ctx, uint64_t iters)

@@ -820,44 +820,34 @@ int checks_run_all(struct seed *s, struct check_result *out, int max)
 
 int seed_counters(const struct seed *s, struct seed_counters *c)
 {
+	char drv[64];
 	const char *hw = ionest_hw_name(s->hw);
+	/* The model's counters, then its driver's ("<model>-drv"). */
 	const struct {
-		const char *name;
+		const char *comp, *name;
 		uint64_t *v;
 	} f[] = {
-		{ "translate", &c->translate },
-		{ "tlb_hit", &c->tlb_hit },
-		{ "tlb_miss", &c->tlb_miss },
-		{ "walk", &c->walk },
-		{ "walk_read", &c->walk_read },
-		{ "fault", &c->fault },
-		{ "event", &c->event },
-		{ "page_request", &c->page_request },
-		{ "invalidation", &c->invalidation },
+		{ hw, "translate", &c->translate },
+		{ hw, "tlb_hit", &c->tlb_hit },
+		{ hw, "tlb_miss", &c->tlb_miss },
+		{ hw, "walk", &c->walk },
+		{ hw, "walk_read", &c->walk_read },
+		{ hw, "fault", &c->fault },
+		{ hw, "event", &c->event },
+		{ hw, "page_request", &c->page_request },
+		{ hw, "invalidation", &c->invalidation },
+		{ drv, "shadow_sync", &c->shadow_sync },
+		{ drv, "shadow_miss", &c->shadow_miss },
+		{ drv, "shadow_fill", &c->shadow_fill },
+		{ drv, "shadow_fault", &c->shadow_fault },
+		{ drv, "shadow_drop", &c->shadow_drop },
 	};
-	const struct {
-		const char *name;
-		uint64_t *v;
-	} d[] = {
-		{ "shadow_sync", &c->shadow_sync },
-		{ "shadow_miss", &c->shadow_miss },
-		{ "shadow_fill", &c->shadow_fill },
-		{ "shadow_fault", &c->shadow_fault },
-		{ "shadow_drop", &c->shadow_drop },
-	};
-	char drv[64];
 	int rc = 0;
 
+	snprintf(drv, sizeof(drv), "%s-drv", hw);
 	memset(c, 0, sizeof(*c));
 	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		int e = ionest_counter_get(hw, f[i].name, f[i].v);
-
-		if (e && !rc)
-			rc = e;
-	}
-	snprintf(drv, sizeof(drv), "%s-drv", hw);
-	for (unsigned i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
-		int e = ionest_counter_get(drv, d[i].name, d[i].v);
+		int e = ionest_counter_get(f[i].comp, f[i].name, f[i].v);
 
 		if (e && !rc)
 			rc = e;
