@@ -787,18 +787,13 @@ static bool compose_page(const struct shadow *s, uint64_t gpa, uint32_t perm,
 	return true;
 }
 
-/* The reverse map says the page [iova, iova + m) comes from @gpa; false
- * if it cannot (out of memory: the page must have no shadow entry). May
- * unmap and free shadow tables. */
-static bool page_claim(struct shadow *s, uint64_t iova, uint64_t gpa,
-		       uint64_t m, uint64_t *istart, uint64_t *ilast)
+/* Whether the reverse map says the page at @iova comes from @gpa. */
+static bool page_claimed(struct shadow *s, uint64_t iova, uint64_t gpa,
+			 uint64_t m)
 {
 	struct shadow_run *r = rmap_covering(&s->runs, iova, iova + (m - 1));
 
-	if (r && rmap_gpa(r, iova) == gpa)
-		return true;
-	drop_range_runs(s, iova, iova + (m - 1), istart, ilast);
-	return !rmap_add(&s->runs, iova, gpa, m);
+	return r && rmap_gpa(r, iova) == gpa;
 }
 
 /* The slot of @iova's granule leaf in the shadow (pt_leaf_slot), through
@@ -819,47 +814,27 @@ static uint64_t *sh_slot(struct shadow *s, uint64_t iova, unsigned g)
 	return slot;
 }
 
-/* sync_page where the shadow has no last-level table for the page: map
- * it with pt_map (which adds one). False if a larger shadow leaf covers
- * it. */
-static bool sync_page_new(struct shadow *s, uint64_t iova, uint64_t m,
-			  bool want, uint64_t gpa, uint64_t hpa, uint32_t prot,
-			  uint64_t *istart, uint64_t *ilast)
-{
-	struct pt_walk w = { 0 };
-
-	if (!pt_walk(&s->shw, iova, 0, &w))
-		return false;
-	if (!want) {
-		s->syncs_same++;
-		return true;
-	}
-	range_add(istart, ilast, iova, iova + (m - 1));
-	if (page_claim(s, iova, gpa, m, istart, ilast))
-		(void)pt_map(&s->sh, iova, hpa, m, prot, m);
-	return true;
-}
-
 /*
  * The one-page sync (the common invalidation, after the guest mapped,
  * unmapped or changed a page): the guest leaf read by the last walk's
  * path, one stage-2 walk, and one store into the shadow's last-level
- * table (pt_leaf_slot). Emptied shadow tables stay until a range sync or
- * drop covers them. A run of the reverse map may outlive the entries it
- * describes (an unmapped page keeps its claim: a parent unmap then drops
- * what is no longer there); a page mapped again from another GPA takes
- * the claim over. False: not one granule page in both tables (the full
- * sync does it).
+ * table (pt_leaf_slot; pt_map where there is none yet). Emptied shadow
+ * tables stay until a range sync or drop covers them. A run of the
+ * reverse map may outlive the entries it describes (an unmapped page
+ * keeps its claim: a parent unmap then drops what is no longer there); a
+ * page mapped again from another GPA takes the claim over. False: not
+ * one granule page in both tables (the full sync does it).
  */
 static bool sync_page(struct shadow *s, uint64_t start, uint64_t last,
 		      uint64_t *istart, uint64_t *ilast)
 {
 	uint64_t m = min_size(pt_leaf_sizes(&s->sh));
 	unsigned g = (unsigned)__builtin_ctzll(m);
-	uint64_t iova = start & ~(m - 1), gpa = 0, hpa = 0, d = 0, cur;
+	uint64_t iova = start & ~(m - 1), gpa = 0, hpa = 0, d = 0, cur = 0;
 	uint32_t perm = 0, prot = 0;
+	struct pt_walk w = { 0 };
+	bool same, claimed;
 	uint64_t *slot;
-	bool same;
 	int st;
 
 	if ((last & ~(m - 1)) != iova || s->s1.cfg.granule_shift != g)
@@ -869,41 +844,37 @@ static bool sync_page(struct shadow *s, uint64_t start, uint64_t last,
 		st = s1_walk_page(s, iova, &gpa, &perm);
 	if (st < 0)
 		return false;
+	/* d: the leaf the full sync would map, 0 for none (a leaf pt_map
+	 * would refuse included). */
 	if (st == S1_MAPPED && compose_page(s, gpa, perm, g, &hpa, &prot) &&
 	    pt_leaf_desc(&s->sh, hpa, prot, &d))
 		d = 0;
 	slot = sh_slot(s, iova, g);
-	if (!slot)
-		return sync_page_new(s, iova, m, d != 0, gpa, hpa, prot, istart,
-				     ilast);
-	cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	/* No last-level table: a hole, or a larger shadow leaf. */
+	if (!slot && !pt_walk(&s->shw, iova, 0, &w))
+		return false;
+	if (slot)
+		cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
 	same = cur == d || (cur && d && pt_leaf_same(&s->sh, cur, d));
-	if (same) {
-		struct shadow_run *r;
-
-		if (!d) {
-			s->syncs_same++;
-			return true;
-		}
-		r = rmap_covering(&s->runs, iova, iova + (m - 1));
-		if (r && rmap_gpa(r, iova) == gpa) {
-			s->syncs_same++;
-			return true;
-		}
+	claimed = !d || page_claimed(s, iova, gpa, m);
+	if (same && claimed) {
+		s->syncs_same++;
+		return true;
 	}
 	range_add(istart, ilast, iova, iova + (m - 1));
-	if (d) {
-		/* The claim may unmap other pages, even free this table. */
-		if (!page_claim(s, iova, gpa, m, istart, ilast))
-			d = 0;
-		slot = sh_slot(s, iova, g);
-		if (!slot)
-			return sync_page_new(s, iova, m, d != 0, gpa, hpa, prot,
-					     istart, ilast);
-		if (same && d)
+	if (!claimed) {
+		/* May unmap other pages, even free this page's table. */
+		drop_range_runs(s, iova, iova + (m - 1), istart, ilast);
+		if (rmap_add(&s->runs, iova, gpa, m))
+			d = 0; /* no entry the reverse map does not know */
+		else if (same)
 			return true; /* only the claim moved */
+		slot = sh_slot(s, iova, g);
 	}
-	__atomic_store_n(slot, d, __ATOMIC_RELEASE);
+	if (slot)
+		__atomic_store_n(slot, d, __ATOMIC_RELEASE);
+	else if (d)
+		(void)pt_map(&s->sh, iova, hpa, m, prot, m);
 	return true;
 }
 
