@@ -159,14 +159,12 @@ static int xfault(struct vx *c, struct vtd_fault *f, uint8_t reason, bool fpd,
 
 /* ---- entries as text ---- */
 
-static void fs_text(struct hw_xstep *st, unsigned level, uint64_t d,
-		    const void *ctx)
+/* What a present entry at @level points at: a table, or a page (@ps: the
+ * format's page-size bit). Both formats keep the address in X86_ADDR. */
+static void addr_text(struct hw_xstep *st, unsigned level, uint64_t d,
+		      uint64_t ps)
 {
-	if (!(d & X86_P)) {
-		hw_x_text(st, "not present");
-		return;
-	}
-	if (level && !(d & X86_PS))
+	if (level && !(d & ps))
 		hw_x_text(st, "table -> 0x%llx", ull(d & X86_ADDR));
 	else
 		hw_x_text(st, "%s 0x%llx",
@@ -175,6 +173,16 @@ static void fs_text(struct hw_xstep *st, unsigned level, uint64_t d,
 				       "1G page",
 			  ull(d & X86_ADDR &
 			      ~((1ull << (12 + 9 * level)) - 1)));
+}
+
+static void fs_text(struct hw_xstep *st, unsigned level, uint64_t d,
+		    const void *ctx)
+{
+	if (!(d & X86_P)) {
+		hw_x_text(st, "not present");
+		return;
+	}
+	addr_text(st, level, d, X86_PS);
 	hw_x_text(st, "%s%s%s%s%s%s", (d & X86_RW) ? " RW" : " RO",
 		  (d & X86_US) ? " U" : " S", (d & VTD_FS_A) ? " A" : "",
 		  (d & VTD_FS_D) && (!level || (d & X86_PS)) ? " D" : "",
@@ -188,15 +196,7 @@ static void ss_text(struct hw_xstep *st, unsigned level, uint64_t d,
 		hw_x_text(st, "not present (no R/W/X)");
 		return;
 	}
-	if (level && !(d & SS_PS))
-		hw_x_text(st, "table -> 0x%llx", ull(d & X86_ADDR));
-	else
-		hw_x_text(st, "%s 0x%llx",
-			  !level     ? "4K page" :
-			  level == 1 ? "2M page" :
-				       "1G page",
-			  ull(d & X86_ADDR &
-			      ~((1ull << (12 + 9 * level)) - 1)));
+	addr_text(st, level, d, SS_PS);
 	hw_x_text(st, " %s%s%s%s%s", (d & SS_R) ? "R" : "-",
 		  (d & SS_W) ? "W" : "-", (d & SS_X) ? "X" : "-",
 		  (d & SS_A) ? " A" : "", (d & SS_D) ? " D" : "");
