@@ -401,6 +401,26 @@ static int build_memory(struct build *b)
 	return 0;
 }
 
+/* RID1's paths on both models: host IOVA on the RID, the VMs' GPA spaces
+ * on PASIDs x and y (paths 0-2). */
+static int rid1_paths(struct build *b, int host, int vm1, int vm2)
+{
+	int rc = add_path(b, "host", SEED_HOST, 0, IONEST_NO_PASID,
+			  SEED_HOST_IOVA, false);
+
+	if (!rc)
+		rc = do_attach(b, 0, IONEST_NO_PASID, host, 0);
+	if (!rc)
+		rc = add_path(b, "vm1", SEED_VM1, 0, SEED_PASID_X, 0, false);
+	if (!rc)
+		rc = do_attach(b, 0, SEED_PASID_X, vm1, 1);
+	if (!rc)
+		rc = add_path(b, "vm2", SEED_VM2, 0, SEED_PASID_Y, 0, false);
+	if (!rc)
+		rc = do_attach(b, 0, SEED_PASID_Y, vm2, 2);
+	return rc;
+}
+
 /* ---- VT-d: every PASID entry its own (seed.h) ---- */
 
 static int build_vtd(struct build *b)
@@ -440,19 +460,7 @@ static int build_vtd(struct build *b)
 				    "second stage, nest parent");
 	}
 
-	/* RID1: host IOVA on the RID, the VMs' GPA spaces on x and y. */
-	rc = add_path(b, "host", SEED_HOST, 0, IONEST_NO_PASID, SEED_HOST_IOVA,
-		      false);
-	if (!rc)
-		rc = do_attach(b, 0, IONEST_NO_PASID, dom[SEED_HOST], 0);
-	if (!rc)
-		rc = add_path(b, "vm1", SEED_VM1, 0, SEED_PASID_X, 0, false);
-	if (!rc)
-		rc = do_attach(b, 0, SEED_PASID_X, dom[SEED_VM1], 1);
-	if (!rc)
-		rc = add_path(b, "vm2", SEED_VM2, 0, SEED_PASID_Y, 0, false);
-	if (!rc)
-		rc = do_attach(b, 0, SEED_PASID_Y, dom[SEED_VM2], 2);
+	rc = rid1_paths(b, dom[SEED_HOST], dom[SEED_VM1], dom[SEED_VM2]);
 	/* RID2 whole in VM2's GPA space. */
 	if (!rc)
 		rc = add_path(b, "vm2.dev2", SEED_VM2, 1, IONEST_NO_PASID, 0,
@@ -651,18 +659,7 @@ static int build_smmu(struct build *b)
 		if (rc)
 			return rc;
 	}
-	rc = add_path(b, "host", SEED_HOST, 0, IONEST_NO_PASID, SEED_HOST_IOVA,
-		      false);
-	if (!rc)
-		rc = do_attach(b, 0, IONEST_NO_PASID, dom_host, 0);
-	if (!rc)
-		rc = add_path(b, "vm1", SEED_VM1, 0, SEED_PASID_X, 0, false);
-	if (!rc)
-		rc = do_attach(b, 0, SEED_PASID_X, dom_gpa[SEED_VM1], 1);
-	if (!rc)
-		rc = add_path(b, "vm2", SEED_VM2, 0, SEED_PASID_Y, 0, false);
-	if (!rc)
-		rc = do_attach(b, 0, SEED_PASID_Y, dom_gpa[SEED_VM2], 2);
+	rc = rid1_paths(b, dom_host, dom_gpa[SEED_VM1], dom_gpa[SEED_VM2]);
 	if (!rc)
 		rc = add_path(b, "vm2.dev2", SEED_VM2, 3, IONEST_NO_PASID, 0,
 			      false);
