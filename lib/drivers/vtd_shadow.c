@@ -107,28 +107,11 @@ static int nfault(struct nres *o, uint8_t reason, bool stage2, uint64_t addr)
 	return -EFAULT;
 }
 
-/* A stage-2 walk failure's reason (as ss_walk gives it); 0 if none. */
-static uint8_t s2_reason(const struct pt_walk *w)
-{
-	switch (w->fault) {
-	case PT_FAULT_NONE:
-		return 0;
-	case PT_FAULT_TRANSLATION:
-		return VTD_FR_SS_PERM;
-	case PT_FAULT_RESERVED:
-		return VTD_FR_SS_RSVD;
-	case PT_FAULT_ADDR_SIZE:
-		return VTD_FR_SS_ADDR_BEYOND;
-	default:
-		return VTD_FR_SS_ACCESS;
-	}
-}
-
 /* The fault of a first-stage table access that failed in stage 2. */
 static int table_fault(const struct shadow_walk *w, bool root, bool ad,
 		       struct nres *o)
 {
-	uint8_t r = s2_reason(&w->s2w);
+	uint8_t r = vtd_fr_ss_walk(&w->s2w, w->s->s2->start_level);
 
 	if (w->beyond)
 		return nfault(o, VTD_FR_NEST_FS_ADDR, false, w->fault_gpa);
@@ -179,7 +162,8 @@ static int nest_output(struct vtd_dom *dom, uint64_t gpa, uint32_t access,
 	bool r, clean;
 
 	if (pt_walk(&par->pt, gpa, fl, &w))
-		return nfault(o, s2_reason(&w), true, gpa);
+		return nfault(o, vtd_fr_ss_walk(&w, par->pt.start_level), true,
+			      gpa);
 	r = w.perm & PT_PERM_R;
 	*wr = w.perm & PT_PERM_W;
 	clean = par->dirty && !(w.perm & PT_PERM_DIRTY);

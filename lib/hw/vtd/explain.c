@@ -377,21 +377,7 @@ static uint8_t ss_walk(struct vx *c, uint64_t gpa, bool write,
 	w->rec = NULL;
 	hw_x_updates(c->e, &c->ov, HW_XS_S2, update_text, c);
 	*level = pt_arch_level(&pt, w->level);
-	if (!ret)
-		return 0;
-	switch (w->fault) {
-	case PT_FAULT_TRANSLATION:
-		return VTD_FR_SS_PERM;
-	case PT_FAULT_RESERVED:
-		return VTD_FR_SS_RSVD;
-	case PT_FAULT_ADDR_SIZE:
-		return VTD_FR_SS_ADDR_BEYOND;
-	case PT_FAULT_FETCH:
-		return w->level == pt.start_level ? VTD_FR_SS_ROOT_INV :
-						    VTD_FR_SS_ACCESS;
-	default:
-		return VTD_FR_SS_ACCESS;
-	}
+	return ret ? vtd_fr_ss_walk(w, pt.start_level) : 0;
 }
 
 /* Stage-2 translation of a first-stage table address (walk.c's nest_s2

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pt/pt.h"
+
 /* ---- Scalable-mode root entry (128 bits, 256 per table, by bus) ---- */
 #define VTD_RE_LP (1ull << 0) /* lo: lower context table present */
 #define VTD_RE_UP (1ull << 0) /* hi: upper context table present */
@@ -247,6 +249,33 @@ static inline bool vtd_fr_ats_no_access(uint8_t reason)
 		return true;
 	default:
 		return false;
+	}
+}
+
+/*
+ * The reason a failed second-stage walk @w gives (0 if it did not fail):
+ * a table the walk could not fetch is an invalid SSPTPTR at the start
+ * level @root_level, another one an access error, and so is an A/D
+ * write-back the bus refused. Shared by the model, its explain facility
+ * and the shadow driver, which must classify alike.
+ */
+static inline uint8_t vtd_fr_ss_walk(const struct pt_walk *w,
+				     unsigned root_level)
+{
+	switch (w->fault) {
+	case PT_FAULT_NONE:
+		return 0;
+	case PT_FAULT_TRANSLATION:
+		return VTD_FR_SS_PERM;
+	case PT_FAULT_RESERVED:
+		return VTD_FR_SS_RSVD;
+	case PT_FAULT_ADDR_SIZE:
+		return VTD_FR_SS_ADDR_BEYOND;
+	case PT_FAULT_FETCH:
+		return w->level == root_level ? VTD_FR_SS_ROOT_INV :
+						VTD_FR_SS_ACCESS;
+	default:
+		return VTD_FR_SS_ACCESS;
 	}
 }
 

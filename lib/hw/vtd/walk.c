@@ -94,20 +94,7 @@ static uint8_t ss_walk(struct vtd *v, const struct vtd_cfg *cfg, uint64_t gpa,
 		flags = PT_WALK_SET_AF | (write ? PT_WALK_SET_DIRTY : 0);
 	if (!pt_walk(&pt, gpa, flags, w))
 		return 0;
-	switch (w->fault) {
-	case PT_FAULT_TRANSLATION:
-		return VTD_FR_SS_PERM;
-	case PT_FAULT_RESERVED:
-		return VTD_FR_SS_RSVD;
-	case PT_FAULT_ADDR_SIZE:
-		return VTD_FR_SS_ADDR_BEYOND;
-	case PT_FAULT_FETCH:
-		/* The SSPTPTR table itself cannot be read: invalid SSPTPTR. */
-		return w->level == pt.start_level ? VTD_FR_SS_ROOT_INV :
-						    VTD_FR_SS_ACCESS;
-	default: /* A/D write-back refused by the bus */
-		return VTD_FR_SS_ACCESS;
-	}
+	return vtd_fr_ss_walk(w, pt.start_level);
 }
 
 /* Stage-2 translation of a first-stage table address (nested, vtd.md §7
