@@ -133,32 +133,19 @@ static bool entry_matches_unlocked(const struct hw_tlb_entry *e,
 	return c.shift < 64 && entry_matches(&c, m);
 }
 
-/* ---- locks ---- */
+/* ---- the directory ---- */
 
-static void spin_lock(uint32_t *l)
-{
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(l, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
-}
-
-static void spin_unlock(uint32_t *l)
-{
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
-}
-
-/* Directory writers hold its lock and make its sequence odd. */
+/* Directory writers hold its sequence as a lock (hw_tlb_seq_lock). The
+ * release at the end is sequentially consistent: a fill that registers a
+ * tuple reads the generation after it (see hw_tlb_insert_set). */
 static void dir_write_begin(struct hw_tlb_dir *d)
 {
-	spin_lock(&d->lock);
-	__atomic_store_n(&d->seq, d->seq + 1, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	hw_tlb_seq_lock(&d->seq);
 }
 
 static void dir_write_end(struct hw_tlb_dir *d)
 {
 	__atomic_store_n(&d->seq, d->seq + 1, __ATOMIC_SEQ_CST);
-	spin_unlock(&d->lock);
 }
 
 static void dir_set_tag(struct hw_tlb_dir *d, unsigned i, uint64_t tag)
@@ -170,8 +157,6 @@ static bool tag_in_use(uint64_t tag)
 {
 	return tag & (HW_TLB_DIR_LIVE | HW_TLB_DIR_RETIRING);
 }
-
-/* ---- the directory ---- */
 
 unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag)
 {
@@ -551,10 +536,9 @@ void hw_tlb_flush(struct hw_tlb *t)
 {
 	struct hw_tlb_dir *d = &t->dir;
 
-	spin_lock(&t->flush_lock);
 	/* Odd while the directory may be empty with entries left (see
 	 * hw_tlb_invalidate). */
-	__atomic_store_n(&t->flush_seq, t->flush_seq + 1, __ATOMIC_SEQ_CST);
+	hw_tlb_seq_lock(&t->flush_seq);
 	/* Empty the directory, bitmaps and sizes before the generation
 	 * moves: fills that walk after it register again, earlier ones are
 	 * refused or dropped below. */
@@ -578,8 +562,7 @@ void hw_tlb_flush(struct hw_tlb *t)
 			entry_kill(&s->e[w]);
 		set_unlock(s);
 	}
-	__atomic_store_n(&t->flush_seq, t->flush_seq + 1, __ATOMIC_SEQ_CST);
-	spin_unlock(&t->flush_lock);
+	hw_tlb_seq_unlock(&t->flush_seq);
 }
 
 unsigned hw_tlb_count(struct hw_tlb *t)

@@ -94,10 +94,8 @@ _Static_assert(sizeof(struct hw_tlb_set) == 128, "two cache lines a set");
 #define HW_TLB_DIR_TAG_MASK 0xffffffff7000ffffull /* asid, class, dom */
 
 struct hw_tlb_dir {
-	uint32_t seq; /* odd while written (writers hold lock) */
-	uint32_t lock;
+	uint32_t seq; /* odd while written: the writers' lock */
 	uint32_t ovf; /* catch-all: 0 unused, 1 in use, 2 retiring */
-	uint32_t pad;
 	uint64_t used; /* slots holding a live or retiring tuple */
 	struct {
 		uint64_t tag, key; /* one line holds both */
@@ -122,8 +120,7 @@ struct hw_tlb {
 	uint64_t *bm; /* HW_TLB_DIR_SLOTS bitmaps of bm_words words */
 	uint32_t bm_words;
 	uint32_t bm_gshift; /* a bit covers 1 << bm_gshift sets */
-	uint32_t flush_lock; /* serialises flushes */
-	uint32_t flush_seq; /* odd while a flush runs */
+	uint32_t flush_seq; /* odd while a flush runs: flushes' lock */
 	uint64_t inv_paths[HW_TLB_INV_PATHS];
 	struct hw_tlb_dir dir __attribute__((aligned(64)));
 };
@@ -444,29 +441,41 @@ static inline uint64_t hw_tlb_attr(uint16_t dom, unsigned shift, uint32_t flags,
 bool hw_tlb_insert_attr(struct hw_tlb *t, uint64_t va, uint64_t pa,
 			uint32_t sid, uint32_t ssid, uint64_t attr,
 			uint64_t gen);
-/* The set's sequence doubles as its writer lock: odd = held. */
-static inline void hw_tlb_set_lock(struct hw_tlb_set *s)
+/* A sequence word that doubles as its writer lock: odd = held. Lock-free
+ * readers retry while it is odd or has moved. Sets, the directory and
+ * flushes use it. */
+static inline void hw_tlb_seq_lock(uint32_t *seq)
 {
 	for (;;) {
-		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+		uint32_t v = __atomic_load_n(seq, __ATOMIC_RELAXED);
 
-		if (!(seq & 1) && __atomic_compare_exchange_n(
-					  &s->seq, &seq, seq + 1, false,
-					  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		if (!(v & 1) && __atomic_compare_exchange_n(
+					seq, &v, v + 1, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED))
 			break;
 		__builtin_ia32_pause();
 	}
-	/* Entry stores must not become visible before the odd sequence. */
+	/* Stores under the lock must not become visible before the odd
+	 * sequence. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void hw_tlb_seq_unlock(uint32_t *seq)
+{
+	/* Only the holder writes seq now, but lock-free readers load it
+	 * concurrently, so the read must be atomic too. */
+	__atomic_store_n(seq, __atomic_load_n(seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
+
+static inline void hw_tlb_set_lock(struct hw_tlb_set *s)
+{
+	hw_tlb_seq_lock(&s->seq);
 }
 
 static inline void hw_tlb_set_unlock(struct hw_tlb_set *s)
 {
-	/* Only the holder writes seq now, but lock-free readers load it
-	 * concurrently, so the read must be atomic too. */
-	__atomic_store_n(&s->seq,
-			 __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELEASE);
+	hw_tlb_seq_unlock(&s->seq);
 }
 
 /* The slot of tuple (@key, @tag) for an insert, registering it (or
