@@ -158,10 +158,56 @@ static bool tag_in_use(uint64_t tag)
 	return tag & (HW_TLB_DIR_LIVE | HW_TLB_DIR_RETIRING);
 }
 
-unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag)
+/* Where a tuple's probe chain starts, in [0, HW_TLB_DIR_OVF): a fold of
+ * SID, SSID, domain and ASID, a few cycles (collisions only lengthen a
+ * chain). */
+static unsigned dir_home(uint64_t key, uint64_t tag)
+{
+	uint64_t h = key ^ (key >> 29) ^ tag ^ (tag >> 26);
+	unsigned i;
+
+	h ^= h >> 12;
+	i = (unsigned)(h ^ (h >> 6)) & 63;
+	return i == HW_TLB_DIR_OVF ? 0 : i;
+}
+
+/*
+ * The live slot of tuple (@key, @tag), searched lock-free under the
+ * directory's sequence, HW_TLB_DIR_SLOTS if not found or the directory
+ * was written meanwhile. A tuple seen in use before the fill checks the
+ * generation is seen by every invalidation that check does not refuse.
+ */
+static unsigned dir_find(const struct hw_tlb_dir *d, uint64_t key, uint64_t tag)
+{
+	uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_SEQ_CST);
+	unsigned i = dir_home(key, tag), n, slot = HW_TLB_DIR_SLOTS;
+
+	for (n = 0; n < HW_TLB_DIR_OVF; n++) {
+		uint64_t tg = __atomic_load_n(&d->s[i].tag, __ATOMIC_RELAXED);
+
+		if (tg == tag &&
+		    __atomic_load_n(&d->s[i].key, __ATOMIC_RELAXED) == key) {
+			slot = i;
+			break;
+		}
+		if (!tg)
+			break; /* never used: the chain ends */
+		i = i + 1 < HW_TLB_DIR_OVF ? i + 1 : 0;
+	}
+	/* Every slot taken by other tuples: the catch-all, once in use. */
+	if (n == HW_TLB_DIR_OVF &&
+	    __atomic_load_n(&d->ovf, __ATOMIC_RELAXED) == 1)
+		slot = HW_TLB_DIR_OVF;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((seq & 1) || seq != __atomic_load_n(&d->seq, __ATOMIC_RELAXED))
+		return HW_TLB_DIR_SLOTS;
+	return slot;
+}
+
+static unsigned dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag)
 {
 	struct hw_tlb_dir *d = &t->dir;
-	unsigned i = hw_tlb_dir_home(key, tag);
+	unsigned i = dir_home(key, tag);
 	unsigned slot = HW_TLB_DIR_SLOTS, spare = HW_TLB_DIR_SLOTS;
 
 	dir_write_begin(d);
@@ -194,6 +240,36 @@ unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag)
 		__atomic_store_n(&d->ovf, 1, __ATOMIC_RELAXED);
 	}
 	dir_write_end(d);
+	return slot;
+}
+
+/* Set @s's bitmap bit: which bit and the word of @slot's bitmap that
+ * holds it. */
+static uint64_t bm_bit(const struct hw_tlb *t, const struct hw_tlb_set *s)
+{
+	return (uint64_t)(s - t->sets) >> t->bm_gshift;
+}
+
+static uint64_t *bm_word(const struct hw_tlb *t, unsigned slot, uint64_t bit)
+{
+	return &t->bm[slot * t->bm_words + (bit >> 6)];
+}
+
+unsigned hw_tlb_dir_enter(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t key,
+			  uint64_t attr)
+{
+	const uint64_t tag = (attr & HW_TLB_DIR_TAG_MASK) | HW_TLB_DIR_LIVE;
+	unsigned slot = dir_find(&t->dir, key, tag);
+	uint64_t bit = bm_bit(t, s), *bw;
+
+	if (slot == HW_TLB_DIR_SLOTS)
+		slot = dir_register(t, key, tag);
+	/* Only invalidations holding the set clear the bit. Sequentially
+	 * consistent, as the registration: an invalidation the fill's
+	 * generation check lets through sees both. */
+	bw = bm_word(t, slot, bit);
+	if (!(__atomic_load_n(bw, __ATOMIC_SEQ_CST) & (1ull << (bit & 63))))
+		__atomic_fetch_or(bw, 1ull << (bit & 63), __ATOMIC_SEQ_CST);
 	return slot;
 }
 
@@ -380,13 +456,13 @@ static unsigned set_drop(struct hw_tlb *t, struct hw_tlb_set *s,
 		}
 	}
 	stale &= ~live;
-	bit = (uint64_t)(s - t->sets) >> t->bm_gshift;
+	bit = bm_bit(t, s);
 	while (stale) {
 		unsigned i = (unsigned)__builtin_ctzll(stale);
 
 		stale &= stale - 1;
-		__atomic_fetch_and(&t->bm[i * t->bm_words + (bit >> 6)],
-				   ~(1ull << (bit & 63)), __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(bm_word(t, i, bit), ~(1ull << (bit & 63)),
+				   __ATOMIC_SEQ_CST);
 	}
 	set_unlock(s);
 	return dropped;

@@ -478,64 +478,6 @@ static inline void hw_tlb_set_unlock(struct hw_tlb_set *s)
 	hw_tlb_seq_unlock(&s->seq);
 }
 
-/* The slot of tuple (@key, @tag) for an insert, registering it (or
- * falling back to the catch-all) under the directory lock: the out-of-line
- * rest of hw_tlb_dir_slot. */
-unsigned hw_tlb_dir_register(struct hw_tlb *t, uint64_t key, uint64_t tag);
-
-/* Where a tuple's probe chain starts, in [0, HW_TLB_DIR_OVF): a fold of
- * SID, SSID, domain and ASID, a few cycles on the fill path (collisions
- * only lengthen a chain). */
-static inline unsigned hw_tlb_dir_home(uint64_t key, uint64_t tag)
-{
-	uint64_t h = key ^ (key >> 29) ^ tag ^ (tag >> 26);
-	unsigned i;
-
-	h ^= h >> 12;
-	i = (unsigned)(h ^ (h >> 6)) & 63;
-	return i == HW_TLB_DIR_OVF ? 0 : i;
-}
-
-/*
- * The directory slot an insert of (@key, @attr) records: a lock-free
- * search of the tuple's chain under the directory's sequence (a tuple seen
- * in use before the insert checks the generation is seen by every
- * invalidation that generation check does not refuse). Inline: every fill
- * pays it; a new tuple takes the lock.
- */
-static inline __attribute__((always_inline)) unsigned
-hw_tlb_dir_slot(struct hw_tlb *t, uint64_t key, uint64_t attr)
-{
-	const struct hw_tlb_dir *d = &t->dir;
-	const uint64_t tag = (attr & HW_TLB_DIR_TAG_MASK) | HW_TLB_DIR_LIVE;
-	uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_SEQ_CST);
-	unsigned i = hw_tlb_dir_home(key, tag), n, slot = HW_TLB_DIR_SLOTS;
-
-	for (n = 0; n < HW_TLB_DIR_OVF; n++) {
-		uint64_t tg = __atomic_load_n(&d->s[i].tag, __ATOMIC_RELAXED);
-
-		if (tg == tag &&
-		    __atomic_load_n(&d->s[i].key, __ATOMIC_RELAXED) == key) {
-			slot = i;
-			break;
-		}
-		if (!tg)
-			break; /* never used: the chain ends */
-		i = i + 1 < HW_TLB_DIR_OVF ? i + 1 : 0;
-	}
-	/* Every slot taken by other tuples: the catch-all, once in use. */
-	if (n == HW_TLB_DIR_OVF &&
-	    __atomic_load_n(&d->ovf, __ATOMIC_RELAXED) == 1)
-		slot = HW_TLB_DIR_OVF;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__builtin_expect(slot < HW_TLB_DIR_SLOTS && !(seq & 1) &&
-				     seq == __atomic_load_n(&d->seq,
-							    __ATOMIC_RELAXED),
-			     1))
-		return slot;
-	return hw_tlb_dir_register(t, key, tag);
-}
-
 /* Under @s's lock: the directory slot of a valid way of @s filled with
  * the tuple of (@key, @attr), HW_TLB_DIR_SLOTS if none. Such a way keeps
  * its slot in use and the set's bit in the slot's bitmap set. */
@@ -554,17 +496,12 @@ hw_tlb_set_slot(const struct hw_tlb_set *s, uint64_t key, uint64_t attr)
 	return HW_TLB_DIR_SLOTS;
 }
 
-/* Under @s's lock: set @s's bit in @slot's bitmap (only invalidations
- * holding the set clear it). */
-static inline void hw_tlb_set_bit(struct hw_tlb *t, struct hw_tlb_set *s,
-				  unsigned slot)
-{
-	uint64_t bit = (uint64_t)(s - t->sets) >> t->bm_gshift;
-	uint64_t *bw = &t->bm[slot * t->bm_words + (bit >> 6)];
-
-	if (!(__atomic_load_n(bw, __ATOMIC_SEQ_CST) & (1ull << (bit & 63))))
-		__atomic_fetch_or(bw, 1ull << (bit & 63), __ATOMIC_SEQ_CST);
-}
+/* Under @s's lock, when no way of @s holds the tuple of (@key, @attr):
+ * its directory slot (found lock-free, else registered, else the
+ * catch-all), with @s's bit set in the slot's bitmap. Out of line: most
+ * fills take their slot from a way (hw_tlb_set_slot). */
+unsigned hw_tlb_dir_enter(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t key,
+			  uint64_t attr);
 
 /*
  * hw_tlb_insert_attr into set @s, which must be the entry's (hw_tlb_set_at
@@ -596,7 +533,7 @@ hw_tlb_insert_set(struct hw_tlb *t, struct hw_tlb_set *s, uint64_t va,
 	 * the directory's slot and the bit. */
 	slot = hw_tlb_set_slot(s, key, attr);
 	if (__builtin_expect(slot == HW_TLB_DIR_SLOTS, 0))
-		hw_tlb_set_bit(t, s, slot = hw_tlb_dir_slot(t, key, attr));
+		slot = hw_tlb_dir_enter(t, s, key, attr);
 	if (__atomic_load_n(&t->gen, __ATOMIC_SEQ_CST) != gen) {
 		hw_tlb_set_unlock(s);
 		return false;
