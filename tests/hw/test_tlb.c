@@ -7,28 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "test_util.h"
-#include "hw/tlb.h"
+#include "tlb_test.h"
 #include "util/alloc.h"
-
-static struct hw_tlb_entry mk(uint32_t sid, uint32_t ssid, uint64_t va,
-			      uint64_t pa, unsigned shift, uint16_t dom,
-			      uint32_t asid, uint8_t flags)
-{
-	return (struct hw_tlb_entry){ .va = va,
-				      .pa = pa,
-				      .sid = sid,
-				      .ssid = ssid,
-				      .dom = dom,
-				      .asid = asid,
-				      .shift = (uint8_t)shift,
-				      .flags = flags };
-}
-
-static void insert(struct hw_tlb *t, struct hw_tlb_entry e)
-{
-	assert_true(hw_tlb_insert(t, &e, hw_tlb_gen(t)));
-}
 
 static void test_lookup_sizes(void **state)
 {
@@ -37,8 +17,8 @@ static void test_lookup_sizes(void **state)
 
 	assert_int_equal(hw_tlb_init(&t, 64), 0);
 	assert_false(hw_tlb_lookup(&t, 1, 0, 0x1000, &e));
-	insert(&t, mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 3));
-	insert(&t, mk(1, 0, 0x200000, 0x40000000, 21, 0, 0, 1));
+	tlb_insert(&t, tlb_mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 3));
+	tlb_insert(&t, tlb_mk(1, 0, 0x200000, 0x40000000, 21, 0, 0, 1));
 	assert_true(hw_tlb_lookup(&t, 1, 0, 0x1fff, &e));
 	assert_int_equal(e.pa, 0xa000);
 	assert_int_equal(e.shift, 12);
@@ -63,9 +43,9 @@ static void test_find_fast_path(void **state)
 
 	assert_int_equal(hw_tlb_init(&t, 64), 0);
 	assert_false(hw_tlb_find(&t, 1, 0, 0x1000, &pa, &shift, &flags));
-	insert(&t, mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 3));
-	insert(&t, mk(1, 2 | HW_TLB_SSID_VALID, 0x40000000, 0x80000000, 30, 0,
-		      0, 5));
+	tlb_insert(&t, tlb_mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 3));
+	tlb_insert(&t, tlb_mk(1, 2 | HW_TLB_SSID_VALID, 0x40000000, 0x80000000,
+			      30, 0, 0, 5));
 	assert_true(hw_tlb_find(&t, 1, 0, 0x1abc, &pa, &shift, &flags));
 	assert_int_equal(pa, 0xa000);
 	assert_int_equal(shift, 12);
@@ -87,8 +67,8 @@ static void test_replace_same_key(void **state)
 	struct hw_tlb_entry e;
 
 	assert_int_equal(hw_tlb_init(&t, 16), 0);
-	insert(&t, mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 1));
-	insert(&t, mk(1, 0, 0x1000, 0xb000, 12, 0, 0, 3));
+	tlb_insert(&t, tlb_mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 1));
+	tlb_insert(&t, tlb_mk(1, 0, 0x1000, 0xb000, 12, 0, 0, 3));
 	assert_int_equal(hw_tlb_count(&t), 1);
 	assert_true(hw_tlb_lookup(&t, 1, 0, 0x1000, &e));
 	assert_int_equal(e.pa, 0xb000);
@@ -105,7 +85,7 @@ static void test_capacity_evicts(void **state)
 	assert_true(t.nsets * HW_TLB_WAYS >= 16);
 	assert_true(t.nsets * HW_TLB_WAYS < 32);
 	for (uint64_t i = 0; i < 100; i++)
-		insert(&t, mk(1, 0, i << 12, i << 20, 12, 0, 0, 1));
+		tlb_insert(&t, tlb_mk(1, 0, i << 12, i << 20, 12, 0, 0, 1));
 	assert_true(hw_tlb_count(&t) <= t.nsets * HW_TLB_WAYS);
 	for (uint64_t i = 0; i < 100; i++) {
 		if (hw_tlb_lookup(&t, 1, 0, i << 12, &e)) {
@@ -120,12 +100,15 @@ static void test_capacity_evicts(void **state)
 static void fill_mix(struct hw_tlb *t)
 {
 	hw_tlb_flush(t);
-	insert(t, mk(1, 0, 0x1000, 0x1000, 12, 7, 1, HW_TLB_S1 | HW_TLB_S2));
-	insert(t, mk(1, 0, 0x2000, 0x2000, 12, 7, 2, HW_TLB_S1 | HW_TLB_S2));
-	insert(t, mk(2, 0, 0x3000, 0x3000, 12, 8, 1, HW_TLB_S1));
-	insert(t,
-	       mk(2, 0, 0x4000, 0x4000, 12, 8, 1, HW_TLB_S1 | HW_TLB_GLOBAL));
-	insert(t, mk(HW_TLB_SID_S2WC, 7, 0x5000, 0x5000, 12, 7, 0, HW_TLB_S2));
+	tlb_insert(t, tlb_mk(1, 0, 0x1000, 0x1000, 12, 7, 1,
+			     HW_TLB_S1 | HW_TLB_S2));
+	tlb_insert(t, tlb_mk(1, 0, 0x2000, 0x2000, 12, 7, 2,
+			     HW_TLB_S1 | HW_TLB_S2));
+	tlb_insert(t, tlb_mk(2, 0, 0x3000, 0x3000, 12, 8, 1, HW_TLB_S1));
+	tlb_insert(t, tlb_mk(2, 0, 0x4000, 0x4000, 12, 8, 1,
+			     HW_TLB_S1 | HW_TLB_GLOBAL));
+	tlb_insert(t, tlb_mk(HW_TLB_SID_S2WC, 7, 0x5000, 0x5000, 12, 7, 0,
+			     HW_TLB_S2));
 }
 
 static unsigned inval(struct hw_tlb *t, struct hw_tlb_match m)
@@ -197,7 +180,7 @@ static void test_invalidate_scopes(void **state)
 static void test_fill_after_invalidation_refused(void **state)
 {
 	struct hw_tlb t;
-	struct hw_tlb_entry e = mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 1);
+	struct hw_tlb_entry e = tlb_mk(1, 0, 0x1000, 0xa000, 12, 0, 0, 1);
 	uint64_t gen;
 
 	assert_int_equal(hw_tlb_init(&t, 16), 0);
@@ -256,7 +239,8 @@ static void test_concurrent_readers(void **state)
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, reader, &r), 0);
 	for (uint64_t ep = 1; ep < 20000; ep++) {
-		struct hw_tlb_entry e = mk(1, 0, 0x1000, ep << 12, 12, 0, 0, 1);
+		struct hw_tlb_entry e =
+			tlb_mk(1, 0, 0x1000, ep << 12, 12, 0, 0, 1);
 
 		inval(&r.t, (struct hw_tlb_match){ .fields = HW_TLB_M_SID,
 						   .sid = 1 });

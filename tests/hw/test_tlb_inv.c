@@ -13,8 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "test_util.h"
-#include "hw/tlb.h"
+#include "tlb_test.h"
 #include "util/alloc.h"
 
 #define S1 HW_TLB_S1
@@ -22,23 +21,13 @@
 #define G HW_TLB_GLOBAL
 #define V HW_TLB_SSID_VALID
 
+/* An entry whose output is derived from its input. */
 static struct hw_tlb_entry mk(uint32_t sid, uint32_t ssid, uint64_t va,
 			      unsigned shift, uint16_t dom, uint32_t asid,
 			      uint8_t flags)
 {
-	return (struct hw_tlb_entry){ .va = va,
-				      .pa = va ^ 0xabc000000000ull,
-				      .sid = sid,
-				      .ssid = ssid,
-				      .dom = dom,
-				      .asid = asid,
-				      .shift = (uint8_t)shift,
-				      .flags = flags };
-}
-
-static void insert(struct hw_tlb *t, struct hw_tlb_entry e)
-{
-	assert_true(hw_tlb_insert(t, &e, hw_tlb_gen(t)));
+	return tlb_mk(sid, ssid, va, va ^ 0xabc000000000ull, shift, dom, asid,
+		      flags);
 }
 
 static bool present(struct hw_tlb *t, const struct hw_tlb_entry *e)
@@ -177,7 +166,7 @@ static void differential(unsigned entries, const struct pools *p,
 		for (unsigned i = 0; i < fills; i++) {
 			struct hw_tlb_entry e = rand_entry(&g, p);
 
-			insert(&t, e);
+			tlb_insert(&t, e);
 			ref_put(&r, e);
 		}
 		if (!test_rng_below(&g, 200)) {
@@ -300,10 +289,10 @@ static void test_scoped_paths(void **state)
 
 	(void)state;
 	assert_int_equal(hw_tlb_init(&t, 4096), 0);
-	insert(&t, a);
-	insert(&t, b);
-	insert(&t, c);
-	insert(&t, gl);
+	tlb_insert(&t, a);
+	tlb_insert(&t, b);
+	tlb_insert(&t, c);
+	tlb_insert(&t, gl);
 	assert_int_equal(inval(&t,
 			       (struct hw_tlb_match){ .fields = HW_TLB_M_DOM |
 								HW_TLB_M_ASID |
@@ -367,9 +356,9 @@ static void test_probe_sizes(void **state)
 
 	(void)state;
 	assert_int_equal(hw_tlb_init(&t, 4096), 0);
-	insert(&t, big);
-	insert(&t, mid);
-	insert(&t, small);
+	tlb_insert(&t, big);
+	tlb_insert(&t, mid);
+	tlb_insert(&t, small);
 	assert_int_equal(inval(&t,
 			       (struct hw_tlb_match){ .fields = HW_TLB_M_ASID |
 								HW_TLB_M_RANGE,
@@ -389,7 +378,7 @@ static void test_probe_sizes(void **state)
 	assert_true(present(&t, &small));
 	assert_int_equal(paths(&t, HW_TLB_INV_PROBE), 2);
 	/* The top of the address space: no block index wraps. */
-	insert(&t, mk(1, 0, 0xffffffffc0000000ull, 30, 1, 5, S1));
+	tlb_insert(&t, mk(1, 0, 0xffffffffc0000000ull, 30, 1, 5, S1));
 	assert_int_equal(inval(&t,
 			       (struct hw_tlb_match){ .fields = HW_TLB_M_RANGE,
 						      .va_start = UINT64_MAX,
@@ -412,7 +401,7 @@ static void test_slot_freed(void **state)
 	(void)state;
 	assert_int_equal(hw_tlb_init(&t, 256), 0);
 	for (uint64_t i = 0; i < 40; i++)
-		insert(&t, mk(1, 0, i << 12, 12, 1, 5, S1 | 3));
+		tlb_insert(&t, mk(1, 0, i << 12, 12, 1, 5, S1 | 3));
 	assert_int_equal(__builtin_popcountll(t.dir.used), 1);
 	assert_int_equal(inval(&t, m), 40);
 	assert_int_equal(paths(&t, HW_TLB_INV_VISIT), 1);
@@ -421,7 +410,7 @@ static void test_slot_freed(void **state)
 		assert_int_equal(t.bm[w], 0);
 	assert_int_equal(inval(&t, m), 0);
 	assert_int_equal(paths(&t, HW_TLB_INV_NONE), 1);
-	insert(&t, a);
+	tlb_insert(&t, a);
 	assert_int_equal(inval(&t, m), 1);
 	assert_false(present(&t, &a));
 	hw_tlb_fini(&t);
@@ -449,9 +438,9 @@ static void test_stale_bits_cleared(void **state)
 
 	(void)state;
 	assert_int_equal(hw_tlb_init(&t, 3), 0); /* one set */
-	insert(&t, mk(1, 0, 0x1000, 12, 1, 5, S1));
+	tlb_insert(&t, mk(1, 0, 0x1000, 12, 1, 5, S1));
 	for (uint64_t i = 0; i < 3; i++) /* evict it */
-		insert(&t, mk(2, 0, i << 12, 12, 1, 6, S1));
+		tlb_insert(&t, mk(2, 0, i << 12, 12, 1, 6, S1));
 	assert_int_equal(__builtin_popcountll(t.dir.used), 2);
 	assert_int_equal(t.bm[slot_of(&t, 5)] & 1, 1); /* stale */
 	assert_int_equal(inval(&t, m), 0);
@@ -473,7 +462,7 @@ static void test_directory_overflow(void **state)
 	assert_int_equal(hw_tlb_init(&t, 4096), 0);
 	for (unsigned i = 0; i < 100; i++) {
 		e[i] = mk(1 + i % 3, 0, (uint64_t)i << 12, 12, 1, 100 + i, S1);
-		insert(&t, e[i]);
+		tlb_insert(&t, e[i]);
 	}
 	assert_int_equal(t.dir.used, ~0ull >> 1);
 	assert_int_equal(t.dir.ovf, 1);
@@ -510,13 +499,13 @@ static void test_directory_overflow(void **state)
 	assert_int_equal(paths(&t, HW_TLB_INV_NONE), 1);
 	/* A flush empties the directory too. */
 	for (unsigned i = 0; i < 100; i++)
-		insert(&t, e[i]);
+		tlb_insert(&t, e[i]);
 	assert_int_equal(t.dir.ovf, 1);
 	hw_tlb_flush(&t);
 	assert_int_equal(t.dir.used, 0);
 	assert_int_equal(t.dir.ovf, 0);
 	assert_int_equal(t.shifts, 0);
-	insert(&t, e[0]);
+	tlb_insert(&t, e[0]);
 	assert_int_equal(inval(&t,
 			       (struct hw_tlb_match){ .fields = HW_TLB_M_ASID |
 								HW_TLB_M_RANGE,
@@ -548,7 +537,7 @@ static void test_fill_refused_every_path(void **state)
 	for (unsigned i = 0; i < 3; i++) {
 		uint64_t gen;
 
-		insert(&t, mk(1, 0, 0x1000, 12, 1, 5, S1));
+		tlb_insert(&t, mk(1, 0, 0x1000, 12, 1, 5, S1));
 		gen = hw_tlb_gen(&t);
 		inval(&t, ms[i]);
 		assert_int_equal(paths(&t, i), 1);
