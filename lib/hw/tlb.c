@@ -517,6 +517,15 @@ static bool probe_range(struct hw_tlb *t, const struct hw_tlb_match *m,
 
 #define PREFETCH_AHEAD 4
 
+/* Prefetch the first set of the lowest bit of *@ahead (bits of bitmap
+ * word @wi) and take the bit off. */
+static void prefetch_next(const struct hw_tlb *t, uint32_t wi, uint64_t *ahead)
+{
+	prefetch_set(&t->sets[(wi * 64 + (uint32_t)__builtin_ctzll(*ahead))
+			      << t->bm_gshift]);
+	*ahead &= *ahead - 1;
+}
+
 /* Visit the sets in the union of the bitmaps of @sc's slots. */
 static unsigned visit_sets(struct hw_tlb *t, const struct hw_tlb_match *m,
 			   const struct scope *sc)
@@ -539,23 +548,16 @@ static unsigned visit_sets(struct hw_tlb *t, const struct hw_tlb_match *m,
 		uint64_t ahead = bits;
 
 		/* Keep a few sets in flight ahead of the one visited. */
-		for (unsigned k = 0; k < PREFETCH_AHEAD && ahead; k++) {
-			prefetch_set(&t->sets[(wi * 64 + __builtin_ctzll(ahead))
-					      << t->bm_gshift]);
-			ahead &= ahead - 1;
-		}
+		for (unsigned k = 0; k < PREFETCH_AHEAD && ahead; k++)
+			prefetch_next(t, wi, &ahead);
 		while (bits) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
 			uint32_t first = (wi * 64 + b) << t->bm_gshift;
 			uint64_t stale = 0;
 
 			bits &= bits - 1;
-			if (ahead) {
-				prefetch_set(&t->sets[(wi * 64 +
-						       __builtin_ctzll(ahead))
-						      << t->bm_gshift]);
-				ahead &= ahead - 1;
-			}
+			if (ahead)
+				prefetch_next(t, wi, &ahead);
 			/* Grouped bits stay: a group is not visited under
 			 * one lock. */
 			for (unsigned k = 0; k < n && group == 1; k++)
@@ -570,10 +572,9 @@ static unsigned visit_sets(struct hw_tlb *t, const struct hw_tlb_match *m,
 
 unsigned hw_tlb_invalidate(struct hw_tlb *t, const struct hw_tlb_match *m)
 {
+	uint32_t fs = __atomic_load_n(&t->flush_seq, __ATOMIC_SEQ_CST);
 	unsigned dropped = 0, path;
 	struct scope sc;
-
-	uint32_t fs = __atomic_load_n(&t->flush_seq, __ATOMIC_SEQ_CST);
 
 	/* From here on, fills that walked before this call are refused; the
 	 * directory, bitmaps and sizes read below include every other. */
