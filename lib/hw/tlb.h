@@ -33,7 +33,9 @@
  *    each block size present (hw_tlb_set_at), as a lookup would;
  *  - otherwise visits only the sets in the union of the slots' bitmaps,
  *    clearing bits of sets that hold no entry of a slot any more, and
- *    frees slots left with no set.
+ *    frees slots left with no set (a bit of a group of sets is never
+ *    cleared, as no visit holds the whole group: in caches of more than
+ *    4096 sets only a flush frees slots).
  * A fill takes its slot from a way of its set filled with the same tuple
  * (nothing more to touch), else from a lock-free search of the directory
  * (registering under the directory lock only a new tuple) and sets the
