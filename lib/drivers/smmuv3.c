@@ -163,8 +163,7 @@ static void smmuv3_free_state(struct smmu_drv *s)
 	pthread_mutex_destroy(&s->evtq_lock);
 	pthread_mutex_destroy(&s->priq_lock);
 	pthread_mutex_destroy(&s->sh_lock);
-	smmuv3_stall_fini(s);
-	pthread_mutex_destroy(&s->stall_lock);
+	smmu_stalls_fini(&s->stalls);
 	xfree(s);
 }
 
@@ -252,11 +251,13 @@ static int smmuv3_init(struct iommu_inst *inst)
 	pthread_mutex_init(&s->evtq_lock, NULL);
 	pthread_mutex_init(&s->priq_lock, NULL);
 	pthread_mutex_init(&s->sh_lock, NULL);
-	pthread_mutex_init(&s->stall_lock, NULL);
+	smmu_stalls_init(&s->stalls);
 	rc = probe_idr(s);
 	if (rc)
 		goto fail;
 	rc = smmuv3_stall_init(s);
+	if (rc)
+		goto fail;
 	if (rc)
 		goto fail;
 	rc = -ENOMEM;

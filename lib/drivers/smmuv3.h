@@ -40,7 +40,7 @@
  *                and the nest parents' lists of them; taken before
  *                cmdq_lock and a domain's lock; the DMA path only
  *                try-locks it (and then a domain's lock too).
- *   stall_lock   the driver's stall slots; nothing is taken under it.
+ *   stalls.lock  the driver's stall slots; nothing is taken under it.
  *   Masters and domains are otherwise serialised by the core (one
  *   iommufd context per device/domain). DMA (the model's translate) runs
  *   concurrently with everything; the event interrupt handler runs on DMA
@@ -56,6 +56,7 @@
 
 #include "drivers/driver.h"
 #include "hw/smmuv3/smmu_regs.h"
+#include "hw/smmuv3/stall.h"
 #include "pt/pt.h"
 #include "trace/counters.h"
 
@@ -104,13 +105,6 @@ struct smmu_queue_mem {
 	unsigned dwords; /* per entry */
 };
 
-/* A stall the driver holds (software nesting, smmuv3_irq.c). */
-struct smmu_dstall {
-	uint32_t sid;
-	uint16_t stag;
-	bool used;
-};
-
 struct smmu_drv {
 	struct iommu_inst *inst;
 	struct ionest_hw *hw;
@@ -154,11 +148,9 @@ struct smmu_drv {
 	/* Software nesting (smmuv3_shadow.c). */
 	pthread_mutex_t sh_lock;
 	/* Stalls the driver holds for shadow domains (smmuv3_irq.c): as
-	 * many as IDR5.STALL_MAX, tagged as the SMMU tags its own. */
-	pthread_mutex_t stall_lock;
-	struct smmu_dstall *stalls;
-	unsigned stall_max;
-	uint16_t next_stag;
+	 * many as IDR5.STALL_MAX, in the table the SMMU model keeps its own
+	 * in (hw/smmuv3/stall.h), so tagged the same way. */
+	struct smmu_stalls stalls;
 
 	/* ASID / VMID allocators (bitmaps; 0 is never handed out). */
 	uint64_t *asid_map, *vmid_map;
@@ -404,15 +396,14 @@ bool smmuv3_nested_event(struct smmu_drv *s, const uint64_t ev[4]);
  * as if drained from the event queue. */
 void smmuv3_event_inject(struct smmu_drv *s, const uint64_t ev[4]);
 /* Stalls of software nesting, held by the driver where the SMMU would
- * hold them in hardware nesting: smmuv3_stall_init sizes the table from
- * IDR0/IDR5; smmuv3_stall_hold takes a slot and a fresh tag for @sid
- * (false: none free, the transaction terminates); smmuv3_stall_inject
- * handles the record (Stall=1, the tag) as a drained stall record: kept,
- * counted and reported to the core, whose answer (page_response) frees
- * the slot as CMD_RESUME frees the SMMU's. Not under any driver lock. */
+ * hold them in hardware nesting, in s->stalls (smmu_stalls_hold takes a
+ * slot and a fresh tag; false: none free, the transaction terminates):
+ * smmuv3_stall_init sizes the (initialised, empty) table from IDR0/IDR5;
+ * smmuv3_stall_inject handles the record (Stall=1,
+ * the tag) as a drained stall record: kept, counted and reported to the
+ * core, whose answer (page_response) frees the slot as CMD_RESUME frees
+ * the SMMU's. Not under any driver lock. */
 int smmuv3_stall_init(struct smmu_drv *s);
-void smmuv3_stall_fini(struct smmu_drv *s);
-bool smmuv3_stall_hold(struct smmu_drv *s, uint32_t sid, uint16_t *stag);
 void smmuv3_stall_inject(struct smmu_drv *s, const uint64_t ev[4]);
 
 /* smmuv3_shadow.c (software nesting) */

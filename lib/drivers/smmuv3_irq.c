@@ -27,12 +27,10 @@
  * that thread lets the queue go (smmuv3_cmdq_unlock): its answers are
  * commands, which cannot be issued from inside a PROD write.
  */
-#include <errno.h>
 #include <string.h>
 
 #include "drivers/smmuv3.h"
 #include "hw/hw.h"
-#include "util/alloc.h"
 
 #define RESP_BATCH 16
 
@@ -215,64 +213,8 @@ int smmuv3_stall_init(struct smmu_drv *s)
 	/* §3 IDR0.STALL_MODEL, IDR5.STALL_MAX: what the SMMU holds. */
 	if (SMMU_BITS(s->idr[0], 25, 24) == SMMU_STALL_TERM_ONLY)
 		return 0;
-	s->stall_max = (unsigned)SMMU_BITS(s->idr[5], 31, 16);
-	if (!s->stall_max)
-		return 0;
-	s->stalls = xcalloc(s->stall_max, sizeof(*s->stalls));
-	return s->stalls ? 0 : -ENOMEM;
-}
-
-void smmuv3_stall_fini(struct smmu_drv *s)
-{
-	xfree(s->stalls);
-	s->stalls = NULL;
-	s->stall_max = 0;
-}
-
-bool smmuv3_stall_hold(struct smmu_drv *s, uint32_t sid, uint16_t *stag)
-{
-	bool ok = false;
-
-	pthread_mutex_lock(&s->stall_lock);
-	for (unsigned i = 0; i < s->stall_max && !ok; i++) {
-		struct smmu_dstall *t = &s->stalls[i];
-		bool clash = true;
-
-		if (t->used)
-			continue;
-		/* The SMMU's rule: the next tag of a counter, never one
-		 * that is held. */
-		while (clash) {
-			t->stag = s->next_stag++;
-			clash = false;
-			for (unsigned j = 0; j < s->stall_max && !clash; j++)
-				clash = j != i && s->stalls[j].used &&
-					s->stalls[j].stag == t->stag;
-		}
-		t->used = true;
-		t->sid = sid;
-		*stag = t->stag;
-		ok = true;
-	}
-	pthread_mutex_unlock(&s->stall_lock);
-	return ok;
-}
-
-/* Release (sid, stag); true if the driver held it. */
-static bool stall_take(struct smmu_drv *s, uint32_t sid, uint16_t stag)
-{
-	bool found = false;
-
-	pthread_mutex_lock(&s->stall_lock);
-	for (unsigned i = 0; i < s->stall_max && !found; i++) {
-		struct smmu_dstall *t = &s->stalls[i];
-
-		found = t->used && t->sid == sid && t->stag == stag;
-		if (found)
-			t->used = false;
-	}
-	pthread_mutex_unlock(&s->stall_lock);
-	return found;
+	return smmu_stalls_size(&s->stalls,
+				(unsigned)SMMU_BITS(s->idr[5], 31, 16));
 }
 
 void smmuv3_stall_inject(struct smmu_drv *s, const uint64_t ev[4])
@@ -371,7 +313,7 @@ void smmuv3_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
 							  RESUME_TERMINATE;
 		uint16_t stag = (uint16_t)(last->priv & 0xffff);
 
-		if (stall_take(s, m->sid, stag)) {
+		if (smmu_stalls_take(&s->stalls, m->sid, stag)) {
 			/* A stall of software nesting: released as the
 			 * SMMU releases its own on CMD_RESUME, the
 			 * platform told as the SMMU tells it, inside the

@@ -1149,7 +1149,7 @@ static bool stall(struct smmu_drv *s, bool s1_stall, const struct nres *o,
 	uint16_t stag;
 
 	if (req->ats || !xlate_fault(o->type) || !(o->s2 ? forced : s1_stall) ||
-	    !smmuv3_stall_hold(s, req->sid, &stag))
+	    !smmu_stalls_hold(&s->stalls, req->sid, &stag))
 		return false;
 	event_build(ev, o, req);
 	ev[1] |= EVT1_STALL | stag;

@@ -367,7 +367,7 @@ static void cmd_resume(struct smmu *s, const uint64_t *cmd)
 	uint16_t stag = (uint16_t)CMD1_STAG(cmd[1]);
 
 	/* A RESUME naming no stalled transaction has no effect. */
-	if (smmu_stall_resume(s, sid, stag) && s->hw.resume_fn)
+	if (smmu_stalls_take(&s->stalls, sid, stag) && s->hw.resume_fn)
 		s->hw.resume_fn(s->hw.resume_ctx, sid, stag,
 				CMD_RESUME_ACTION(cmd[0]) == RESUME_RETRY);
 }

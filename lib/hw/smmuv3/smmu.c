@@ -421,7 +421,6 @@ static void smmu_free(struct ionest_hw *hw)
 	pthread_mutex_destroy(&s->evtq_lock);
 	pthread_mutex_destroy(&s->priq_lock);
 	pthread_mutex_destroy(&s->cfg_lock);
-	pthread_mutex_destroy(&s->stall_lock);
 	xfree(s);
 }
 
@@ -539,7 +538,6 @@ static int mutexes_init(struct smmu *s)
 	pthread_mutex_init(&s->evtq_lock, NULL);
 	pthread_mutex_init(&s->priq_lock, NULL);
 	pthread_mutex_init(&s->cfg_lock, NULL);
-	pthread_mutex_init(&s->stall_lock, NULL);
 	return 0;
 }
 
@@ -569,7 +567,7 @@ ionest_smmuv3_new(const struct ionest_smmuv3_config *cfg)
 	if (smmu_cfgc_init(&s->cfgc, 1024))
 		goto free_s1wc;
 	if (smmu_stall_init(s))
-		goto free_cfgc;
+		goto free_stall;
 	if (mutexes_init(s))
 		goto free_stall;
 	smmu_idregs(s);
@@ -579,7 +577,6 @@ ionest_smmuv3_new(const struct ionest_smmuv3_config *cfg)
 
 free_stall:
 	smmu_stall_fini(s);
-free_cfgc:
 	smmu_cfgc_fini(&s->cfgc);
 free_s1wc:
 	hw_tlb_fini(&s->s1wc);

@@ -29,6 +29,7 @@
 #include "hw/hw.h"
 #include "hw/nest.h"
 #include "hw/smmuv3/smmu_regs.h"
+#include "hw/smmuv3/stall.h"
 #include "hw/tlb.h"
 
 /* Features, fixed at creation from struct ionest_smmuv3_config. */
@@ -154,12 +155,6 @@ struct smmu_cfgc {
 	uint64_t gen; /* bumped by every invalidation */
 };
 
-struct smmu_stall {
-	uint32_t sid;
-	uint16_t stag;
-	bool used;
-};
-
 struct smmu {
 	struct ionest_hw hw; /* first */
 	struct smmu_feat f;
@@ -174,7 +169,7 @@ struct smmu {
 	struct smmu_queue cmdq, evtq, priq;
 
 	pthread_mutex_t lock; /* registers, command consumption */
-	pthread_mutex_t evtq_lock, priq_lock, cfg_lock, stall_lock;
+	pthread_mutex_t evtq_lock, priq_lock, cfg_lock;
 	bool consuming;
 
 	struct hw_tlb tlb; /* stream-keyed translations */
@@ -182,8 +177,7 @@ struct smmu {
 	struct hw_tlb s1wc; /* stage-1 walk cache (walkc.c) */
 	struct smmu_cfgc cfgc;
 
-	struct smmu_stall *stalls;
-	uint16_t next_stag;
+	struct smmu_stalls stalls; /* stall.c */
 };
 
 static inline struct smmu *to_smmu(struct ionest_hw *hw)
@@ -321,15 +315,11 @@ bool smmu_s1wc_lookup(struct smmu_xctx *x, uint64_t va, unsigned half,
 void smmu_s1wc_fill(struct smmu_xctx *x, uint64_t va, unsigned half,
 		    const struct pt_walk *w, uint64_t gen);
 
-/* stall.c */
+/* stall.c: held stalls are in @stalls (smmu_stalls_hold/take, stall.h).
+ * smmu_stall_init leaves @stalls fini-able even when it fails. */
 int smmu_stall_init(struct smmu *s);
 void smmu_stall_fini(struct smmu *s);
-/* Reserve a stall tag for @sid; false when no stall can be held. */
-bool smmu_stall_alloc(struct smmu *s, uint32_t sid, uint16_t *stag);
-void smmu_stall_release(struct smmu *s, uint32_t sid, uint16_t stag);
-/* CMD_RESUME: true if (sid, stag) was stalled (and is now released). */
-bool smmu_stall_resume(struct smmu *s, uint32_t sid, uint16_t stag);
-/* CMD_STALL_TERM: release every stall of @sid, calling @fn for each. */
+/* CMD_STALL_TERM: release every stall of @sid, telling the platform. */
 void smmu_stall_term(struct smmu *s, uint32_t sid);
 
 #endif

@@ -127,12 +127,12 @@ static bool stall(struct smmu_xctx *x, struct ionest_xlate_res *res)
 	if (x->req->ats || !is_xlate_fault(x->f.type) ||
 	    !(x->f.s2 ? x->cfg.s2s : x->cfg.stall))
 		return false;
-	if (!smmu_stall_alloc(s, x->req->sid, &stag))
+	if (!smmu_stalls_hold(&s->stalls, x->req->sid, &stag))
 		return false;
 	smmu_event_build(ev, &x->f, x->req);
 	ev[1] |= EVT1_STALL | stag;
 	if (!smmu_evtq_record(s, ev)) {
-		smmu_stall_release(s, x->req->sid, stag);
+		(void)smmu_stalls_take(&s->stalls, x->req->sid, stag);
 		return false;
 	}
 	res->status = IONEST_XLATE_STALLED;
