@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shadow/shadow_test.h"
 #include "shadow/smmuv3_pair.h"
 
 /* Guest ASIDs (well above what the host hands out first). */
@@ -333,18 +334,7 @@ int pair_dma_rc(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
 	assert_int_equal(rc[0], rc[1]);
 	assert_memory_equal(buf[0], buf[1], len);
 	pair_check_resumes(p);
-	assert_int_equal(frc[0], frc[1]);
-	if (!frc[0]) {
-		assert_int_equal(f[0].count, f[1].count);
-		assert_int_equal(f[0].iova, f[1].iova);
-		assert_int_equal(f[0].fault_addr, f[1].fault_addr);
-		assert_int_equal(f[0].pasid, f[1].pasid);
-		assert_int_equal(f[0].access, f[1].access);
-		assert_int_equal(f[0].status, f[1].status);
-		assert_int_equal(f[0].code, f[1].code);
-		assert_int_equal(f[0].recorded, f[1].recorded);
-		assert_int_equal(f[0].stage2, f[1].stage2);
-	}
+	shadow_same_fault(frc, f, iova);
 	(void)pair_events(p);
 	return rc[0];
 }

@@ -17,6 +17,12 @@
 
 #include "shadow/smmuv3_pair.h"
 
+/* A one-byte read in both modes (pair_dma_rc): its result. */
+static int pair_read1(struct pair *p, int dev, uint32_t pasid, uint64_t iova)
+{
+	return pair_dma_rc(p, dev, pasid, iova, 1, IONEST_DMA_FROM_MEM, 0);
+}
+
 /* A guest CD with S=1: a stage-1 translation fault stalls in both modes
  * (the same record, Stall=1 and the tag, kept by the host and not the
  * guest's vEVENT; the same fault-queue record); RESUME retry once the
@@ -100,9 +106,8 @@ static void test_stall_resume(void **state)
 	/* Device 1 has no fault queue: the core aborts each stall at once,
 	 * so more of them than the SMMU holds come and go. */
 	for (int i = 0; i < 70; i++)
-		assert_int_equal(pair_dma_rc(&p, 1, IONEST_NO_PASID,
-					     IOVA + 3 * PAGE, 1,
-					     IONEST_DMA_FROM_MEM, 0),
+		assert_int_equal(pair_read1(&p, 1, IONEST_NO_PASID,
+					    IOVA + 3 * PAGE),
 				 -EAGAIN);
 	assert_int_equal(p.s[1].rs.n, 74);
 	assert_int_equal(sx_ctr(&p.s[0].x, drv_stall),
@@ -115,8 +120,7 @@ static void test_stall_resume(void **state)
 	for (int k = 0; k < 2; k++)
 		assert_int_equal(
 			side_unmap_chunk(&p.s[k], chunk_of(data_gpa(120))), 0);
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + 4 * PAGE, 1,
-				     IONEST_DMA_FROM_MEM, 0),
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA + 4 * PAGE),
 			 -EFAULT);
 	assert_true(last_fault(&p.s[1], 0).stage2);
 	pair_teardown(&p);
@@ -135,20 +139,17 @@ static void test_stall_max(void **state)
 	max = (unsigned)SMMU_BITS(sx_rd32(&p.s[0].x, SMMU_IDR5), 31, 16);
 	assert_true(max > 0 && max < 1024);
 	for (unsigned i = 0; i < max; i++)
-		assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID,
-					     IOVA + i * PAGE, 1,
-					     IONEST_DMA_FROM_MEM, 0),
+		assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID,
+					    IOVA + i * PAGE),
 				 -EAGAIN);
 	vev = vevents_compared;
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + max * PAGE,
-				     1, IONEST_DMA_FROM_MEM, 0),
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA + max * PAGE),
 			 -EFAULT);
 	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_F_TRANSLATION);
 	assert_int_equal(vevents_compared, vev + 1);
 	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, max + 1),
 			 max);
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA + max * PAGE,
-				     1, IONEST_DMA_FROM_MEM, 0),
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA + max * PAGE),
 			 -EAGAIN);
 	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, 8), 1);
 	pair_teardown(&p);
@@ -164,28 +165,20 @@ static void test_stall_rules(void **state)
 
 	(void)state;
 	pair_setup_stall(&p, &term, false, 1);
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
-				     IONEST_DMA_FROM_MEM, 0),
-			 -EFAULT);
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA), -EFAULT);
 	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_C_BAD_CD);
 	pair_teardown(&p);
 	ste1_extra = STE1_S1STALLD_BIT;
 	pair_setup_stall(&p, NULL, false, 1);
 	ste1_extra = 0;
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
-				     IONEST_DMA_FROM_MEM, 0),
-			 -EFAULT);
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA), -EFAULT);
 	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_C_BAD_CD);
 	/* CD 5 has S=0: legal under S1STALLD, and terminates. */
-	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA, 1, IONEST_DMA_FROM_MEM,
-				     0),
-			 -EFAULT);
+	assert_int_equal(pair_read1(&p, 0, PASID, IOVA), -EFAULT);
 	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_F_TRANSLATION);
 	pair_teardown(&p);
 	pair_setup_stall(&p, NULL, true, 1);
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
-				     IONEST_DMA_FROM_MEM, 0),
-			 -EAGAIN);
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA), -EAGAIN);
 	for (int k = 0; k < 2; k++)
 		assert_int_equal(last_fault(&p.s[k], 0).status,
 				 IONEST_XLATE_PAGE_REQUEST);
@@ -217,21 +210,16 @@ static void test_s1dss(void **state)
 	pair_rw(&p, 0, PASID, IOVA);
 	assert_int_equal(p.s[1].mem[data_gpa(90) - GPA], 0x5a);
 	/* Outside the parent's map: its stage-2 fault, no stall. */
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, GPA + RAM, 1,
-				     IONEST_DMA_FROM_MEM, 0),
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, GPA + RAM),
 			 -EFAULT);
 	assert_true(last_fault(&p.s[1], 0).stage2);
-	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA + PAGE, 1,
-				     IONEST_DMA_FROM_MEM, 0),
-			 -EAGAIN);
+	assert_int_equal(pair_read1(&p, 0, PASID, IOVA + PAGE), -EAGAIN);
 	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_INVALID, 8), 1);
 	pair_teardown(&p);
 	dev0_s1dss = VM_S1DSS_TERMINATE;
 	pair_setup_stall(&p, NULL, false, 3);
 	dev0_s1dss = VM_S1DSS_SSID0;
-	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 1,
-				     IONEST_DMA_FROM_MEM, 0),
-			 -EFAULT);
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA), -EFAULT);
 	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_F_STREAM_DISABLED);
 	pair_teardown(&p);
 }
@@ -270,8 +258,7 @@ static void test_stall_forced(void **state)
 	assert_int_equal(pair_answer(&p, IOMMUFD_PAGE_RESP_SUCCESS, 8), 1);
 	/* Device 1: answered at once by the core, over and over. */
 	for (int i = 0; i < 70; i++)
-		assert_int_equal(pair_dma_rc(&p, 1, IONEST_NO_PASID, IOVA, 1,
-					     IONEST_DMA_FROM_MEM, 0),
+		assert_int_equal(pair_read1(&p, 1, IONEST_NO_PASID, IOVA),
 				 -EAGAIN);
 	pair_teardown(&p);
 }
@@ -309,12 +296,8 @@ static void test_cd_fetch_mapped_later(void **state)
 	}
 	assert_true(last_host_ev[1] & EVT1_S2);
 	assert_int_equal(SMMU_BITS(last_host_ev[1], 41, 40), EVT_CLASS_CD);
-	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA, 1, IONEST_DMA_FROM_MEM,
-				     0),
-			 -EFAULT);
-	assert_int_equal(pair_dma_rc(&p, 1, IONEST_NO_PASID, IOVA, 1,
-				     IONEST_DMA_FROM_MEM, 0),
-			 -EFAULT);
+	assert_int_equal(pair_read1(&p, 0, PASID, IOVA), -EFAULT);
+	assert_int_equal(pair_read1(&p, 1, IONEST_NO_PASID, IOVA), -EFAULT);
 	/* Mapped again: no guest command needed. */
 	for (int k = 0; k < 2; k++)
 		side_map_chunk(&p.s[k], 0);
@@ -385,17 +368,13 @@ static void test_cd_fetch_2level(void **state)
 	assert_int_equal(p.s[1].mem[data_gpa(80) - GPA], 4);
 	pair_rw(&p, 0, PASID, IOVA);
 	/* SubstreamID 70: level-1 descriptor 1 is not valid. */
-	assert_int_equal(pair_dma_rc(&p, 0, 70, IOVA, 1, IONEST_DMA_FROM_MEM,
-				     0),
-			 -EFAULT);
+	assert_int_equal(pair_read1(&p, 0, 70, IOVA), -EFAULT);
 	pair_last(&p, 0, IONEST_XLATE_FAULT, EVT_C_BAD_CD);
 	/* The level-1 table unmapped, the guest invalidates its CDs. */
 	for (int k = 0; k < 2; k++)
 		assert_int_equal(side_unmap_chunk(&p.s[k], chunk_of(l1)), 0);
 	pair_cmd(&p, CMD_CFGI_CD_ALL | VSID0 << 32, 0);
-	assert_int_equal(pair_dma_rc(&p, 0, PASID, IOVA, 1, IONEST_DMA_FROM_MEM,
-				     0),
-			 -EFAULT);
+	assert_int_equal(pair_read1(&p, 0, PASID, IOVA), -EFAULT);
 	assert_true(last_fault(&p.s[1], 0).stage2);
 	assert_int_equal(last_fault(&p.s[1], 0).fault_addr, l1);
 	for (int k = 0; k < 2; k++)

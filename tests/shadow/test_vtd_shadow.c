@@ -17,6 +17,7 @@
 #include <ionest/ionest.h>
 
 #include "../drivers/vtd_fixture.h"
+#include "shadow/shadow_test.h"
 #include "scenario/guest.h"
 
 #define GPA 0x40000000ull
@@ -252,25 +253,7 @@ static bool pair_dma(struct pair *p, int dev, uint32_t pasid, uint64_t iova,
 			f[1].code);
 	assert_int_equal(rc[0], rc[1]);
 	assert_memory_equal(buf[0], buf[1], len);
-	assert_int_equal(frc[0], frc[1]);
-	if (frc[0])
-		return rc[0] == 0;
-	if (f[0].code != f[1].code || f[0].fault_addr != f[1].fault_addr)
-		fprintf(stderr,
-			"fault iova %#" PRIx64 ": hw %#x@%#" PRIx64
-			" s2 %d rec %d, shadow %#x@%#" PRIx64 " s2 %d rec %d\n",
-			iova, f[0].code, f[0].fault_addr, f[0].stage2,
-			f[0].recorded, f[1].code, f[1].fault_addr, f[1].stage2,
-			f[1].recorded);
-	assert_int_equal(f[0].count, f[1].count);
-	assert_int_equal(f[0].iova, f[1].iova);
-	assert_int_equal(f[0].fault_addr, f[1].fault_addr);
-	assert_int_equal(f[0].pasid, f[1].pasid);
-	assert_int_equal(f[0].access, f[1].access);
-	assert_int_equal(f[0].status, f[1].status);
-	assert_int_equal(f[0].code, f[1].code);
-	assert_int_equal(f[0].recorded, f[1].recorded);
-	assert_int_equal(f[0].stage2, f[1].stage2);
+	shadow_same_fault(frc, f, iova);
 	return rc[0] == 0;
 }
 
