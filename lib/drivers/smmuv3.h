@@ -344,8 +344,8 @@ void smmuv3_cd_build(const struct smmu_domain *d, uint64_t cd[4]);
 int smmuv3_cd_set(struct smmu_master *m, uint32_t ssid, const uint64_t *cd);
 /* The CD at @ssid is valid. */
 bool smmuv3_cd_valid(const struct smmu_master *m, uint32_t ssid);
-/* Install @cd at @ssid where the CD there translates nothing (V=0, or
- * EPD0 = EPD1 = 1: the SMMU reads no other word of it), in place and
+/* smmuv3_cd_set where the CD there translates nothing (V=0, or EPD0 =
+ * EPD1 = 1: the SMMU reads no other word of it), which it writes in place
  * without waiting for DMA in flight (usable on a DMA thread): words 1-3,
  * then word 0, CFGI_CD + CMD_SYNC. -EBUSY if the CD there translates. */
 int smmuv3_cd_arm(struct smmu_master *m, uint32_t ssid, const uint64_t cd[4]);

@@ -15,7 +15,8 @@
  * descriptor, or STE.S1ContextPtr), then CFGI + CMD_SYNC; the old copy is
  * freed once no DMA in flight can read it. A CD becoming valid or invalid
  * changes only DW0's V bit as far as the SMMU is concerned, and is written
- * in place.
+ * in place; so is one replacing a CD that translates nothing (EPD0 = EPD1
+ * = 1, of which the SMMU reads DW0 alone).
  */
 #include <errno.h>
 #include <string.h>
@@ -143,6 +144,17 @@ bool smmuv3_cd_valid(const struct smmu_master *m, uint32_t ssid)
 	return cd && (hw_read64(cd) & CD_V);
 }
 
+/* §5: a CD that is not valid, or that translates nothing (EPD0 = EPD1 =
+ * 1: the SMMU reads no word of it but DW0), is replaced in place, DW0
+ * last, with no copy and no wait for DMA in flight. */
+static bool cd_inert(const uint64_t *slot)
+{
+	uint64_t d0 = hw_read64(slot);
+
+	return !(d0 & CD_V) ||
+	       (d0 & (CD_EPD0 | CD_EPD1)) == (CD_EPD0 | CD_EPD1);
+}
+
 static void cd_store(uint64_t *slot, const uint64_t cd[4])
 {
 	/* DW0 (with V) last: the SMMU ignores the rest while V=0. */
@@ -254,7 +266,10 @@ int smmuv3_cd_set(struct smmu_master *m, uint32_t ssid, const uint64_t *cd)
 
 		for (unsigned i = 0; i < 4 && same; i++)
 			same = hw_read64(&slot[i]) == cd[i];
-		return same ? 0 : cd_replace(m, ssid, cd);
+		if (same)
+			return 0;
+		if (!cd_inert(slot))
+			return cd_replace(m, ssid, cd);
 	}
 	if (!slot) {
 		/* A new leaf, complete before its descriptor is valid. */
@@ -275,19 +290,13 @@ int smmuv3_cd_set(struct smmu_master *m, uint32_t ssid, const uint64_t *cd)
 
 int smmuv3_cd_arm(struct smmu_master *m, uint32_t ssid, const uint64_t cd[4])
 {
-	uint64_t *slot, d0;
+	const uint64_t *slot;
 
 	if (!m->cd_ready || (uint64_t)ssid >> m->cdt.cdmax)
 		return -EINVAL;
 	slot = cd_slot(&m->cdt, ssid);
-	if (!slot || !(hw_read64(slot) & CD_V))
-		return smmuv3_cd_set(m, ssid, cd); /* no copy: nothing waits */
-	d0 = hw_read64(slot);
-	if ((d0 & (CD_EPD0 | CD_EPD1)) != (CD_EPD0 | CD_EPD1))
+	if (slot && !cd_inert(slot))
 		return -EBUSY;
-	/* §5: with both halves disabled the SMMU reads nothing but DW0, so
-	 * DW0 last makes the change in one store, as V does. */
-	cd_store(slot, cd);
-	cfgi_cd(m, ssid);
-	return 0;
+	/* Never the copy of cd_replace, which waits. */
+	return smmuv3_cd_set(m, ssid, cd);
 }

@@ -315,6 +315,37 @@ static void test_cd_fetch_mapped_later(void **state)
 	pair_teardown(&p);
 }
 
+/* The CD table mapped again and the guest's CFGI_CD_ALL before any DMA:
+ * the host CDs that translated nothing are replaced in place (no copy of
+ * the table: the STE still points at it) and translate in both modes. */
+static void test_cd_fetch_mapped_cfgi(void **state)
+{
+	struct smmu_master *m;
+	struct pair p;
+	uint64_t ctx;
+
+	(void)state;
+	pair_setup(&p, NULL);
+	pair_s1_map(&p, 0, IOVA, data_gpa(72), PAGE,
+		    PT_PROT_READ | PT_PROT_WRITE);
+	pair_tlbi_asid(&p, 0);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(side_unmap_chunk(&p.s[k], 0), 0);
+	pair_cfgi_all(&p);
+	assert_int_equal(pair_read1(&p, 0, IONEST_NO_PASID, IOVA), -EFAULT);
+	m = sx_master(&p.s[1].x, 0);
+	ctx = m->ste[0] & STE0_CTXPTR;
+	for (int k = 0; k < 2; k++)
+		side_map_chunk(&p.s[k], 0);
+	pair_cfgi_all(&p);
+	assert_int_equal(m->ste[0] & STE0_CTXPTR, ctx);
+	assert_int_equal(pair_dma_rc(&p, 0, IONEST_NO_PASID, IOVA, 8,
+				     IONEST_DMA_TO_MEM, 4),
+			 0);
+	assert_int_equal(p.s[1].mem[data_gpa(72) - GPA], 4);
+	pair_teardown(&p);
+}
+
 /* The same with a 2-level guest CD table (S1Fmt = 4K leaves): a leaf
  * and then the level-1 table unmapped in the parent, each fetch
  * faulting at its own IPA until the VMM maps it again. */
@@ -520,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_s1dss),
 		cmocka_unit_test(test_stall_forced),
 		cmocka_unit_test(test_cd_fetch_mapped_later),
+		cmocka_unit_test(test_cd_fetch_mapped_cfgi),
 		cmocka_unit_test(test_cd_fetch_2level),
 		cmocka_unit_test(test_concurrent_refetch_stall),
 	};
