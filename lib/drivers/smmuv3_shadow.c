@@ -523,41 +523,51 @@ static void host_cd(const struct smmu_drv *s, struct smmu_shcd *c)
 	c->hcd[3] = g->w[3];
 }
 
-/* Read guest CD @ssid and make its shadow CD; NULL for an invalid CD
- * (no host CD: the model reports C_BAD_CD). */
-static int shcd_make(struct smmu_domain *d, uint32_t ssid,
-		     struct smmu_shcd **out)
+/* Read and decode guest CD @ssid: SHCD_OK (*g), SHCD_BAD (a CD or L1
+ * descriptor not valid, or an illegal CD), SHCD_FETCH (*o the stage-2
+ * fault of the fetch). */
+static int gcd_read(const struct smmu_domain *d, uint32_t ssid, struct gcd *g,
+		    struct nres *o)
+{
+	int rc;
+
+	*g = (struct gcd){ 0 };
+	rc = gcd_fetch(d, ssid, g->w, o);
+	if (rc < 0)
+		return SHCD_FETCH;
+	if (rc > 0 || !gcd_decode(d->s, STE1_S1STALLD(d->gste[1]), g))
+		return SHCD_BAD;
+	return SHCD_OK;
+}
+
+/* The shadow CD of guest CD @ssid as gcd_read found it (@state, @g, @o);
+ * NULL for SHCD_BAD (no host CD: the model reports C_BAD_CD). */
+static int shcd_build(struct smmu_domain *d, uint32_t ssid, int state,
+		      const struct gcd *g, const struct nres *o,
+		      struct smmu_shcd **out)
 {
 	struct smmu_drv *s = d->s;
 	struct smmu_shcd *c;
-	struct nres o = { 0 };
-	uint64_t w[4];
 	int rc;
 
 	*out = NULL;
-	rc = gcd_fetch(d, ssid, w, &o);
-	if (rc > 0)
+	if (state == SHCD_BAD)
 		return 0;
 	c = xzalloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->ssid = ssid;
-	if (rc < 0) {
+	c->state = (uint8_t)state;
+	if (state == SHCD_FETCH) {
 		/* Translates nothing; the fault path reports the fetch. */
-		c->state = SHCD_FETCH;
-		c->ftype = o.type;
-		c->fipa = o.addr;
+		c->ftype = o->type;
+		c->fipa = o->addr;
 		c->hcd[0] = CD_EPD0 | CD_EPD1 | CD_V | CD_AA64 | CD_A |
 			    (uint64_t)s->oas_enc << 32;
 		*out = c;
 		return 0;
 	}
-	memcpy(c->g.w, w, sizeof(w));
-	if (!gcd_decode(s, STE1_S1STALLD(d->gste[1]), &c->g)) {
-		xfree(c);
-		return 0;
-	}
-	c->state = SHCD_OK;
+	c->g = *g;
 	rc = smmuv3_id_alloc(s, s->asid_map, s->asid_bits, &c->asid);
 	if (rc)
 		goto fail;
@@ -605,6 +615,17 @@ static int shcd_make(struct smmu_domain *d, uint32_t ssid,
 fail:
 	shcd_free(s, c);
 	return rc == -ENOMEM ? rc : -ENOSPC;
+}
+
+/* Read guest CD @ssid and make its shadow CD (shcd_build). */
+static int shcd_make(struct smmu_domain *d, uint32_t ssid,
+		     struct smmu_shcd **out)
+{
+	struct nres o = { 0 };
+	struct gcd g;
+	int state = gcd_read(d, ssid, &g, &o);
+
+	return shcd_build(d, ssid, state, &g, &o, out);
 }
 
 static unsigned shcd_index(const struct smmu_shnest *n, uint32_t ssid)
@@ -670,21 +691,34 @@ static uint32_t ncds(const struct smmu_domain *d)
 	return 1u << gste_cdmax(d);
 }
 
-/* Write @c's host CD (or none) at @ssid in every attached master. */
-static void publish(struct smmu_domain *d, uint32_t ssid,
-		    const struct smmu_shcd *c)
+/* Write @c's host CD (or none) at @ssid in every attached master. @dma:
+ * from a DMA thread, which must not wait (for DMA in flight, or for an
+ * attachment, whose change waits for it): the domain's lock is only
+ * tried (-EAGAIN) and only a host CD that translates nothing is
+ * replaced (smmuv3_cd_arm). */
+static int publish(struct smmu_domain *d, uint32_t ssid,
+		   const struct smmu_shcd *c, bool dma)
 {
-	pthread_mutex_lock(&d->lock);
+	if (!dma)
+		pthread_mutex_lock(&d->lock);
+	else if (pthread_mutex_trylock(&d->lock))
+		return -EAGAIN;
 	for (unsigned i = 0; i < d->natt; i++) {
 		struct smmu_master *m = d->att[i].m;
 
 		if (d->att[i].ssid != IOMMU_NO_PASID || !m->cd_ready)
 			continue;
 		/* Out of memory for a 2-level leaf: the CD stays invalid
-		 * there (C_BAD_CD), as after a failed update. */
-		(void)smmuv3_cd_set(m, ssid, c ? c->hcd : NULL);
+		 * there (C_BAD_CD), as after a failed update; on a DMA
+		 * thread, the host CD that translates nothing stays, whose
+		 * faults the fault path serves. */
+		if (dma)
+			(void)smmuv3_cd_arm(m, ssid, c->hcd);
+		else
+			(void)smmuv3_cd_set(m, ssid, c ? c->hcd : NULL);
 	}
 	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
 /* The old shadow CD is unreachable: its host ASID goes from the TLB. */
@@ -722,7 +756,7 @@ static void shcd_refresh(struct smmu_domain *d, uint32_t ssid)
 		c = NULL;
 		(void)shcd_set(n, ssid, NULL, &old);
 	}
-	publish(d, ssid, c);
+	(void)publish(d, ssid, c, false);
 	retire(d->s, old);
 }
 
@@ -1266,7 +1300,8 @@ static void fetch_fault(const struct smmu_shcd *c, struct nres *o)
  * configuration it could not read: each transaction that meets its host
  * CD (one that translates nothing) fetches it again, as the next
  * transaction does in hardware nesting once the parent maps the page.
- * 0: legal now, its host CD installed in place (smmuv3_cd_arm) and @c
+ * Only a CD that can be read now costs more than the fetch. 0: legal
+ * now, its host CD installed in place (publish on the DMA path) and @c
  * freed: the caller retries; -EAGAIN: an attachment is changing; 1: *o
  * is the fault of this fetch (its stage-2 fault, or C_BAD_CD for a CD or
  * L1 descriptor that is not valid or legal). sh_lock held.
@@ -1276,44 +1311,34 @@ static int shcd_refetch(struct smmu_domain *d, struct smmu_shcd *c,
 {
 	struct smmu_drv *s = d->s;
 	struct smmu_shcd *nc, *old;
+	struct gcd g;
+	int state = gcd_read(d, c->ssid, &g, o);
 
-	if (shcd_make(d, c->ssid, &nc) || !nc) {
-		/* As shcd_refresh: no memory or ASID is an invalid CD. */
-		*o = (struct nres){ .type = EVT_C_BAD_CD, .gate_s2 = true };
-		return 1;
+	if (state == SHCD_FETCH) {
+		c->ftype = o->type;
+		c->fipa = o->addr;
 	}
-	if (nc->state == SHCD_FETCH) {
-		c->ftype = nc->ftype;
-		c->fipa = nc->fipa;
-		shcd_free(s, nc);
-		fetch_fault(c, o);
-		return 1;
-	}
-	/* Below, nc was never published: nothing cached or walked it, it
-	 * is freed at once. */
-	if (smmuv3_cmdq_mine(s)) {
+	if (state == SHCD_OK && smmuv3_cmdq_mine(s)) {
 		/* An endpoint retrying from inside the command queue (a
 		 * response): no CFGI can be issued here; this transaction
 		 * gets the last fetch's fault, the next one outside the
 		 * queue fetches the CD again. */
-		shcd_free(s, nc);
+		state = SHCD_FETCH;
+	}
+	if (state == SHCD_FETCH) {
 		fetch_fault(c, o);
 		return 1;
 	}
-	if (pthread_mutex_trylock(&d->lock)) {
+	if (shcd_build(d, c->ssid, state, &g, o, &nc) || !nc) {
+		/* As shcd_refresh: no memory or ASID is an invalid CD. */
+		*o = (struct nres){ .type = EVT_C_BAD_CD, .gate_s2 = true };
+		return 1;
+	}
+	if (publish(d, c->ssid, nc, true)) {
+		/* Never published: nothing cached or walked it. */
 		shcd_free(s, nc);
 		return -EAGAIN;
 	}
-	for (unsigned i = 0; i < d->natt; i++) {
-		struct smmu_master *m = d->att[i].m;
-
-		/* Out of memory for a 2-level leaf: that master keeps the
-		 * host CD that translates nothing, whose faults the walk
-		 * below serves. */
-		if (d->att[i].ssid == IOMMU_NO_PASID && m->cd_ready)
-			(void)smmuv3_cd_arm(m, c->ssid, nc->hcd);
-	}
-	pthread_mutex_unlock(&d->lock);
 	(void)shcd_set(d->sh, c->ssid, nc, &old); /* replaces: no memory */
 	/* No ASID and no shadow: nothing of it is cached or walked. */
 	shcd_free(s, old);
