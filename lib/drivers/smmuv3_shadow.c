@@ -56,7 +56,7 @@
  * else (§9) a stall where hardware nesting stalls (a stage-1
  * translation-class fault, not ATS, of a guest CD with S=1): the driver
  * holds it in a slot of its own (IDR5.STALL_MAX of them) under a tag
- * chosen as the SMMU chooses its own (smmuv3_stall_hold), and the record
+ * chosen as the SMMU chooses its own (smmu_stalls_hold), and the record
  * with Stall=1 and the tag is handled as a drained stall record (kept
  * by the host, reported to the core for the HWPT's fault queue); the
  * answer (page_response) releases the slot and tells the platform's

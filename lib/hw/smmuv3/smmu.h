@@ -9,7 +9,8 @@
  *   fastpath.c translate(): TLB hits, misses the walk caches serve
  *   xlate.c   the full path: config, stage-1/stage-2/nested walks, faults
  *   walkc.c   the stage-1 walk cache
- *   stall.c   stalled transactions (stall model)
+ *   stall.c   stalled transactions (stall model), the table of held
+ *             stalls (stall.h, also the driver's)
  *   explain.c one transaction re-derived step by step, changing nothing
  *
  * Locking: registers are single words read lock-free by the translate path;
