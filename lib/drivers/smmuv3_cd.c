@@ -27,9 +27,6 @@
 #include "util/alloc.h"
 
 #define CD_DWORDS 8
-#define CD_V (1ull << 31)
-#define CD_EPD0 (1ull << 14)
-#define CD_EPD1 (1ull << 30)
 #define L2_CDS (1u << SMMUV3_CD_L2_LOG2)
 #define L2_BYTES ((size_t)L2_CDS * CD_SIZE)
 

@@ -104,11 +104,6 @@
 #define ACC_X IONEST_ACCESS_EXEC
 #define ACC_P IONEST_ACCESS_PRIV
 
-#define CD_V (1ull << 31)
-#define CD_EPD0 (1ull << 14)
-#define CD_EPD1 (1ull << 30)
-#define CD_AA64 (1ull << 41)
-#define CD_A (1ull << 46)
 /* Guest CD0 fields a host CD keeps: T0SZ, TG0, IR0/OR0/SH0, TBI, WXN,
  * AFFD. */
 #define CD0_KEEP                                                \

@@ -208,6 +208,12 @@
 #define CD0_ASID(d) SMMU_BITS(d, 63, 48)
 #define CD1_HAD(d) SMMU_BIT(d, 1)
 #define CD_TTB SMMU_MASK(51, 4)
+/* DW0 bits as a writer sets them. */
+#define CD_EPD0 (1ull << 14)
+#define CD_EPD1 (1ull << 30)
+#define CD_V (1ull << 31)
+#define CD_AA64 (1ull << 41)
+#define CD_A (1ull << 46)
 #define L1CD_V(d) SMMU_BIT(d, 0)
 #define L1CD_L2PTR SMMU_MASK(51, 12)
 #define S1FMT_LINEAR 0
