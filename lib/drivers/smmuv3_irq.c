@@ -11,9 +11,10 @@
  * the fault queue of the HWPT the device is attached to, or answers
  * INVALID at once when there is none; page_response() then sends
  * CMD_PRI_RESP or CMD_RESUME. The stalls of software nesting are held by
- * the driver (a table like the SMMU's, smmuv3_stall_*): their records take
- * the same way, and their answer releases the driver's slot and tells the
- * platform instead of sending a RESUME. Global errors other than command
+ * the driver (in a table of the SMMU's kind, hw/smmuv3/stall.h): their
+ * records take the same way, their faults marked as the driver's, and
+ * their answer releases the driver's slot and tells the platform instead
+ * of sending a RESUME. Global errors other than command
  * queue errors (handled by the submitter) are counted and acknowledged.
  * ATC invalidations the SMMU sends towards a function are forwarded to the
  * function's device TLB.
@@ -91,6 +92,9 @@ static void keep_event(struct smmu_drv *s, const uint64_t ev[4])
 
 /* fault.priv of a stall: the tag, marked as such (PRI uses no priv). */
 #define FAULT_STALL (1ull << 63)
+/* ... held by the driver (software nesting), not by the SMMU: its tag is
+ * from the driver's table, which the SMMU's may hold too. */
+#define FAULT_DSTALL (1ull << 62)
 
 static uint32_t access_perm(bool read, bool write, bool exec, bool priv)
 {
@@ -227,6 +231,7 @@ void smmuv3_stall_inject(struct smmu_drv *s, const uint64_t ev[4])
 	pthread_mutex_unlock(&s->evtq_lock);
 	/* As a drained stall: reported with no queue lock held. */
 	stall_fault(ev, &f);
+	f.priv |= FAULT_DSTALL;
 	report(s, (uint32_t)(ev[0] >> EVT0_SID_SHIFT), &f);
 }
 
@@ -313,11 +318,13 @@ void smmuv3_page_response(struct iommu_dev *dev, const struct iommu_fault *last,
 							  RESUME_TERMINATE;
 		uint16_t stag = (uint16_t)(last->priv & 0xffff);
 
-		if (smmu_stalls_take(&s->stalls, m->sid, stag)) {
+		if (last->priv & FAULT_DSTALL) {
 			/* A stall of software nesting: released as the
-			 * SMMU releases its own on CMD_RESUME, the
-			 * platform told as the SMMU tells it, inside the
-			 * command queue. */
+			 * SMMU releases its own on CMD_RESUME (a tag not
+			 * held, nothing), the platform told as the SMMU
+			 * tells it, inside the command queue. */
+			if (!smmu_stalls_take(&s->stalls, m->sid, stag))
+				return;
 			smmuv3_cmdq_lock(s);
 			if (s->hw->resume_fn)
 				s->hw->resume_fn(s->hw->resume_ctx, m->sid,

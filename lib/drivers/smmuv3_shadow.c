@@ -58,11 +58,12 @@
  * holds it in a slot of its own (IDR5.STALL_MAX of them) under a tag
  * chosen as the SMMU chooses its own (smmu_stalls_hold), and the record
  * with Stall=1 and the tag is handled as a drained stall record (kept
- * by the host, reported to the core for the HWPT's fault queue); the
- * answer (page_response) releases the slot and tells the platform's
- * resume handler, as CMD_RESUME does in the SMMU, and an answer naming a
- * tag the driver does not hold goes to the SMMU as CMD_RESUME (which
- * ignores it, as it ignores any RESUME naming nothing); else an event
+ * by the host, reported to the core for the HWPT's fault queue, the
+ * fault marked as the driver's); the answer (page_response) releases the
+ * slot and tells the platform's resume handler, as CMD_RESUME does in
+ * the SMMU, and changes nothing when the slot is no longer held (as the
+ * SMMU ignores a RESUME naming nothing); it never goes to the SMMU, whose
+ * stalls may carry the same tags; else an event
  * record made as the model makes it, handled by the driver like a
  * drained one (stage-1 faults to the vEVENTQ, stage-2 faults kept by the
  * host). A guest STE that bypasses stage 1 (Config=bypass on a part
