@@ -59,20 +59,19 @@ void smmuv3_cmdq_unlock(struct smmu_drv *s)
 		smmuv3_drain_priq(s);
 }
 
-bool smmuv3_drain_deferred(struct smmu_drv *s, unsigned queue)
+bool smmuv3_cmdq_mine(struct smmu_drv *s)
 {
 	/* Only the owner itself can see its token here. */
-	if (__atomic_load_n(&s->cmdq_owner, __ATOMIC_RELAXED) !=
-	    iommu_thread_token())
+	return __atomic_load_n(&s->cmdq_owner, __ATOMIC_RELAXED) ==
+	       iommu_thread_token();
+}
+
+bool smmuv3_drain_deferred(struct smmu_drv *s, unsigned queue)
+{
+	if (!smmuv3_cmdq_mine(s))
 		return false;
 	__atomic_or_fetch(&s->drain_later, queue, __ATOMIC_RELAXED);
 	return true;
-}
-
-bool smmuv3_cmdq_mine(struct smmu_drv *s)
-{
-	return __atomic_load_n(&s->cmdq_owner, __ATOMIC_RELAXED) ==
-	       iommu_thread_token();
 }
 
 void smmuv3_gerror_ack(struct smmu_drv *s, uint32_t bits)
